@@ -1,0 +1,57 @@
+# Two commands do everything from a fresh clone:
+#   make run    install what is missing, then serve the app (/) and the simulator (/simulator/)
+#   make test   install what is missing, then run the whole suite (unit + browser)
+# Other targets: make bench, make lint, make clean.
+
+PYTHON ?= python3
+PORT ?= 8000
+HOST ?= 127.0.0.1
+VENV := .venv
+PY := $(VENV)/bin/python
+export PORT HOST
+
+.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser precompress clean
+
+run: install
+	$(PY) -m cardserver --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
+
+test: install
+	$(PY) -m pytest $(PYTEST_FLAGS)
+
+unit: deps-python
+	$(PY) -m pytest tests/unit $(PYTEST_FLAGS)
+
+browser: install
+	$(PY) -m pytest tests/browser $(PYTEST_FLAGS)
+
+lint: deps-python
+	$(PY) -m ruff check .
+
+install: deps-python deps-node deps-browser precompress
+
+deps-python: $(VENV)/.installed
+deps-node: node_modules/.installed
+deps-browser:
+	@tools/ensure-chromium.sh
+precompress: .cache/precompressed/.stamp
+
+# The virtualenv holds the dev tools listed in pyproject.toml ([project.optional-dependencies] dev).
+$(VENV)/.installed: pyproject.toml tools/dev_requirements.py
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check $$($(PYTHON) tools/dev_requirements.py)
+	touch $@
+
+# The pinned runtime (@pyscript/core, pyodide) exactly as package-lock.json records it.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || tools/ensure-node.sh
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Gzip copies of the big runtime files, so the first request does not pay for compression.
+.cache/precompressed/.stamp: node_modules/.installed $(VENV)/.installed
+	$(PY) -m cardserver --precompress-only
+	mkdir -p $(@D) && touch $@
+
+clean:
+	rm -rf $(VENV) node_modules .cache .pytest_cache .ruff_cache .hypothesis test-results

@@ -1,0 +1,7 @@
+"""Entry point of the call card page: wiring only (PyScript runs this with top-level await)."""
+
+from bx24_bridge import default_bridge
+from callcard.app import CallCardApp
+from callcard.view import CardView
+
+await CallCardApp(bridge=default_bridge(), view=CardView.mount()).start()  # noqa: F704, PLE1142

@@ -1,0 +1,369 @@
+/*
+ * The one BX24 fake: a stand-in for //api.bitrix24.com/api/v1/ plus the call-card host behind it.
+ *
+ * It is served in place of the real library (tests intercept that URL; the simulator's server
+ * substitutes it), so the page under test loads it exactly where production loads the real one.
+ * It reproduces the host's wire as ../shared/reference/call-card.md describes it, not as the docs
+ * describe it:
+ *   - every answer and event is asynchronous (a macrotask, like postMessage) and has been through
+ *     JSON.stringify/JSON.parse (keys holding `undefined` vanish);
+ *   - callbacks get exactly ONE argument by default (delivery "one"); "two" follows the docs and
+ *     "array" wraps the arguments in one array, so the app can be tested against all three;
+ *   - unknown commands, and commands of another placement, are dropped: the callback never runs;
+ *   - errors come back as data: [{result: "error", errorCode: "..."}];
+ *   - BeforeClose fires again ~65 s later when auto-close was disabled.
+ *
+ * Configure it before it loads with window.BX24_FAKE_CONFIG (see DEFAULTS); drive it afterwards
+ * through window.bx24Host (fire events, change answers, read the log of everything exchanged).
+ * Nothing here is ever shipped in index.html.
+ */
+(function () {
+  "use strict";
+
+  const CALL_CARD_COMMANDS = ["getStatus", "disableAutoClose", "enableAutoClose"];
+  const CALL_CARD_EVENTS = [
+    "CallCard::EntityChanged",
+    "CallCard::BeforeClose",
+    "CallCard::CallStateChanged",
+  ];
+  const AUTO_CLOSE_DELAY_MS = 65000;
+
+  const DEFAULTS = {
+    mode: "inside", // "inside" | "outside" (library throws, BX24 = null) | "no-init" (init never completes)
+    placement: "CALL_CARD",
+    delivery: "one", // "one" | "two" | "array": how callbacks receive their arguments
+    lang: "en",
+    domain: "example.bitrix24.com",
+    latencyMs: 0, // delay of every host answer
+    initDelayMs: 0,
+    silentCommands: [], // commands the host drops even though it knows them ("host never answers")
+    commandErrors: {}, // {getStatus: "Call card is undefined"}: answered as an error array
+    options: null, // PLACEMENT_OPTIONS; derived from `status` when null
+    status: {
+      CALL_ID: "externalCall.c3ee0b8b4e2a1723556778",
+      PHONE_NUMBER: "+79001234567",
+      LINE_NUMBER: "74951234567",
+      LINE_NAME: "Sales line",
+      CRM_ENTITY_TYPE: "CONTACT",
+      CRM_ENTITY_ID: 17,
+      CRM_ACTIVITY_ID: 311,
+      CRM_BINDINGS: [
+        { ENTITY_TYPE: "CONTACT", ENTITY_ID: 17 },
+        { ENTITY_TYPE: "COMPANY", ENTITY_ID: 5 },
+      ],
+      CALL_DIRECTION: "incoming",
+      CALL_STATE: "connecting",
+      CALL_LIST_MODE: false,
+    },
+    auth: { AUTH_ID: "fake-auth-id", REFRESH_ID: "fake-refresh-id", AUTH_EXPIRES: 3600 },
+    rest: {}, // per method: {result} | {error, error_description} | {delayMs} | {never: true}
+    crm: null, // the fake CRM REST reads and writes (defaults below)
+  };
+
+  const DEFAULT_CRM = {
+    users: { 1: { ID: "1", NAME: "Anna", LAST_NAME: "Smirnova" } },
+    items: {
+      contact: {
+        17: { id: 17, name: "Ivan", lastName: "Petrov", companyId: 5, assignedById: 1 },
+      },
+      company: { 5: { id: 5, title: "Romashka LLC", assignedById: 1 } },
+      lead: {},
+      deal: {},
+    },
+    comments: [],
+  };
+  const ENTITY_TYPE_BY_ID = { 1: "lead", 2: "deal", 3: "contact", 4: "company" };
+
+  const userConfig = window.BX24_FAKE_CONFIG || {};
+  const config = Object.assign({}, DEFAULTS, userConfig);
+  config.status = Object.assign({}, DEFAULTS.status, userConfig.status || {});
+  const crm = wire(userConfig.crm || DEFAULT_CRM);
+
+  const log = [];
+  const record = (kind, name, data) => {
+    log.push({ at: Date.now(), kind, name, data: data === undefined ? null : wire(data) });
+  };
+
+  /* JSON round trip, as every value crossing the real iframe wire. */
+  function wire(value) {
+    if (value === undefined) return undefined;
+    return JSON.parse(JSON.stringify(value));
+  }
+
+  /* Deliver later, as a postMessage answer would. */
+  function later(fn, extraMs) {
+    setTimeout(fn, (config.latencyMs || 0) + (extraMs || 0));
+  }
+
+  function deliver(callback, args) {
+    if (typeof callback !== "function") return;
+    const wired = args.map(wire);
+    if (config.delivery === "two") callback(...wired);
+    else if (config.delivery === "array") callback(wired);
+    else callback(wired.length ? wired[0] : []);
+  }
+
+  function optionsFromStatus(status) {
+    // PLACEMENT_OPTIONS spell the same call differently (contract section 4).
+    const opts = {};
+    for (const [key, value] of Object.entries(status)) {
+      if (key === "CRM_BINDINGS") continue;
+      opts[key] = value;
+    }
+    opts.CRM_ENTITY_ID = String(status.CRM_ENTITY_ID ?? "0");
+    opts.CALL_LIST_MODE = status.CALL_LIST_MODE ? "true" : "false";
+    opts.CRM_ACTIVITY_ID =
+      status.CRM_ACTIVITY_ID === undefined ? "undefined" : String(status.CRM_ACTIVITY_ID);
+    if (!opts.LINE_NAME) opts.LINE_NAME = status.LINE_NUMBER || "";
+    if (status.CRM_ENTITY_TYPE) {
+      opts.URI = `/crm/${status.CRM_ENTITY_TYPE.toLowerCase()}/details/${status.CRM_ENTITY_ID}/`;
+    }
+    return opts;
+  }
+
+  /* ---------------------------------------------------------------- the host */
+
+  const handlers = {}; // event name -> [callback]
+  let autoCloseDisabled = false;
+  let closeTimer = null;
+  let closed = false;
+
+  const host = {
+    config,
+    crm,
+    log,
+    get closed() {
+      return closed;
+    },
+    get autoCloseDisabled() {
+      return autoCloseDisabled;
+    },
+    /* Events, fired the way the host fires them. */
+    setState(state, failedCode) {
+      config.status.CALL_STATE = state;
+      const params = failedCode === undefined ? {} : { failedCode: String(failedCode) };
+      fire("CallCard::CallStateChanged", [state, params]);
+    },
+    changeEntity(entity) {
+      Object.assign(config.status, {
+        CRM_ENTITY_TYPE: entity.CRM_ENTITY_TYPE,
+        CRM_ENTITY_ID: entity.CRM_ENTITY_ID,
+      });
+      if (entity.PHONE_NUMBER && entity.PHONE_NUMBER !== "unknown") {
+        config.status.PHONE_NUMBER = entity.PHONE_NUMBER;
+      }
+      fire("CallCard::EntityChanged", [entity]);
+    },
+    /* Bitrix24 tries to close the card; with auto-close disabled it fires again later. */
+    beforeClose() {
+      fire("CallCard::BeforeClose", []);
+      if (autoCloseDisabled) scheduleDelayedClose();
+      else close();
+    },
+    /* Raw delivery, for tests of odd shapes: the callbacks get exactly these arguments. */
+    fireRaw(event, args) {
+      record("event", event, args);
+      for (const cb of handlers[event] || []) setTimeout(() => cb(...args), 0);
+    },
+    subscribers(event) {
+      return (handlers[event] || []).length;
+    },
+  };
+
+  function fire(event, args) {
+    record("event", event, args);
+    for (const cb of handlers[event] || []) later(() => deliver(cb, args));
+  }
+
+  function scheduleDelayedClose() {
+    clearTimeout(closeTimer);
+    closeTimer = setTimeout(() => {
+      fire("CallCard::BeforeClose", []);
+      close();
+    }, AUTO_CLOSE_DELAY_MS);
+  }
+
+  function close() {
+    if (closed) return;
+    closed = true;
+    clearTimeout(closeTimer);
+    record("host", "close", null);
+    document.documentElement.dataset.fakeHostClosed = "true";
+  }
+
+  function runCommand(command, params) {
+    record("command", command, params);
+    const known = config.placement === "CALL_CARD" && CALL_CARD_COMMANDS.includes(command);
+    if (!known || config.silentCommands.includes(command)) return { dropped: true };
+    if (config.commandErrors[command]) {
+      return { answer: [{ result: "error", errorCode: config.commandErrors[command] }] };
+    }
+    if (command === "getStatus") return { answer: config.status };
+    if (command === "disableAutoClose") {
+      autoCloseDisabled = true;
+      if (config.status.CALL_STATE === "idle") scheduleDelayedClose();
+      return { answer: [] };
+    }
+    // enableAutoClose: lift the block; close at once when the call has ended.
+    autoCloseDisabled = false;
+    if (config.status.CALL_STATE === "idle" && closeTimer !== null) close();
+    return { answer: [] };
+  }
+
+  /* ---------------------------------------------------------------- fake REST */
+
+  function restAnswer(method, params) {
+    const scripted = config.rest[method];
+    if (scripted) return scripted;
+    if (method === "crm.item.get") {
+      const type = ENTITY_TYPE_BY_ID[params.entityTypeId];
+      const item = type && crm.items[type] && crm.items[type][params.id];
+      if (!item) return { error: "NOT_FOUND", error_description: "Not found" };
+      return { result: { item } };
+    }
+    if (method === "user.get") {
+      const user = crm.users[params.ID || params.id];
+      return { result: user ? [user] : [] };
+    }
+    if (method === "crm.timeline.comment.add") {
+      const fields = params.fields;
+      if (!fields) return { error: "ERROR_ARGUMENT", error_description: "fields is required" };
+      const id = crm.comments.length + 1;
+      crm.comments.push(Object.assign({ ID: id }, fields));
+      return { result: id };
+    }
+    return { error: "ERROR_METHOD_NOT_FOUND", error_description: "Method not found!" };
+  }
+
+  function AjaxResult(answer, query) {
+    this.answer = answer;
+    this.query = query;
+    this.status = answer.error ? 400 : 200;
+    if (answer.next !== undefined) this.answer.next = parseInt(answer.next, 10);
+    if (answer.error !== undefined) {
+      const ex = typeof answer.error === "string" ? answer : answer.error;
+      this.answer.ex = { status: this.status, ex, toString: () => `${ex.error} (${this.status})` };
+    }
+  }
+  AjaxResult.prototype.data = function () { return this.answer.result; };
+  AjaxResult.prototype.error = function () { return this.answer.ex; };
+  AjaxResult.prototype.error_description = function () { return this.answer.error_description; };
+  AjaxResult.prototype.more = function () { return !isNaN(this.answer.next); };
+  AjaxResult.prototype.total = function () { return parseInt(this.answer.total, 10); };
+  AjaxResult.prototype.next = function (cb) {
+    if (!this.more()) return false;
+    const query = Object.assign({}, this.query, { start: this.answer.next });
+    if (typeof cb === "function") query.callback = cb;
+    callRest(query);
+    return true;
+  };
+
+  function callRest(query) {
+    const params = wire(query.params || {});
+    if (query.start !== undefined) params.start = query.start;
+    record("rest", query.method, params);
+    const answer = wire(restAnswer(query.method, params));
+    // The real library throws on HTTP 5xx and never calls back (contract section 7).
+    if (answer.never) return;
+    later(() => query.callback(new AjaxResult(answer, query)), answer.delayMs || 0);
+  }
+
+  /* ---------------------------------------------------------------- the library (window.BX24) */
+
+  if (config.mode === "outside") {
+    // What the real library does without Bitrix24's window.name.
+    window.BX24 = null;
+    throw new Error("Unable to initialize Bitrix24 JS library!");
+  }
+
+  let initDone = false;
+  const initList = [];
+  function finishInit() {
+    initDone = true;
+    record("host", "init", null);
+    initList.splice(0).forEach((cb) => cb());
+  }
+  if (config.mode !== "no-init") setTimeout(finishInit, config.initDelayMs || 0);
+
+  const options = wire(config.options || optionsFromStatus(config.status));
+
+  window.BX24 = {
+    init(cb) {
+      if (typeof cb !== "function") return;
+      if (initDone) setTimeout(cb, 0);
+      else initList.push(cb);
+    },
+    ready(cb) {
+      if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", () => cb());
+      } else setTimeout(cb, 0);
+    },
+    isAdmin: () => false,
+    getLang: () => config.lang,
+    getDomain: () => config.domain,
+    getAuth: () => (initDone ? wire({ access_token: config.auth.AUTH_ID, domain: config.domain }) : false),
+    fitWindow(cb) {
+      record("command", "fitWindow", { height: document.documentElement.scrollHeight });
+      if (typeof cb === "function") later(cb);
+    },
+    resizeWindow(width, height, cb) {
+      record("command", "resizeWindow", { width, height });
+      if (typeof cb === "function") later(cb);
+    },
+    openPath(path, cb) {
+      record("command", "openPath", { path });
+      const ok = typeof path === "string" && path.startsWith("/");
+      const answer = ok ? { result: "close" } : { result: "error", errorCode: "PATH_NOT_AVAILABLE" };
+      if (typeof cb === "function") later(() => deliver(cb, [answer]));
+    },
+    installFinish() {
+      record("command", "installFinish", null);
+    },
+    callMethod(method, params, callback) {
+      callRest({ method, params, callback });
+    },
+    callBatch(calls, callback) {
+      const isArray = Array.isArray(calls);
+      const keys = Object.keys(calls);
+      const results = isArray ? [] : {};
+      record("rest", "batch", calls);
+      let pending = keys.length;
+      let never = false;
+      for (const key of keys) {
+        const call = calls[key];
+        const method = Array.isArray(call) ? call[0] : call.method;
+        const params = wire((Array.isArray(call) ? call[1] : call.params) || {});
+        const answer = wire(restAnswer(method, params));
+        if (answer.never) never = true;
+        results[key] = new AjaxResult(answer, { method, params, callback });
+        pending -= 1;
+      }
+      if (never || pending !== 0) return;
+      later(() => callback(results));
+    },
+    placement: {
+      info: () => wire({ placement: config.placement, options: config.placement === "CALL_CARD" ? options : [] }),
+      getInterface(cb) {
+        record("command", "getInterface", null);
+        const inCard = config.placement === "CALL_CARD";
+        const answer = {
+          command: inCard ? CALL_CARD_COMMANDS : [],
+          event: inCard ? CALL_CARD_EVENTS : [],
+        };
+        later(() => deliver(cb, [answer]));
+      },
+      call(command, params, cb) {
+        const outcome = runCommand(command, params);
+        if (outcome.dropped) return;
+        later(() => deliver(cb, [outcome.answer]));
+      },
+      bindEvent(event, cb) {
+        record("command", "bindEvent", { event });
+        if (config.placement !== "CALL_CARD" || !CALL_CARD_EVENTS.includes(event)) return;
+        (handlers[event] = handlers[event] || []).push(cb);
+      },
+    },
+  };
+
+  window.bx24Host = host;
+})();

@@ -1,0 +1,163 @@
+"""Browser test rig: the real server, headless Chromium, and the one BX24 fake.
+
+- The app is served by ``cardserver`` on loopback, exactly as ``make run`` serves it.
+- The fake (simulator/bx24-fake.js) is delivered at the production URL of the Bitrix24 library,
+  ``//api.bitrix24.com/api/v1/``, by request interception, so index.html stays untouched.
+- Every request that would leave loopback is refused and recorded; a test that caused one fails.
+- Page errors (uncaught exceptions) fail the test unless it declares them expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route
+
+from cardserver import running
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_JS = (ROOT / "simulator" / "bx24-fake.js").read_text(encoding="utf-8")
+LIBRARY_URL = re.compile(r"^https?://api\.bitrix24\.com/api/v1/?(\?.*)?$")
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+OUTSIDE_LIBRARY_ERROR = "Unable to initialize Bitrix24 JS library!"
+BOOT_TIMEOUT_MS = 60_000  # a cold Pyodide boot is ~4 s here; allow for a loaded CI machine
+
+pytestmark = pytest.mark.browser
+
+
+def chromium_path() -> str | None:
+    """CHROMIUM_PATH wins; else Debian's /usr/bin/chromium when present; else Playwright's own."""
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return configured
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    args = dict(browser_type_launch_args)
+    path = chromium_path()
+    if path:
+        args["executable_path"] = path
+    # This machine's network is closed: keep Chromium from phoning home at start.
+    args["args"] = [
+        *args.get("args", []),
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
+    return args
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    with running(ROOT, "127.0.0.1", 0, quiet=True) as server:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}/"
+
+
+@dataclass
+class NetworkGuard:
+    """Records what the page tried to fetch beyond loopback."""
+
+    library: str = "fake"  # "fake" | "outside" (the real library's behaviour) | "missing"
+    leaks: list[str] = field(default_factory=list)
+    library_requests: int = 0
+
+    def handle(self, route: Route) -> None:
+        url = route.request.url
+        host = urlsplit(url).hostname or ""
+        if LIBRARY_URL.match(url):
+            self.library_requests += 1
+            if self.library == "missing":
+                route.abort("connectionrefused")
+            else:
+                route.fulfill(status=200, content_type="text/javascript", body=FAKE_JS)
+            return
+        if host in LOOPBACK or url.startswith(("data:", "blob:")):
+            route.continue_()
+            return
+        self.leaks.append(url)
+        route.abort("blockedbyclient")
+
+
+class CardPage:
+    """One app page in its own browser context, with the fake configured before it loads."""
+
+    def __init__(self, context: BrowserContext, app_url: str, guard: NetworkGuard) -> None:
+        self.context = context
+        self.app_url = app_url
+        self.guard = guard
+        self.page: Page = context.new_page()
+        self.errors: list[str] = []
+        self.console: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}"))
+
+    def open(self, fake: dict[str, Any] | None = None, *, library: str = "fake",
+             path: str = "", wait: bool = True) -> CardPage:
+        """Load the app. ``fake`` becomes window.BX24_FAKE_CONFIG; library "outside" makes the
+        fake behave like the real library outside Bitrix24, "missing" makes it fail to load."""
+        config = dict(fake or {})
+        if library == "outside":
+            config["mode"] = "outside"
+        self.guard.library = library
+        self.page.add_init_script(f"window.BX24_FAKE_CONFIG = {json.dumps(config)};")
+        self.page.goto(self.app_url + path)
+        if wait:
+            self.wait_settled()
+        return self
+
+    def wait_settled(self, timeout: int = BOOT_TIMEOUT_MS) -> str:
+        """Wait until the page leaves ``loading``; return the state it reached."""
+        self.page.wait_for_function(
+            "document.documentElement.dataset.appState !== 'loading'", timeout=timeout
+        )
+        return self.app_state
+
+    @property
+    def app_state(self) -> str:
+        return self.page.evaluate("document.documentElement.dataset.appState")
+
+    def text(self, testid: str) -> str:
+        return self.page.get_by_test_id(testid).inner_text()
+
+    def host(self, expression: str) -> Any:
+        """Evaluate JS with the fake host in scope as ``host`` (fire events, read its log)."""
+        return self.page.evaluate(f"(() => {{ const host = window.bx24Host; return {expression}; }})()")
+
+
+@pytest.fixture
+def card(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[CardPage]:
+    guard = NetworkGuard()
+    context = browser.new_context()
+    context.route("**/*", guard.handle)
+    card_page = CardPage(context, app_url, guard)
+    yield card_page
+    context.close()
+    assert guard.leaks == [], f"requests left loopback: {guard.leaks}"
+    errors = card_page.errors
+    if guard.library == "outside":  # the real library throws this outside Bitrix24
+        errors = [e for e in errors if OUTSIDE_LIBRARY_ERROR not in e]
+    if not request.node.get_closest_marker("expect_page_errors"):
+        assert errors == [], f"uncaught page errors: {errors}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "expect_page_errors: the test provokes uncaught page errors on purpose"
+    )

@@ -1,0 +1,62 @@
+"""The walking skeleton: the page boots Python offline and reaches the right state."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from conftest import CardPage
+
+
+def test_reaches_ready_with_the_fake_and_renders_get_status(card: CardPage) -> None:
+    card.open({"status": {"PHONE_NUMBER": "+74957778899", "CALL_STATE": "connected"}})
+    assert card.app_state == "ready"
+    assert card.text("caller-number") == "+74957778899"
+    assert card.text("call-state") == "Talking"
+    assert card.guard.library_requests == 1
+    # The mark the benchmark reads is set together with the state.
+    assert card.page.evaluate("performance.getEntriesByName('callcard:ready').length") == 1
+    assert any(e["kind"] == "command" and e["name"] == "getStatus" for e in card.host("host.log"))
+
+
+def test_outside_bitrix24_says_so_plainly(card: CardPage) -> None:
+    card.open(library="outside")
+    assert card.app_state == "outside"
+    message = card.text("app-status")
+    assert "Bitrix24" in message and "call card" in message
+    assert card.page.get_by_role("link").get_attribute("href") == "./simulator/"
+
+
+def test_outside_when_the_library_does_not_load_at_all(card: CardPage) -> None:
+    card.open(library="missing")
+    assert card.app_state == "outside"
+
+
+def test_outside_when_opened_in_another_placement(card: CardPage) -> None:
+    card.open({"placement": "DEFAULT"})
+    assert card.app_state == "outside"
+
+
+def test_post_to_root_answers_like_get(app_url: str) -> None:
+    with urllib.request.urlopen(app_url) as got:
+        get_body, get_type = got.read(), got.headers["Content-Type"]
+    form = b"DOMAIN=example.bitrix24.com&AUTH_ID=secret&PLACEMENT=CALL_CARD&PLACEMENT_OPTIONS=%7B%7D"
+    request = urllib.request.Request(app_url, data=form, method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(request) as posted:
+        assert posted.status == 200
+        assert posted.headers["Content-Type"] == get_type
+        assert posted.read() == get_body
+    assert b'data-app-state="loading"' in get_body
+
+
+def test_a_post_opened_page_boots_like_a_get_opened_one(card: CardPage) -> None:
+    """Bitrix24 opens the handler with a form POST; the page must boot from that response."""
+    card.open(wait=False)
+    card.page.evaluate(
+        """() => { const f = document.createElement('form'); f.method = 'POST'; f.action = '/';
+        for (const [k, v] of [['PLACEMENT', 'CALL_CARD'], ['AUTH_ID', 'x']]) {
+          const i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i); }
+        document.body.appendChild(f); f.submit(); }"""
+    )
+    card.page.wait_for_load_state()
+    assert card.wait_settled() == "ready"

@@ -1,0 +1,73 @@
+"""The page ships every module it imports, on the runtime versions the lock file pins."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+from tools.page_manifest import local_imports, missing_from_config, shipped_files
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_imported_module_is_listed_in_pyscript_toml() -> None:
+    assert missing_from_config(ROOT) == []
+
+
+def test_every_listed_file_exists_and_is_imported() -> None:
+    shipped = shipped_files(ROOT)
+    assert all((ROOT / path).is_file() for path in shipped), shipped
+    # A listed file nobody imports costs a request at start-up for nothing.
+    assert shipped - local_imports(ROOT) == set()
+
+
+def test_checker_notices_a_missing_module(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "a.py").write_text("def f():\n    from .b import g\n")
+    (tmp_path / "pkg" / "b.py").write_text("g = 1\n")
+    (tmp_path / "main.py").write_text("import pkg.a\n")
+    (tmp_path / "pyscript.toml").write_text(
+        '[files]\n"./pkg/__init__.py" = "./pkg/"\n"./pkg/a.py" = "./pkg/"\n'
+    )
+    assert missing_from_config(tmp_path) == ["pkg/b.py"]
+
+
+def test_checker_follows_relative_parent_imports(tmp_path: Path) -> None:
+    (tmp_path / "app" / "sub").mkdir(parents=True)
+    for name in ("app/__init__.py", "app/sub/__init__.py", "app/util.py"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "app" / "sub" / "mod.py").write_text("from ..util import x\n")
+    (tmp_path / "main.py").write_text("from app.sub import mod\n")
+    (tmp_path / "pyscript.toml").write_text("[files]\n")
+    assert missing_from_config(tmp_path) == [
+        "app/__init__.py", "app/sub/__init__.py", "app/sub/mod.py", "app/util.py",
+    ]
+
+
+def _locked_version(package: str) -> str:
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    return lock["packages"][f"node_modules/{package}"]["version"]
+
+
+def test_runtime_versions_are_exact_and_match_the_lock_file() -> None:
+    declared = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    for package in ("@pyscript/core", "pyodide"):
+        assert re.fullmatch(r"\d+\.\d+\.\d+", declared[package]), "pin exact versions"
+        assert declared[package] == _locked_version(package)
+
+
+def test_page_and_config_point_at_the_locked_runtime() -> None:
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    assert config["interpreter"] == f"./runtime/pyodide-{_locked_version('pyodide')}/pyodide.mjs"
+    html = (ROOT / "index.html").read_text()
+    assert f'src="./runtime/pyscript-{_locked_version("@pyscript/core")}/core.js"' in html
+
+
+def test_page_loads_the_bitrix24_library_before_pyscript() -> None:
+    html = (ROOT / "index.html").read_text()
+    library = html.index('<script src="//api.bitrix24.com/api/v1/"></script>')
+    assert library < html.index("/core.js")
+    assert '<html lang="en" data-app-state="loading">' in html

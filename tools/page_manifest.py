@@ -1,0 +1,91 @@
+"""Which local Python files the page imports, and whether pyscript.toml ships each of them.
+
+PyScript copies only the files listed under ``[files]`` into the browser's file system, so a
+module that ``main.py`` imports (directly, or through another local module, even inside a
+function) but that is not listed breaks the card at run time. This finds that before a user does.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path, PurePosixPath
+
+
+def _module_file(root: Path, dotted: str) -> Path | None:
+    parts = dotted.split(".")
+    as_package = root.joinpath(*parts, "__init__.py")
+    as_module = root.joinpath(*parts[:-1], parts[-1] + ".py")
+    if as_package.is_file():
+        return as_package
+    return as_module if as_module.is_file() else None
+
+
+def _package_of(root: Path, path: Path) -> str:
+    rel = path.relative_to(root).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    else:
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imported_names(root: Path, path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = _package_of(root, path)
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".") if package else []
+                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    # `importlib.import_module(f".{name}", __name__)` in a package: its siblings may be loaded.
+    return names
+
+
+def local_imports(root: Path, entry: str = "main.py") -> set[str]:
+    """Project-relative POSIX paths of every local .py file reachable from ``entry``."""
+    found: set[str] = set()
+    queue = [root / entry]
+    while queue:
+        path = queue.pop()
+        rel = path.relative_to(root).as_posix()
+        if rel in found:
+            continue
+        found.add(rel)
+        for name in _imported_names(root, path):
+            parts = name.split(".")
+            for i in range(1, len(parts) + 1):  # a.b.c also imports a/__init__ and a/b/__init__
+                target = _module_file(root, ".".join(parts[:i]))
+                if target is not None:
+                    queue.append(target)
+    found.discard(entry)
+    return found
+
+
+def shipped_files(root: Path, config: str = "pyscript.toml") -> set[str]:
+    """Project-relative paths that pyscript.toml's [files] puts into the browser."""
+    files = tomllib.loads((root / config).read_text(encoding="utf-8")).get("files", {})
+    shipped = set()
+    for source, dest in files.items():
+        src = PurePosixPath(source.removeprefix("./"))
+        target = PurePosixPath((dest or "./").removeprefix("./"))
+        if (dest or "./").endswith("/"):
+            target = target / src.name
+        if src != target:
+            raise ValueError(f"{source} is shipped as {dest}: the import path would differ")
+        shipped.add(src.as_posix())
+    return shipped
+
+
+def missing_from_config(root: Path) -> list[str]:
+    """Imported local modules that pyscript.toml does not ship (the bug this module exists for)."""
+    return sorted(local_imports(root) - shipped_files(root))
