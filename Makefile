@@ -16,6 +16,7 @@ run: install
 	$(PY) -m cardserver --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
 
 test: install
+	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
 unit: deps-python

@@ -25,6 +25,7 @@ from .errors import (
     ParseError,
     PlacementError,
     RestError,
+    RestTimeout,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "PlacementInterface",
     "RestError",
     "RestOutcome",
+    "RestTimeout",
     "Subscription",
     "bind_event",
     "call",

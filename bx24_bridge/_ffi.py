@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import JsNull, create_once_callable, create_proxy  # type: ignore[import-not-found]
@@ -75,7 +75,7 @@ class LentCallback:
     :meth:`detach` drops the Python target so only an empty shell stays behind.
     """
 
-    _live: weakref.WeakSet[LentCallback] = weakref.WeakSet()
+    _live: ClassVar[weakref.WeakSet[LentCallback]] = weakref.WeakSet()
 
     def __init__(self, target: Callable[..., Any], *, once: bool) -> None:
         self._target: Callable[..., Any] | None = target

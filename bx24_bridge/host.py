@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _ffi
-from .errors import BridgeError, BridgeUnavailable, CommandTimeout, ParseError, RestError
+from .errors import (
+    BridgeError,
+    BridgeUnavailable,
+    CommandTimeout,
+    ParseError,
+    RestError,
+    RestTimeout,
+)
 from .payloads import check_placement_answer, normalise_event_args, rest_result
 
 logger = logging.getLogger("bx24_bridge")
@@ -234,7 +241,7 @@ class Bridge:
         try:
             return await asyncio.wait_for(done, timeout)
         except TimeoutError:
-            raise RestError(method, "TIMEOUT", f"no answer within {timeout:g} s") from None
+            raise RestTimeout(method, timeout) from None
         finally:
             if not done.done():
                 callback.detach()  # the library may still call it: leave an empty shell
@@ -270,9 +277,9 @@ class Bridge:
             return await asyncio.wait_for(done, timeout)
         except TimeoutError:
             callback.detach()
-            raise RestError("batch", "TIMEOUT", f"no answer within {timeout:g} s") from None
+            raise RestTimeout("batch", timeout) from None
 
-    # ------------------------------------------------------------------ small helpers of the library
+    # ------------------------------------------------------------------ small library helpers
 
     def lang(self) -> str:
         """The portal's language code (``"ru"``, ``"en"``, ...), or ``""`` when unknown."""
@@ -308,13 +315,14 @@ class Bridge:
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
         def on_answer(*js_args: Any) -> None:
+            # The library calls back with exactly one argument: the answer (section 3).
             try:
-                values = normalise_event_args(tuple(_ffi.to_python(a) for a in js_args))
-            except (ParseError, ValueError) as exc:
+                value = _ffi.to_python(js_args[0]) if js_args else None
+            except ValueError as exc:
                 if not done.done():
                     done.set_exception(ParseError(what, str(exc)))
                 return
-            _settle(done, values[0] if values else None)
+            _settle(done, value)
 
         callback = _ffi.LentCallback(on_answer, once=True)
         self._method(path)(*args, callback.proxy)
@@ -335,15 +343,26 @@ def _strings(value: Any) -> list[str]:
 
 
 def _decode_ajax_result(method: str, result: Any) -> Any:
-    """Read the library's ajaxResult: ``error()`` is an ajaxError whose ``ex`` holds the code."""
+    """Read the library's ajaxResult.
+
+    ``error()`` returns an ajaxError whose ``ex`` is the answer itself, and the answer points
+    back at the ajaxError: the structure is circular, so read its two fields, never the whole.
+    """
     get_error = _ffi.js_method(result, "error")
     error = get_error() if get_error is not None else None
     if not _ffi.is_nullish(error) and error is not False:
         ex = getattr(error, "ex", None)
+        if _ffi.is_nullish(ex):
+            detail: Any = str(error)
+        else:
+            detail = {
+                "error": _ffi.to_python(getattr(ex, "error", None)),
+                "error_description": _ffi.to_python(getattr(ex, "error_description", None)),
+            }
         description = _ffi.js_method(result, "error_description")
         rest_result(
             method,
-            error=_ffi.to_python(ex) if not _ffi.is_nullish(ex) else str(error),
+            error=detail,
             error_description=_ffi.to_python(description()) if description else None,
             data=None,
         )

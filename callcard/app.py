@@ -28,6 +28,7 @@ class CallCardApp:
         self._t = Translator("en")
         self._card: Any = None
         self._status: Any = None
+        self._tasks: set[asyncio.Future[None]] = set()
 
     async def start(self) -> None:
         try:
@@ -69,7 +70,9 @@ class CallCardApp:
         self._bridge.fit_window()
 
     def _retry(self) -> None:
-        asyncio.ensure_future(self.start() if self._card is None else self._load_status())
+        task = asyncio.ensure_future(self.start() if self._card is None else self._load_status())
+        self._tasks.add(task)  # keep a reference until it ends, or it may be collected mid-way
+        task.add_done_callback(self._tasks.discard)
 
     def _on_state_changed(self, state: Any, failed_code: str | None) -> None:
         """Follow CallCard::CallStateChanged: the new state replaces the old in the status."""

@@ -44,7 +44,7 @@ class CardView:
     # -------------------------------------------------------------- page state
 
     def set_app_state(self, state: str) -> None:
-        """Flip ``<html data-app-state>`` after the DOM is updated (ui-contract: once per change)."""
+        """Flip ``<html data-app-state>`` once the DOM is updated, as ui-contract.md asks."""
         if state not in APP_STATES:
             raise ValueError(f"unknown app state {state!r}")
         html = js.document.documentElement

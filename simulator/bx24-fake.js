@@ -95,6 +95,12 @@
     setTimeout(fn, (config.latencyMs || 0) + (extraMs || 0));
   }
 
+  /* A command's answer: always exactly one argument, whatever the event delivery mode. */
+  function answer(callback, value) {
+    if (typeof callback === "function") later(() => callback(wire(value)));
+  }
+
+  /* An event: one argument over the real wire, or as the docs show it, or wrapped in an array. */
   function deliver(callback, args) {
     if (typeof callback !== "function") return;
     const wired = args.map(wire);
@@ -313,8 +319,7 @@
     openPath(path, cb) {
       record("command", "openPath", { path });
       const ok = typeof path === "string" && path.startsWith("/");
-      const answer = ok ? { result: "close" } : { result: "error", errorCode: "PATH_NOT_AVAILABLE" };
-      if (typeof cb === "function") later(() => deliver(cb, [answer]));
+      answer(cb, ok ? { result: "close" } : { result: "error", errorCode: "PATH_NOT_AVAILABLE" });
     },
     installFinish() {
       record("command", "installFinish", null);
@@ -346,16 +351,15 @@
       getInterface(cb) {
         record("command", "getInterface", null);
         const inCard = config.placement === "CALL_CARD";
-        const answer = {
+        answer(cb, {
           command: inCard ? CALL_CARD_COMMANDS : [],
           event: inCard ? CALL_CARD_EVENTS : [],
-        };
-        later(() => deliver(cb, [answer]));
+        });
       },
       call(command, params, cb) {
         const outcome = runCommand(command, params);
         if (outcome.dropped) return;
-        later(() => deliver(cb, [outcome.answer]));
+        answer(cb, outcome.answer);
       },
       bindEvent(event, cb) {
         record("command", "bindEvent", { event });

@@ -138,15 +138,18 @@ class CardPage:
 
     def host(self, expression: str) -> Any:
         """Evaluate JS with the fake host in scope as ``host`` (fire events, read its log)."""
-        return self.page.evaluate(f"(() => {{ const host = window.bx24Host; return {expression}; }})()")
+        script = f"(() => {{ const host = window.bx24Host; return {expression}; }})()"
+        return self.page.evaluate(script)
 
 
-@pytest.fixture
-def card(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[CardPage]:
+def _page_in_fresh_context(
+    cls: type[CardPage], browser: Browser, app_url: str, request: pytest.FixtureRequest,
+) -> Iterator[CardPage]:
+    """A page in its own context (own storage, own cache), checked for leaks and errors after."""
     guard = NetworkGuard()
     context = browser.new_context()
     context.route("**/*", guard.handle)
-    card_page = CardPage(context, app_url, guard)
+    card_page = cls(context, app_url, guard)
     yield card_page
     context.close()
     assert guard.leaks == [], f"requests left loopback: {guard.leaks}"
@@ -157,7 +160,36 @@ def card(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iter
         assert errors == [], f"uncaught page errors: {errors}"
 
 
+@pytest.fixture
+def card(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[CardPage]:
+    yield from _page_in_fresh_context(CardPage, browser, app_url, request)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "expect_page_errors: the test provokes uncaught page errors on purpose"
     )
+
+
+HARNESS_HTML = (Path(__file__).with_name("bridge_harness.html")).read_text(encoding="utf-8")
+
+
+class Harness(CardPage):
+    """The app's runtime and modules without main.py: tests run their own Python in the page."""
+
+    def open_harness(self, fake: dict[str, Any] | None = None, *, library: str = "fake") -> Harness:
+        url = self.app_url + "bridge-harness.html"
+        self.page.route(
+            url, lambda route: route.fulfill(content_type="text/html", body=HARNESS_HTML)
+        )
+        self.open(fake, library=library, path="bridge-harness.html")
+        return self
+
+    def run(self, source: str) -> Any:
+        """Run ``source`` (which defines ``async def main()``) and return main()'s JSON result."""
+        return json.loads(self.page.evaluate("(source) => window.pyRun(source)", source))
+
+
+@pytest.fixture
+def harness(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[Harness]:
+    yield from _page_in_fresh_context(Harness, browser, app_url, request)  # type: ignore[misc]

@@ -39,7 +39,8 @@ def test_outside_when_opened_in_another_placement(card: CardPage) -> None:
 def test_post_to_root_answers_like_get(app_url: str) -> None:
     with urllib.request.urlopen(app_url) as got:
         get_body, get_type = got.read(), got.headers["Content-Type"]
-    form = b"DOMAIN=example.bitrix24.com&AUTH_ID=secret&PLACEMENT=CALL_CARD&PLACEMENT_OPTIONS=%7B%7D"
+    form = (b"DOMAIN=example.bitrix24.com&AUTH_ID=secret&PLACEMENT=CALL_CARD"
+            b"&PLACEMENT_OPTIONS=%7B%7D")
     request = urllib.request.Request(app_url, data=form, method="POST")
     request.add_header("Content-Type", "application/x-www-form-urlencoded")
     with urllib.request.urlopen(request) as posted:

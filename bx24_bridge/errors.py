@@ -1,0 +1,118 @@
+"""Errors raised by the Bitrix24 bridge.
+
+Every exception carries the facts an operator log needs as attributes and a one-line,
+readable ``str(e)``. Section numbers refer to ``shared/reference/call-card.md``.
+
+Hierarchy::
+
+    BridgeError
+    ├── BridgeUnavailable      BX24 is null / missing, or BX24.init never completed (§1, §2)
+    ├── CommandTimeout         a placement command got no answer (the host drops unknown ones, §2)
+    ├── PlacementError         a placement command answered with an error array (§2)
+    ├── RestError              BX24.callMethod reported an error (§7)
+    │   └── RestTimeout        BX24.callMethod never called back (HTTP 5xx / network, §7)
+    └── ParseError (+ValueError)  a host payload could not be understood
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BridgeError",
+    "BridgeUnavailable",
+    "CommandTimeout",
+    "ParseError",
+    "PlacementError",
+    "RestError",
+    "RestTimeout",
+]
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge raises; catch this to handle them all."""
+
+
+class BridgeUnavailable(BridgeError):
+    """The Bitrix24 JS library is not usable.
+
+    Outside Bitrix24 the library sets ``window.BX24 = null`` (§1); inside it, ``BX24.init`` may
+    never call back. Either way the app must say so plainly instead of hanging.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Bitrix24 is not available: {reason}")
+
+
+class CommandTimeout(BridgeError):
+    """A placement command got no answer within ``timeout`` seconds.
+
+    The host silently drops a command it does not know, or one sent from the wrong placement:
+    its callback never runs (§2). A timeout is the only way to notice.
+    """
+
+    def __init__(self, command: str, timeout: float) -> None:
+        self.command = command
+        self.timeout = timeout
+        super().__init__(
+            f"placement command {command!r}: the host never answered within {timeout:g} s "
+            "(it silently drops commands it does not know or that belong to another placement)"
+        )
+
+
+class PlacementError(BridgeError):
+    """A placement command answered with an error, e.g. ``"Call card is undefined"`` (§2)."""
+
+    def __init__(self, command: str, code: str) -> None:
+        self.command = command
+        self.code = code
+        super().__init__(f"placement command {command!r} failed: {code}")
+
+
+class RestError(BridgeError):
+    """A REST call (``BX24.callMethod``) answered with an error (§7).
+
+    ``str(e)`` is ``"<method>: <code>: <description>"`` (just ``"<method>: <code>"`` when the
+    host sent no description).
+    """
+
+    def __init__(self, method: str, code: str, description: str = "") -> None:
+        self.method = method
+        self.code = code
+        self.description = description
+        message = f"{method}: {code}: {description}" if description else f"{method}: {code}"
+        super().__init__(message)
+
+
+class RestTimeout(RestError):
+    """A REST call never called back within ``timeout`` seconds.
+
+    It is a :class:`RestError` (code ``"TIMEOUT"``) on purpose: on an HTTP 5xx or a network
+    error the JS library throws and never calls back (§7), so a timeout *is* how those REST
+    failures show up. Code that handles "this REST call failed" then needs one ``except
+    RestError`` and gets ``method``/``code``/``description`` either way; code that wants to
+    retry only timeouts can still catch ``RestTimeout`` first.
+    """
+
+    CODE = "TIMEOUT"
+
+    def __init__(self, method: str, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(
+            method,
+            self.CODE,
+            f"no answer within {timeout:g} s (HTTP 5xx or network error: "
+            "the library never calls back)",
+        )
+
+
+class ParseError(BridgeError, ValueError):
+    """A host payload could not be understood.
+
+    ``what`` names the payload (e.g. ``"getStatus result"``), ``detail`` says what was wrong.
+    It never embeds the raw payload: host data is untrusted and may be huge (§8).
+    """
+
+    def __init__(self, what: str, detail: str) -> None:
+        self.what = what
+        self.detail = detail
+        super().__init__(f"cannot parse {what}: {detail}")
