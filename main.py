@@ -4,4 +4,4 @@ from bx24_bridge import default_bridge
 from callcard.app import CallCardApp
 from callcard.view import CardView
 
-await CallCardApp(bridge=default_bridge(), view=CardView.mount()).start()  # noqa: F704, PLE1142
+await CallCardApp(bridge=default_bridge(), view=CardView.mount()).start()  # noqa: F704

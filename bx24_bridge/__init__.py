@@ -27,6 +27,7 @@ from .errors import (
     RestError,
     RestTimeout,
 )
+from .payloads import RestOutcome
 
 __all__ = [
     "Bridge",
@@ -56,7 +57,6 @@ _BROWSER_NAMES = {
     "Bridge": "host",
     "PlacementInfo": "host",
     "PlacementInterface": "host",
-    "RestOutcome": "host",
     "Subscription": "host",
     "CallCard": "callcard",
 }

@@ -24,7 +24,7 @@ from .errors import (
     RestError,
     RestTimeout,
 )
-from .payloads import check_placement_answer, normalise_event_args, rest_result
+from .payloads import RestOutcome, check_placement_answer, normalise_event_args, rest_result
 
 logger = logging.getLogger("bx24_bridge")
 
@@ -50,19 +50,6 @@ class PlacementInterface:
 
     commands: frozenset[str]
     events: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class RestOutcome:
-    """One answer of a batch: either ``data`` or ``error``, so one failure spoils nothing else."""
-
-    data: Any = None
-    error: RestError | None = None
-
-    def unwrap(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.data
 
 
 class Subscription:

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from .errors import ParseError, PlacementError, RestError
 
@@ -858,3 +858,16 @@ def parse_user(raw: object) -> PortalUser:
         last_name=_text(raw.get("LAST_NAME")),
         second_name=_text(raw.get("SECOND_NAME")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RestOutcome:
+    """One answer of a batch: either ``data`` or ``error``, so one failure spoils nothing else."""
+
+    data: Any = None
+    error: RestError | None = None
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.data

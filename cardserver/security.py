@@ -1,0 +1,73 @@
+"""Security headers, and the Content-Security-Policy the app can live with."""
+
+from __future__ import annotations
+
+#: Who may embed the app in a frame. The call card runs inside an iframe of a Bitrix24 portal,
+#: so X-Frame-Options (which cannot list origins) is never sent; CSP frame-ancestors is used.
+#: This tuple is the one place that lists the cloud portals' domains.
+BITRIX24_FRAME_ANCESTORS = (
+    "'self'",
+    "https://*.bitrix24.ru",
+    "https://*.bitrix24.com",
+    "https://*.bitrix24.de",
+    "https://*.bitrix24.by",
+    "https://*.bitrix24.kz",
+    "https://*.bitrix24.ua",
+    "https://*.bitrix24.eu",
+    "https://*.bitrix24.es",
+    "https://*.bitrix24.pl",
+    "https://*.bitrix24.fr",
+    "https://*.bitrix24.it",
+    "https://*.bitrix24.com.br",
+    "https://*.bitrix24.in",
+    "https://*.bitrix24.cn",
+    "https://*.bitrix24.jp",
+    "https://*.bitrix24.vn",
+    "https://*.bitrix24.id",
+    "https://*.bitrix24.co",
+    "https://*.bitrix24.com.tr",
+    "https://*.bitrix24.tech",
+)
+DEFAULT_FRAME_ANCESTORS = " ".join(BITRIX24_FRAME_ANCESTORS)
+
+#: Sent on every response, errors included.
+COMMON_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),  # a .py or .toml is never run as a script or style
+    ("Referrer-Policy", "no-referrer"),  # URLs may carry portal data; don't hand them on
+)
+
+_BASE_POLICY = (
+    "default-src 'self'",
+    # 'wasm-unsafe-eval': Pyodide compiles its WebAssembly module.
+    # 'unsafe-eval': PyScript (polyscript) builds functions from strings at start-up and the
+    # Pyodide FFI evaluates JavaScript from Python; without it the interpreter does not boot.
+    # api.bitrix24.com serves the BX24 JS library (index.html loads it protocol-relative).
+    "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' "
+    "https://api.bitrix24.com http://api.bitrix24.com",
+    "connect-src 'self' https:",  # REST calls go to the portal, whatever its domain
+    "style-src 'self' 'unsafe-inline'",  # PyScript injects <style> elements
+    "img-src 'self' data:",
+    "worker-src 'self' blob:",  # PyScript may start the interpreter in a (blob:) worker
+    "base-uri 'none'",
+    "form-action 'none'",
+)
+
+
+def validate_frame_ancestors(value: str) -> str:
+    """Normalise a user-supplied source list; refuse anything that could break out of it."""
+    sources = value.split()
+    if not sources:
+        raise ValueError("frame-ancestors needs at least one source (use 'none' to forbid all)")
+    for source in sources:
+        if any(ch in source for ch in ';,"') or not source.isprintable():
+            raise ValueError(f"not a CSP source expression: {source!r}")
+    return " ".join(sources)
+
+
+def content_security_policy(frame_ancestors: str, *, frames_self: bool = False) -> str:
+    """The CSP of an HTML page; simulator pages (`frames_self`) embed the app in a frame."""
+    directives = list(_BASE_POLICY)
+    if frames_self:
+        directives.append("frame-src 'self'")
+    directives.append(f"frame-ancestors {frame_ancestors}")
+    return "; ".join(directives)
