@@ -241,6 +241,30 @@
     return { error: "ERROR_METHOD_NOT_FOUND", error_description: "Method not found!" };
   }
 
+  /* "$result[key][a][b]" in a batch call's params: the value at that path of an earlier
+     answer's result, or "" when it is missing (the portal then rejects the call). */
+  const BATCH_REFERENCE = /^\$result\[([^\]]+)\]((?:\[[^\]]+\])*)$/;
+  function resolveBatchReferences(params, answers) {
+    const out = Array.isArray(params) ? [] : {};
+    for (const [name, value] of Object.entries(params)) {
+      if (value && typeof value === "object") {
+        out[name] = resolveBatchReferences(value, answers);
+        continue;
+      }
+      const match = typeof value === "string" ? BATCH_REFERENCE.exec(value) : null;
+      if (!match) {
+        out[name] = value;
+        continue;
+      }
+      let current = answers[match[1]] && !answers[match[1]].error ? answers[match[1]].result : undefined;
+      for (const step of match[2].slice(1, -1).split("][").filter(Boolean)) {
+        current = current == null ? undefined : current[step];
+      }
+      out[name] = current == null ? "" : current;
+    }
+    return out;
+  }
+
   function AjaxResult(answer, query) {
     this.answer = answer;
     this.query = query;
@@ -329,22 +353,24 @@
     },
     callBatch(calls, callback) {
       const isArray = Array.isArray(calls);
-      const keys = Object.keys(calls);
       const results = isArray ? [] : {};
+      const answers = {};
       record("rest", "batch", calls);
-      let pending = keys.length;
       let never = false;
-      for (const key of keys) {
+      // The portal runs the calls in order; a later call may use an earlier one's result.
+      for (const key of Object.keys(calls)) {
         const call = calls[key];
         const method = Array.isArray(call) ? call[0] : call.method;
-        const params = wire((Array.isArray(call) ? call[1] : call.params) || {});
+        const raw = wire((Array.isArray(call) ? call[1] : call.params) || {});
+        const params = resolveBatchReferences(raw, answers);
         const answer = wire(restAnswer(method, params));
         if (answer.never) never = true;
+        answers[key] = answer;
         results[key] = new AjaxResult(answer, { method, params, callback });
-        pending -= 1;
       }
-      if (never || pending !== 0) return;
-      later(() => callback(results));
+      if (never) return; // an HTTP failure of the one batch request: no callback at all
+      const delay = Math.max(0, ...Object.values(answers).map((a) => a.delayMs || 0));
+      later(() => callback(results), delay);
     },
     placement: {
       info: () => wire({ placement: config.placement, options: config.placement === "CALL_CARD" ? options : [] }),
