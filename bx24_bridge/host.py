@@ -280,6 +280,32 @@ class Bridge:
         if fit is not None:
             fit()
 
+    def domain(self) -> str:
+        """The portal's host name (``BX24.getDomain()``), or ``""`` when the library lacks it."""
+        get_domain = _ffi.js_method(self._bx24, "getDomain")
+        value = _ffi.to_python(get_domain()) if get_domain is not None else None
+        return value.strip() if isinstance(value, str) else ""
+
+    async def open_path(self, path: str, *, timeout: float = COMMAND_TIMEOUT) -> bool:
+        """Open a portal path in a Bitrix24 slider; False when the host refuses or is silent.
+
+        The host answers ``{result: "close"}`` when the slider closes (which may be long after
+        it opened), or ``{result: "error", errorCode: ...}`` at once on a path it cannot show
+        or on mobile. So: an error answer within ``timeout`` means it failed; silence means
+        the slider is open, which counts as success.
+        """
+        try:
+            answer = await self._await_callback(("openPath",), (path,), "openPath", timeout)
+        except CommandTimeout:
+            return True
+        except BridgeUnavailable:
+            return False
+        return not (isinstance(answer, dict) and answer.get("result") == "error")
+
+    def install_finish(self) -> None:
+        """``BX24.installFinish()``: tell the portal the install page is done."""
+        self._method(("installFinish",))()
+
     # ------------------------------------------------------------------ plumbing
 
     def _method(self, path: Sequence[str]) -> Callable[..., Any]:
