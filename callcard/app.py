@@ -1,34 +1,55 @@
 """The controller: data flows one way, Bitrix24 -> bridge -> model -> view.
 
 It decides the page state (ready / outside / error), renders a first view as early as the data
-allows, and keeps the card in step with the host's events.
+allows (from the placement options, before getStatus answers), and keeps the card in step with
+the host's events. It holds no DOM code and parses no host payload itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
 from bx24_bridge.errors import BridgeError, BridgeUnavailable
+from bx24_bridge.payloads import CallState, CallStatus, CrmRef, EntityChange
 
+from .callstate import CallTracker, Phase, format_duration
+from .client import ClientInfo, ClientLoader
 from .i18n import Translator, pick_language
-from .present import present
+from .present import CrmLink, caller_text, portal_origin, present, present_client
 
 logger = logging.getLogger("callcard")
+
+Clock = Callable[[], float]
 
 
 class CallCardApp:
     """Starts the card over a bridge and a view; ``start()`` never raises."""
 
-    def __init__(self, *, bridge: Any, view: Any) -> None:
+    def __init__(self, *, bridge: Any, view: Any, clock: Clock = time.monotonic,
+                 notes_factory: Callable[..., Any] | None = None) -> None:
         self._bridge = bridge
         self._view = view
+        self._clock = clock
+        self._notes_factory = notes_factory
+        self._notes: Any = None
         self._t = Translator("en")
         self._card: Any = None
-        self._status: Any = None
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._status: CallStatus | None = None
+        self._tracker: CallTracker | None = None
+        self._portal: str | None = None
+        self._client: ClientInfo | None = None
+        self._client_loading = False
+        self._status_generation = 0
+        self._timer: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._loader = ClientLoader(self._bridge_batch, on_change=self._on_client)
+
+    # ------------------------------------------------------------------ start-up
 
     async def start(self) -> None:
         try:
@@ -49,6 +70,7 @@ class CallCardApp:
             return
         self._t = Translator(pick_language(self._bridge.lang()))
         self._view.set_language(self._t)
+        self._portal = portal_origin(self._bridge.domain())
 
         from bx24_bridge.callcard import CallCard  # needs the browser: imported after init
 
@@ -57,26 +79,168 @@ class CallCardApp:
             self._view.show_outside(self._t)
             return
         self._card.on_state_changed(self._on_state_changed)
-        await self._load_status()
+        self._card.on_entity_changed(self._on_entity_changed)
+        self._card.on_before_close(self._on_before_close)
 
-    async def _load_status(self) -> None:
+        early = self._card.options_status()
+        if early is not None:
+            self._show_first(early)  # ready at once; getStatus corrects it below
+        await self._load_status(first=early is None)
+
+    async def _load_status(self, *, first: bool) -> None:
+        generation = self._status_generation = self._status_generation + 1
         try:
-            self._status = await self._card.status()
+            status = await self._card.status()
         except BridgeError as exc:
             logger.warning("no call data: %s", exc)
-            self._view.show_error(self._t, self._retry)
+            if first:
+                self._view.show_error(self._t, self._retry)
             return
-        self._view.show_card(self._t, present(self._status, self._t))
-        self._bridge.fit_window()
+        if generation != self._status_generation:
+            return  # an entity change asked for a newer status meanwhile
+        if first or self._status is None:
+            self._show_first(status)
+        else:
+            self._correct(status)
+
+    def _show_first(self, status: CallStatus) -> None:
+        now = self._clock()
+        self._status = status
+        self._tracker = CallTracker(status.state, now)
+        if self._notes_factory is not None and self._notes is None:
+            self._notes = self._notes_factory(app=self, status=status, t=self._t)
+        handlers = self._notes.handlers if self._notes is not None else None
+        self._view.show_card(self._t, self._text(), on_link=self._open_link, notes=handlers)
+        if self._notes is not None:
+            self._notes.attach()
+        self._after_render()
+        self._follow_timer()
+        self._load_client(status.entity)
+
+    def _correct(self, status: CallStatus) -> None:
+        """getStatus answered after the first render: it wins over the placement options."""
+        assert self._status is not None and self._tracker is not None
+        entity_changed = status.entity != self._status.entity
+        self._status = status
+        self._tracker.apply(status.state, None, self._clock())
+        self._render()
+        if entity_changed:
+            self._load_client(status.entity)
+        if self._notes is not None:
+            self._notes.status_changed(status)
 
     def _retry(self) -> None:
-        task = asyncio.ensure_future(self.start() if self._card is None else self._load_status())
-        self._tasks.add(task)  # keep a reference until it ends, or it may be collected mid-way
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self.start() if self._card is None else self._load_status(first=True))
 
-    def _on_state_changed(self, state: Any, failed_code: str | None) -> None:
-        """Follow CallCard::CallStateChanged: the new state replaces the old in the status."""
-        if self._status is None or state is None:
+    # ------------------------------------------------------------------ host events
+
+    def _on_state_changed(self, state: CallState | None, failed_code: str | None) -> None:
+        """Follow CallCard::CallStateChanged, whatever shape it arrived in."""
+        if self._status is None or self._tracker is None or state is None:
             return
         self._status = replace(self._status, state=state)
-        self._view.update(present(self._status, self._t))
+        if self._tracker.apply(state, failed_code, self._clock()):
+            self._render()
+            self._follow_timer()
+        if self._notes is not None and self._tracker.phase is Phase.ENDED:
+            self._notes.call_ended()
+
+    def _on_entity_changed(self, change: EntityChange) -> None:
+        """A new client (next in the dialer, a lead created, a refresh): everything follows."""
+        if self._status is None:
+            return
+        refreshed = change.entity is not None and change.entity == self._status.entity
+        phone = change.phone if change.phone.kind == "number" else self._status.phone
+        bindings = self._status.bindings if refreshed else ()
+        self._status = replace(self._status, entity=change.entity, phone=phone, bindings=bindings)
+        self._render()
+        if refreshed and change.entity is not None:
+            self._loader.forget(change.entity)  # the host says the client's data changed
+        self._load_client(change.entity)
+        if self._notes is not None:
+            self._notes.status_changed(self._status)
+        # The event carries no bindings: ask the host for the whole picture again.
+        self._spawn(self._load_status(first=False))
+
+    def _on_before_close(self) -> None:
+        if self._notes is not None:
+            self._notes.before_close()
+
+    # ------------------------------------------------------------------ client
+
+    async def _bridge_batch(self, plan: dict[str, tuple[str, dict[str, Any]]]) -> Any:
+        return await self._bridge.call_batch(plan)
+
+    def _load_client(self, ref: CrmRef | None) -> None:
+        self._client_loading = ref is not None
+        self._render_client()
+        self._spawn(self._loader.load(ref))
+
+    def _on_client(self, info: ClientInfo | None, ref: CrmRef | None) -> None:
+        self._client = info
+        self._client_loading = info is None and ref is not None
+        self._render_client()
+
+    # ------------------------------------------------------------------ rendering
+
+    def _text(self) -> Any:
+        assert self._status is not None and self._tracker is not None
+        return present(self._status, self._tracker, self._t, portal=self._portal,
+                       now=self._clock())
+
+    def _render(self) -> None:
+        self._view.update(self._text())
+        self._render_client()
+
+    def _render_client(self) -> None:
+        if self._status is None:
+            return
+        text = present_client(
+            self._client, self._t, bound=self._status.entity is not None,
+            loading=self._client_loading, number=caller_text(self._status, self._t),
+        )
+        self._view.update_client(text.name, text.details, text.problem)
+        self._after_render()
+
+    def _after_render(self) -> None:
+        if self._view.height_changed():
+            self._bridge.fit_window()
+
+    def _follow_timer(self) -> None:
+        """Tick the talk timer while talking; the time is read from the clock, not counted."""
+        talking = self._tracker is not None and self._tracker.phase is Phase.TALKING
+        if talking and (self._timer is None or self._timer.done()):
+            self._timer = self._spawn(self._tick())
+
+    async def _tick(self) -> None:
+        while self._tracker is not None and self._tracker.phase is Phase.TALKING:
+            elapsed = self._tracker.elapsed(self._clock())
+            self._view.update_timer(format_duration(elapsed))
+            await asyncio.sleep(1.0 - (elapsed % 1.0) + 0.005)  # wake just past the next second
+        self._render()  # the frozen, final time
+
+    # ------------------------------------------------------------------ links
+
+    def _open_link(self, link: CrmLink) -> None:
+        async def open_it() -> None:
+            if not await self._bridge.open_path(link.path):
+                self._view.open_in_new_tab(link.href)
+
+        self._spawn(open_it())
+
+    # ------------------------------------------------------------------ plumbing
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+        """Run ``coro`` in the background, keeping a reference and logging its failure."""
+        return self._spawn(coro)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task failed", exc_info=task.exception())

@@ -39,6 +39,65 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "state.ended": "Ended",
         "state.unknown": "Unknown state",
         "line.none": "No line",
+        "label.timer": "Talk time",
+        "label.failure": "Result",
+        "label.client": "Client",
+        "label.crm": "CRM",
+        "phase.waiting": "Waiting",
+        "phase.connecting": "Connecting",
+        "phase.talking": "Talking",
+        "phase.ended": "Ended",
+        "failure.generic": "Call failed ({code})",
+        "failure.missed": "Missed call ({code})",
+        "failure.no_funds": "Not enough funds on the account ({code})",
+        "failure.forbidden": "Call not allowed ({code})",
+        "failure.not_found": "Number not found ({code})",
+        "failure.no_answer": "No answer ({code})",
+        "failure.blocked": "Direction blocked ({code})",
+        "failure.unavailable": "Temporarily unavailable ({code})",
+        "failure.incomplete": "Incomplete number ({code})",
+        "failure.busy": "Busy ({code})",
+        "failure.cancelled": "Call cancelled ({code})",
+        "failure.line_down": "Line unavailable ({code})",
+        "failure.declined": "Call declined ({code})",
+        "list_mode": "Call list",
+        "crm.type.lead": "Lead",
+        "crm.type.deal": "Deal",
+        "crm.type.contact": "Contact",
+        "crm.type.company": "Company",
+        "crm.link": "{type} #{id}",
+        "crm.unbound": "Not linked to CRM",
+        "crm.bindings": "Also linked to",
+        # Keys other modules of the app use (view, notes, client, install page).
+        "label.call": "Call",
+        "label.notes": "Notes",
+        "notes.label": "Call notes",
+        "notes.placeholder": "What was agreed, what to do next…",
+        "notes.save": "Save to CRM",
+        "notes.keep_open": "Keep the card open after the call",
+        "notes.no_target": "The call is not linked to a CRM item: there is nowhere to save notes.",
+        "client.loading": "Loading client details…",
+        "client.new": "New client",
+        "client.unnamed": "Untitled",
+        "client.partial": "Some details could not be loaded.",
+        "label.company": "Company",
+        "label.contact": "Contact",
+        "label.responsible": "Responsible",
+        "client.not_found": "The CRM item was not found (deleted or merged).",
+        "client.no_access": "You have no access to this CRM item.",
+        "client.unavailable": "The client's data could not be loaded.",
+        "install.outside": "This is the install page of the call card. Open it from Bitrix24.",
+        "install.checking": "Checking the call card tab…",
+        "install.binding": "Adding the call card tab…",
+        "install.done": "The call card tab is installed.",
+        "install.step.kept": "Already installed: {url}",
+        "install.step.bound": "Added the tab: {url}",
+        "install.step.unbound": "Removed an old tab: {url}",
+        "install.error.no_telephony": "The app has no access to telephony on this portal.",
+        "install.error.wrong_auth": "The app must be installed from the portal, not by a webhook.",
+        "install.error.not_admin": "Only a portal administrator can install the call card.",
+        "install.error.timeout": "Bitrix24 did not answer in time.",
+        "install.error.other": "The installation failed ({code}).",
     },
     "ru": {
         "card.title": "Карточка звонка",
@@ -68,6 +127,64 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "state.ended": "Завершён",
         "state.unknown": "Состояние неизвестно",
         "line.none": "Линия не указана",
+        "label.timer": "Время разговора",
+        "label.failure": "Результат",
+        "label.client": "Клиент",
+        "label.crm": "CRM",
+        "phase.waiting": "Ожидание",
+        "phase.connecting": "Соединение",
+        "phase.talking": "Разговор",
+        "phase.ended": "Звонок завершён",
+        "failure.generic": "Звонок не удался ({code})",
+        "failure.missed": "Пропущенный звонок ({code})",
+        "failure.no_funds": "Недостаточно средств на счёте ({code})",
+        "failure.forbidden": "Звонок запрещён ({code})",
+        "failure.not_found": "Номер не найден ({code})",
+        "failure.no_answer": "Нет ответа ({code})",
+        "failure.blocked": "Направление заблокировано ({code})",
+        "failure.unavailable": "Временно недоступен ({code})",
+        "failure.incomplete": "Неполный номер ({code})",
+        "failure.busy": "Занято ({code})",
+        "failure.cancelled": "Вызов отменён ({code})",
+        "failure.line_down": "Линия недоступна ({code})",
+        "failure.declined": "Вызов отклонён ({code})",
+        "list_mode": "Обзвон",
+        "crm.type.lead": "Лид",
+        "crm.type.deal": "Сделка",
+        "crm.type.contact": "Контакт",
+        "crm.type.company": "Компания",
+        "crm.link": "{type} №{id}",
+        "crm.unbound": "Не привязан к CRM",
+        "crm.bindings": "Также связан с",
+        "label.call": "Звонок",
+        "label.notes": "Заметки",
+        "notes.label": "Заметки о звонке",
+        "notes.placeholder": "О чём договорились, что делать дальше…",
+        "notes.save": "Сохранить в CRM",
+        "notes.keep_open": "Не закрывать карточку после звонка",
+        "notes.no_target": "Звонок не привязан к CRM: заметки некуда сохранить.",
+        "client.loading": "Загрузка данных клиента…",
+        "client.new": "Новый клиент",
+        "client.unnamed": "Без названия",
+        "client.partial": "Часть данных не удалось загрузить.",
+        "label.company": "Компания",
+        "label.contact": "Контакт",
+        "label.responsible": "Ответственный",
+        "client.not_found": "Объект CRM не найден (удалён или объединён).",
+        "client.no_access": "У вас нет доступа к этому объекту CRM.",
+        "client.unavailable": "Не удалось загрузить данные клиента.",
+        "install.outside": "Это страница установки карточки звонка. Откройте её из Битрикс24.",
+        "install.checking": "Проверяем вкладку карточки звонка…",
+        "install.binding": "Добавляем вкладку карточки звонка…",
+        "install.done": "Вкладка карточки звонка установлена.",
+        "install.step.kept": "Уже установлена: {url}",
+        "install.step.bound": "Вкладка добавлена: {url}",
+        "install.step.unbound": "Старая вкладка удалена: {url}",
+        "install.error.no_telephony": "У приложения нет доступа к телефонии этого портала.",
+        "install.error.wrong_auth": "Приложение нужно устанавливать с портала, а не вебхуком.",
+        "install.error.not_admin": "Установить карточку звонка может только администратор портала.",
+        "install.error.timeout": "Битрикс24 не ответил вовремя.",
+        "install.error.other": "Установка не удалась ({code}).",
     },
 }
 
@@ -79,6 +196,13 @@ def pick_language(portal_lang: object) -> str:
     if code in CATALOGUE:
         return code
     return "ru" if code in {"ua", "uk", "by", "be", "kz"} else FALLBACK
+
+
+class _KeepMissing(dict[str, str]):
+    """format_map mapping that leaves an unknown ``{name}`` in place instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 class Translator:
@@ -93,3 +217,17 @@ class Translator:
         if text is None:
             text = CATALOGUE[FALLBACK].get(key, key)
         return text
+
+    def format(self, key: str, /, **values: object) -> str:
+        """``t.format("crm.link", type="Deal", id=5)`` -> ``"Deal #5"``.
+
+        Values are inserted as plain text (``str()`` of each; braces in them are not read as
+        placeholders), for a ``textContent`` sink: never HTML. A placeholder with no value stays
+        as written, and a template that cannot be filled comes back unfilled: never raises.
+        """
+        template = self(key)
+        try:
+            mapping = _KeepMissing({name: str(value) for name, value in values.items()})
+            return template.format_map(mapping)
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+            return template

@@ -1,41 +1,226 @@
-"""What the card shows, as plain strings: the pure step between a CallStatus and the DOM."""
+"""What the card shows, as plain strings: the pure step between the call's data and the DOM.
+
+:func:`present` turns a :class:`~bx24_bridge.payloads.CallStatus` and a
+:class:`~callcard.callstate.CallTracker` into :class:`CardText`, one field per ui-contract hook.
+Every field is text for a ``textContent`` sink (or a link built from validated parts only);
+host strings pass through unchanged as text, never interpreted (call-card.md section 8).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Final
 
-from bx24_bridge.payloads import CallState, CallStatus
+from bx24_bridge.payloads import CallStatus, CrmRef
 
+from .callstate import CallTracker, format_duration
+from .client import ClientInfo
 from .i18n import Translator
+from .phone import format_number
+from .sip import failure_text
+
+__all__ = [
+    "CardText",
+    "CrmLink",
+    "caller_text",
+    "crm_link",
+    "line_text",
+    "portal_origin",
+    "present",
+]
+
+# A hostname: dot-separated labels of ASCII letters, digits and inner dashes.
+_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST: Final = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_PORT: Final = re.compile(r"[0-9]{1,5}")
+_ORIGIN: Final = re.compile(r"(https?)://([^/]*)/?", re.IGNORECASE)
+_MAX_HOST_LEN: Final = 253
+
+
+@dataclass(frozen=True, slots=True)
+class CrmLink:
+    """A link to one CRM item: ``label`` to show, ``href`` for the anchor, ``path`` for
+    ``BX24.openPath`` (which opens it in the portal's slider)."""
+
+    label: str
+    href: str
+    path: str
+    type: str
+    """``lead`` / ``deal`` / ``contact`` / ``company``."""
+    id: int
 
 
 @dataclass(frozen=True, slots=True)
 class CardText:
-    """The card's visible text, one field per ui-contract hook."""
+    """The card's visible text, one field per ui-contract hook; the view writes it as is.
+
+    ``call_failure``, ``list_mode``, ``crm_entity`` and ``crm_unbound`` are None when the card
+    should not show that element at all.
+    """
 
     caller_number: str
     call_direction: str
     call_state: str
+    call_timer: str
+    call_failure: str | None
     line: str
+    list_mode: str | None
+    crm_entity: CrmLink | None
+    crm_bindings: tuple[CrmLink, ...]
+    crm_unbound: str | None
+
+
+# --------------------------------------------------------------------------- portal origin
+
+
+def _host_port(text: str) -> str | None:
+    """``text`` as a lower-case ``host[:port]``, or None if it is anything else.
+
+    A Unicode hostname (a box portal on ``.рф``) is turned into its ASCII (punycode) form.
+    """
+    host, colon, port = text.rpartition(":")
+    if not colon:
+        host, port = text, ""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except (UnicodeError, ValueError):
+            return None
+    host = host.lower()
+    if len(host) > _MAX_HOST_LEN or not _HOST.fullmatch(host):
+        return None
+    if colon:
+        if not _PORT.fullmatch(port) or not 0 < int(port) <= 65535:
+            return None
+        return f"{host}:{int(port)}"
+    return host
+
+
+def portal_origin(domain: object, protocol_https: bool = True) -> str | None:
+    """``https://<domain>`` from ``BX24.getDomain()`` (``"example.bitrix24.com"``), or None.
+
+    Only a plain ``hostname[:port]`` is accepted: no scheme, path, user info, spaces or other
+    characters, so the origin can be trusted to prefix a CRM link.
+    """
+    if not isinstance(domain, str):
+        return None
+    host = _host_port(domain.strip())
+    if host is None:
+        return None
+    return f"{'https' if protocol_https else 'http'}://{host}"
+
+
+def _checked_origin(portal: str | None) -> str | None:
+    """``portal`` normalised when it is an ``http(s)://host[:port]`` origin, else None."""
+    if not isinstance(portal, str):
+        return None
+    match = _ORIGIN.fullmatch(portal.strip())
+    if match is None:
+        return None
+    return portal_origin(match.group(2), match.group(1).lower() == "https")
+
+
+# --------------------------------------------------------------------------- fields
 
 
 def caller_text(status: CallStatus, t: Translator) -> str:
-    if status.phone.kind == "hidden":
+    """The client's number, formatted; hidden or unknown numbers are said in words."""
+    phone = status.phone
+    if phone.kind == "hidden":
         return t("number.hidden")
-    if status.phone.kind == "unknown" or not status.phone.value:
+    if phone.value is None or not phone.value.strip():
         return t("number.unknown")
-    return status.phone.value
+    return format_number(phone.value)
 
 
-def state_text(state: CallState | None, t: Translator) -> str:
-    return t(f"state.{state.value}") if state is not None else t("state.unknown")
+def line_text(status: CallStatus, t: Translator) -> str:
+    """The line's name; else its number, formatted; else words for "no line".
+
+    The host fills an empty LINE_NAME with LINE_NUMBER (and the parser does the same), so a
+    name equal to the number is the number and is formatted like one.
+    """
+    name, number = status.line_name, status.line_number
+    if name and name != number:
+        return name
+    if number:
+        return format_number(number)
+    return t("line.none")
 
 
-def present(status: CallStatus, t: Translator) -> CardText:
-    """Turn a call status into the words of the card (never a raw host value)."""
+def crm_link(ref: CrmRef, t: Translator, origin: str | None) -> CrmLink:
+    """The link to ``ref``; ``origin`` must already be validated (see :func:`portal_origin`)."""
+    kind = ref.type.path_segment
+    path = ref.path
+    return CrmLink(
+        label=t.format("crm.link", type=t(f"crm.type.{kind}"), id=ref.id),
+        href=path if origin is None else origin + path,
+        path=path,
+        type=kind,
+        id=ref.id,
+    )
+
+
+def present(
+    status: CallStatus,
+    tracker: CallTracker,
+    t: Translator,
+    *,
+    portal: str | None,
+    now: float,
+) -> CardText:
+    """Turn the call's data into the words of the card (never a raw host value as markup).
+
+    ``portal`` is the portal's origin (``https://example.bitrix24.com``, see
+    :func:`portal_origin`); without a valid one, links carry the bare path. ``now`` is the same
+    monotonic clock the tracker is fed with.
+    """
+    origin = _checked_origin(portal)
+    primary = status.entity
+    bindings = tuple(dict.fromkeys(ref for ref in status.bindings if ref != primary))
+    unbound = primary is None and not bindings
     return CardText(
         caller_number=caller_text(status, t),
         call_direction=t(f"direction.{status.direction.value}"),
-        call_state=state_text(status.state, t),
-        line=status.line_name or status.line_number or t("line.none"),
+        call_state=t(f"phase.{tracker.phase.value}"),
+        call_timer=format_duration(tracker.elapsed(now)),
+        call_failure=failure_text(tracker.failed_code, t),
+        line=line_text(status, t),
+        list_mode=t("list_mode") if status.list_mode else None,
+        crm_entity=None if primary is None else crm_link(primary, t, origin),
+        crm_bindings=tuple(crm_link(ref, t, origin) for ref in bindings),
+        crm_unbound=t("crm.unbound") if unbound else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientText:
+    """The client block's words: ``client-name``, a details line, and a problem line or None."""
+
+    name: str
+    details: str
+    problem: str | None
+
+
+def present_client(
+    info: ClientInfo | None, t: Translator, *, bound: bool, loading: bool, number: str,
+) -> ClientText:
+    """What the card says about the client, from whatever the loader has now.
+
+    Unbound calls say "new client" with the number; while an item loads the name stays empty
+    (never the previous client's); a failed load keeps what it has and adds a short line.
+    """
+    if not bound:
+        return ClientText(t("client.new"), number, None)
+    if loading or info is None:
+        return ClientText("", t("client.loading"), None)
+    details = []
+    if info.contact:
+        details.append(f"{t('label.contact')}: {info.contact}")
+    if info.company:
+        details.append(f"{t('label.company')}: {info.company}")
+    if info.responsible:
+        details.append(f"{t('label.responsible')}: {info.responsible}")
+    problem = t(info.problem) if info.problem else (t("client.partial") if info.partial else None)
+    name = info.name or ("" if info.problem else t("client.unnamed"))
+    return ClientText(name, " · ".join(details), problem)

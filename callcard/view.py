@@ -1,8 +1,9 @@
 """The DOM side of the card: it writes text into elements and nothing else.
 
-Portal data only ever reaches the page through ``textContent`` (call-card.md, section 8): no
-string from the host is parsed as HTML here. Elements carry the ``data-testid`` hooks of
-ui-contract.md, which tests and outside checks rely on.
+Portal data only ever reaches the page through ``textContent`` and attribute values set one by
+one (call-card.md, section 8): no string from the host is parsed as HTML here. Elements carry
+the ``data-testid`` hooks of ui-contract.md, which tests and outside checks rely on. The view
+calls back into the controller for user actions (``on_*`` callables) and decides nothing.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
 from .i18n import Translator
-from .present import CardText
+from .present import CardText, CrmLink
 
 APP_STATES = ("loading", "ready", "outside", "error")
 SIMULATOR_PATH = "./simulator/"
 
 
-def _element(tag: str, text: str | None = None, **attrs: str) -> Any:
+def element(tag: str, text: str | None = None, **attrs: str) -> Any:
+    """A new element; ``data_testid="x"`` becomes ``data-testid="x"``; text via textContent."""
     node = js.document.createElement(tag)
     for name, value in attrs.items():
-        node.setAttribute(name.replace("_", "-"), value)
+        node.setAttribute(name.removesuffix("_").replace("_", "-"), value)
     if text is not None:
         node.textContent = text
     return node
@@ -34,8 +36,11 @@ class CardView:
 
     def __init__(self, root: Any) -> None:
         self._root = root
-        self._fields: dict[str, Any] = {}
+        self._nodes: dict[str, Any] = {}
         self._listeners: list[Any] = []
+        self._link_listeners: list[Any] = []
+        self._links_shown: object = None
+        self._height = 0
 
     @classmethod
     def mount(cls) -> CardView:
@@ -58,64 +63,239 @@ class CardView:
         js.document.documentElement.lang = t.lang
         js.document.title = t("card.title")
 
+    def height_changed(self) -> bool:
+        """True when the content's height differs from the last time this was asked."""
+        height = int(js.document.documentElement.scrollHeight)
+        changed, self._height = height != self._height, height
+        return changed
+
     # -------------------------------------------------------------- whole-card states
 
     def show_outside(self, t: Translator) -> None:
-        status = _element("p", t("status.outside"), data_testid="app-status", role="status")
-        hint = _element("p", t("status.outside.hint") + " ")
-        hint.appendChild(_element("a", t("status.outside.link"), href=SIMULATOR_PATH))
+        status = element("p", t("status.outside"), data_testid="app-status", role="status")
+        hint = element("p", t("status.outside.hint") + " ")
+        hint.appendChild(element("a", t("status.outside.link"), href=SIMULATOR_PATH))
         self._replace(status, hint)
         self.set_app_state("outside")
 
     def show_error(self, t: Translator, on_retry: Callable[[], Any]) -> None:
-        status = _element("p", t("status.error"), data_testid="app-status", role="alert")
-        retry = _element("button", t("status.retry"), type="button", data_testid="retry")
-        listener = create_proxy(lambda _event: on_retry())
-        self._listeners.append(listener)
-        retry.addEventListener("click", listener)
+        status = element("p", t("status.error"), data_testid="app-status", role="alert")
+        retry = element("button", t("status.retry"), type="button", data_testid="retry")
+        self._listen(retry, "click", lambda _event: on_retry())
         self._replace(status, retry)
         self.set_app_state("error")
 
-    def show_card(self, t: Translator, text: CardText) -> None:
-        """First render of the call, or a full re-render; later changes use :meth:`update`."""
-        rows = _element("dl", None, **{"class": "call-facts"})
-        fields: dict[str, Any] = {}
-        for key, label in (
-            ("caller-number", "label.caller"),
-            ("call-direction", "label.direction"),
-            ("call-state", "label.state"),
-            ("line", "label.line"),
-        ):
-            rows.appendChild(_element("dt", t(label)))
-            value = _element("dd", None, data_testid=key)
-            rows.appendChild(value)
-            fields[key] = value
-        announcer = _element("p", None, **{"class": "visually-hidden", "aria-live": "polite"})
-        fields["announcer"] = announcer
-        self._replace(rows, announcer)
-        self._fields = fields
+    def show_card(self, t: Translator, text: CardText, *, on_link: Callable[[CrmLink], Any],
+                  notes: NotesHandlers | None = None) -> None:
+        """Build the card once (first render), then fill it; later changes use the update_*."""
+        self._on_link = on_link
+        nodes: dict[str, Any] = {}
+
+        def slot(key: str, tag: str = "span", **attrs: str) -> Any:
+            nodes[key] = element(tag, None, data_testid=key, **attrs)
+            return nodes[key]
+
+        call = element("section", None, **{"class": "call", "aria-label": t("label.call")})
+        top = element("div", None, **{"class": "call-top"})
+        top.append(slot("caller-number", "p", **{"class": "caller-number"}),
+                   slot("call-direction", "p", **{"class": "call-direction"}))
+        nodes["list-mode"] = element("p", None, data_testid="list-mode", **{"class": "badge"})
+        state_row = element("p", None, **{"class": "call-state-row"})
+        state_row.append(slot("call-state"), element("span", " · ", aria_hidden="true"),
+                         slot("call-timer", **{"class": "call-timer", "role": "timer"}))
+        nodes["failure-slot"] = element("div", None, **{"class": "failure-slot"})
+        facts = element("dl", None, **{"class": "call-facts"})
+        facts.append(element("dt", t("label.line")), slot("line", "dd"))
+        call.append(top, nodes["list-mode"], state_row, nodes["failure-slot"], facts)
+
+        client = element("section", None, **{"class": "client", "aria-label": t("label.client")})
+        client.append(slot("client-name", "p", **{"class": "client-name"}),
+                      slot("client-details", "p", **{"class": "client-details"}),
+                      slot("client-problem", "p", **{"class": "client-problem"}))
+        crm = element("nav", None, **{"class": "crm", "aria-label": t("label.crm")})
+        crm.append(slot("crm-entity-slot", "p"), slot("crm-bindings", "ul", **{"class": "links"}))
+        client.append(crm)
+
+        sections = [call, client]
+        if notes is not None:
+            sections.append(self._notes_section(t, notes, slot))
+        announcer = element("p", None, **{"class": "visually-hidden", "aria-live": "polite"})
+        nodes["announcer"] = announcer
+        self._replace(*sections, announcer)
+        self._nodes = nodes
         self.update(text)
         self.set_app_state("ready")
 
+    # -------------------------------------------------------------- updates
+
     def update(self, text: CardText) -> None:
-        """Write the card's text fields (only those whose text changed)."""
-        for key, value in (
-            ("caller-number", text.caller_number),
-            ("call-direction", text.call_direction),
-            ("call-state", text.call_state),
-            ("line", text.line),
-        ):
-            node = self._fields.get(key)
-            if node is not None and node.textContent != value:
-                node.textContent = value
-                if key == "call-state":
-                    self._fields["announcer"].textContent = value
+        """Write the call's text (only what changed) and announce a new state politely."""
+        self._set("caller-number", text.caller_number)
+        self._set("call-direction", text.call_direction)
+        self._set("line", text.line)
+        self._set("call-timer", text.call_timer)
+        if self._set("call-state", text.call_state):
+            self._nodes["announcer"].textContent = text.call_state
+        list_mode = self._nodes.get("list-mode")
+        if list_mode is not None:
+            list_mode.textContent = text.list_mode or ""
+            list_mode.hidden = text.list_mode is None
+        self._show_failure(text.call_failure)
+        self._show_links(text)
+
+    def open_in_new_tab(self, href: str) -> None:
+        """The fallback when Bitrix24 cannot open the item in a slider."""
+        js.window.open(href, "_blank", "noopener,noreferrer")
+
+    def update_timer(self, timer: str) -> None:
+        self._set("call-timer", timer)
+
+    def update_client(self, name: str, details: str, problem: str | None) -> None:
+        """The client block: a name, a line of details, and a short problem line if any."""
+        self._set("client-name", name)
+        self._set("client-details", details)
+        node = self._nodes.get("client-problem")
+        if node is not None:
+            node.textContent = problem or ""
+            node.hidden = problem is None
+
+    # -------------------------------------------------------------- notes
+
+    def _notes_section(self, t: Translator, handlers: NotesHandlers,
+                       slot: Callable[..., Any]) -> Any:
+        section = element("section", None, **{"class": "notes", "aria-label": t("label.notes")})
+        label = element("label", t("notes.label"), for_="notes-input")
+        area = slot("notes", "textarea", id="notes-input", rows="4",
+                    placeholder=t("notes.placeholder"))
+        status = slot("notes-status", "p", **{"class": "notes-status", "aria-live": "polite"})
+        status.dataset.notesState = "empty"
+        save = slot("notes-save", "button", type="button")
+        save.textContent = t("notes.save")
+        keep = slot("keep-open", "input", type="checkbox", id="keep-open")
+        keep_label = element("label", t("notes.keep_open"), for_="keep-open")
+        row = element("div", None, **{"class": "notes-actions"})
+        row.append(save, element("span", None, **{"class": "keep-open"}))
+        row.lastChild.append(keep, keep_label)
+        section.append(label, area, status, row)
+        self._listen(area, "input", lambda _e: handlers.on_input(str(area.value)))
+        self._listen(area, "keydown", lambda e: self._maybe_save(e, handlers))
+        self._listen(save, "click", lambda _e: handlers.on_save())
+        self._listen(keep, "change", lambda _e: handlers.on_keep_open(bool(keep.checked)))
+        return section
+
+    def _maybe_save(self, event: Any, handlers: NotesHandlers) -> None:
+        if event.key == "Enter" and (event.ctrlKey or event.metaKey):
+            event.preventDefault()
+            handlers.on_save()
+
+    def set_notes_state(self, state: str, text: str, *, saving: bool) -> None:
+        status = self._nodes.get("notes-status")
+        if status is None:
+            return
+        status.textContent = text
+        status.dataset.notesState = state
+        self._nodes["notes-save"].disabled = saving
+
+    def set_notes_text(self, text: str) -> None:
+        area = self._nodes.get("notes")
+        if area is not None and area.value != text:
+            area.value = text
+
+    def set_keep_open(self, checked: bool) -> None:
+        box = self._nodes.get("keep-open")
+        if box is not None:
+            box.checked = checked
 
     # -------------------------------------------------------------- helpers
 
+    def _set(self, key: str, value: str) -> bool:
+        node = self._nodes.get(key)
+        if node is None or node.textContent == value:
+            return False
+        node.textContent = value
+        return True
+
+    def _show_failure(self, failure: str | None) -> None:
+        """``call-failure`` exists only while there is a failure (ui-contract: absent when none)."""
+        slot = self._nodes.get("failure-slot")
+        if slot is None:
+            return
+        current = self._nodes.get("call-failure")
+        if failure is None:
+            if current is not None:
+                current.remove()
+                del self._nodes["call-failure"]
+            return
+        if current is None:
+            current = element("p", None, data_testid="call-failure", role="alert",
+                              **{"class": "call-failure"})
+            slot.appendChild(current)
+            self._nodes["call-failure"] = current
+        current.textContent = failure
+
+    def _show_links(self, text: CardText) -> None:
+        """Rebuild the CRM links only when they change (each link holds a click listener)."""
+        entity_slot = self._nodes.get("crm-entity-slot")
+        bindings = self._nodes.get("crm-bindings")
+        shown = (text.crm_entity, text.crm_bindings, text.crm_unbound)
+        if entity_slot is None or bindings is None or shown == self._links_shown:
+            return
+        self._links_shown = shown
+        self._release(self._link_listeners)
+        if text.crm_entity is not None:
+            entity_slot.replaceChildren(self._link(text.crm_entity, "crm-entity"))
+        else:
+            entity_slot.replaceChildren(element("span", text.crm_unbound or "",
+                                                data_testid="crm-unbound"))
+        items = []
+        for link in text.crm_bindings:
+            item = element("li")
+            item.appendChild(self._link(link, "crm-binding"))
+            items.append(item)
+        bindings.replaceChildren(*items)
+        bindings.hidden = not items
+
+    def _link(self, link: CrmLink, testid: str) -> Any:
+        anchor = element("a", link.label, href=link.href, target="_blank",
+                         rel="noopener noreferrer", data_testid=testid)
+        anchor.dataset.crmType = link.type
+        anchor.dataset.crmId = str(link.id)
+
+        def on_click(event: Any) -> None:
+            if event.ctrlKey or event.metaKey or event.shiftKey or event.button != 0:
+                return  # the operator asked for a tab or window: let the browser do it
+            event.preventDefault()
+            self._on_link(link)
+
+        self._listen(anchor, "click", on_click, into=self._link_listeners)
+        return anchor
+
+    def _listen(self, node: Any, event: str, handler: Callable[[Any], Any], *,
+                into: list[Any] | None = None) -> None:
+        proxy = create_proxy(handler)
+        (self._listeners if into is None else into).append((node, event, proxy))
+        node.addEventListener(event, proxy)
+
+    @staticmethod
+    def _release(listeners: list[Any]) -> None:
+        for node, event, proxy in listeners:
+            node.removeEventListener(event, proxy)
+            proxy.destroy()
+        listeners.clear()
+
     def _replace(self, *children: Any) -> None:
-        self._fields.clear()
-        for listener in self._listeners:
-            listener.destroy()
-        self._listeners.clear()
+        self._release(self._listeners)
+        self._release(self._link_listeners)
+        self._links_shown = None
+        self._nodes.clear()
         self._root.replaceChildren(*children)
+
+
+class NotesHandlers:
+    """What the notes controls call: plain callables, so the view stays free of logic."""
+
+    def __init__(self, on_input: Callable[[str], Any], on_save: Callable[[], Any],
+                 on_keep_open: Callable[[bool], Any]) -> None:
+        self.on_input = on_input
+        self.on_save = on_save
+        self.on_keep_open = on_keep_open

@@ -86,6 +86,12 @@ def shipped_files(root: Path, config: str = "pyscript.toml") -> set[str]:
     return shipped
 
 
-def missing_from_config(root: Path) -> list[str]:
-    """Imported local modules that pyscript.toml does not ship (the bug this module exists for)."""
-    return sorted(local_imports(root) - shipped_files(root))
+#: Each page of the app: its Python entry point and the PyScript config that ships its modules.
+PAGES = (("main.py", "pyscript.toml"), ("install.py", "install.toml"))
+
+
+def missing_from_config(
+    root: Path, entry: str = "main.py", config: str = "pyscript.toml"
+) -> list[str]:
+    """Imported local modules that the config does not ship (the bug this module exists for)."""
+    return sorted(local_imports(root, entry) - shipped_files(root, config))

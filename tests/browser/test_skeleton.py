@@ -10,7 +10,7 @@ from conftest import CardPage
 def test_reaches_ready_with_the_fake_and_renders_get_status(card: CardPage) -> None:
     card.open({"status": {"PHONE_NUMBER": "+74957778899", "CALL_STATE": "connected"}})
     assert card.app_state == "ready"
-    assert card.text("caller-number") == "+74957778899"
+    assert card.text("caller-number") == "+7 495 777-88-99"
     assert card.text("call-state") == "Talking"
     assert card.guard.library_requests == 1
     # The mark the benchmark reads is set together with the state.

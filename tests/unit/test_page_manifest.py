@@ -7,20 +7,24 @@ import re
 import tomllib
 from pathlib import Path
 
-from tools.page_manifest import local_imports, missing_from_config, shipped_files
+import pytest
+
+from tools.page_manifest import PAGES, local_imports, missing_from_config, shipped_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_imported_module_is_listed_in_pyscript_toml() -> None:
-    assert missing_from_config(ROOT) == []
+@pytest.mark.parametrize(("entry", "config"), PAGES)
+def test_every_imported_module_is_listed_in_the_page_config(entry: str, config: str) -> None:
+    assert missing_from_config(ROOT, entry, config) == []
 
 
-def test_every_listed_file_exists_and_is_imported() -> None:
-    shipped = shipped_files(ROOT)
+@pytest.mark.parametrize(("entry", "config"), PAGES)
+def test_every_listed_file_exists_and_is_imported(entry: str, config: str) -> None:
+    shipped = shipped_files(ROOT, config)
     assert all((ROOT / path).is_file() for path in shipped), shipped
     # A listed file nobody imports costs a request at start-up for nothing.
-    assert shipped - local_imports(ROOT) == set()
+    assert shipped - local_imports(ROOT, entry) == set()
 
 
 def test_checker_notices_a_missing_module(tmp_path: Path) -> None:
@@ -59,15 +63,19 @@ def test_runtime_versions_are_exact_and_match_the_lock_file() -> None:
         assert declared[package] == _locked_version(package)
 
 
-def test_page_and_config_point_at_the_locked_runtime() -> None:
-    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
-    assert config["interpreter"] == f"./runtime/pyodide-{_locked_version('pyodide')}/pyodide.mjs"
-    html = (ROOT / "index.html").read_text()
-    assert f'src="./runtime/pyscript-{_locked_version("@pyscript/core")}/core.js"' in html
+@pytest.mark.parametrize(("html", "config"), [("index.html", "pyscript.toml"),
+                                             ("install.html", "install.toml")])
+def test_pages_and_configs_point_at_the_locked_runtime(html: str, config: str) -> None:
+    settings = tomllib.loads((ROOT / config).read_text())
+    assert settings["interpreter"] == f"./runtime/pyodide-{_locked_version('pyodide')}/pyodide.mjs"
+    page = (ROOT / html).read_text()
+    assert f'src="./runtime/pyscript-{_locked_version("@pyscript/core")}/core.js"' in page
+    assert f'config="./{config}"' in page
 
 
-def test_page_loads_the_bitrix24_library_before_pyscript() -> None:
-    html = (ROOT / "index.html").read_text()
-    library = html.index('<script src="//api.bitrix24.com/api/v1/"></script>')
-    assert library < html.index("/core.js")
-    assert '<html lang="en" data-app-state="loading">' in html
+@pytest.mark.parametrize("html", ["index.html", "install.html"])
+def test_pages_load_the_bitrix24_library_before_pyscript(html: str) -> None:
+    page = (ROOT / html).read_text()
+    library = page.index('<script src="//api.bitrix24.com/api/v1/"></script>')
+    assert library < page.index("/core.js")
+    assert '<html lang="en" data-app-state="loading">' in page

@@ -1,0 +1,661 @@
+"""Unit tests of callcard.client: what is fetched for a client, what the card shows, and the
+loader that follows every CallCard::EntityChanged without ever letting a stale answer win.
+
+Section numbers (§) refer to shared/reference/call-card.md. Async tests run each scenario with
+``asyncio.run``; the fake portal below holds chosen answers back on asyncio.Events, so a test
+decides exactly which answer arrives first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from bx24_bridge.errors import BridgeUnavailable, ParseError, RestError, RestTimeout
+from bx24_bridge.payloads import CrmRef, EntityType, RestOutcome
+from callcard.client import (
+    COMPANY,
+    CONTACT,
+    FAILURE_RETRY_AFTER,
+    ITEM,
+    MAX_NAME_LEN,
+    PROBLEM_NO_ACCESS,
+    PROBLEM_NOT_FOUND,
+    PROBLEM_UNAVAILABLE,
+    USER,
+    ClientInfo,
+    ClientLoader,
+    Plan,
+    build_client,
+    clean_text,
+    plan_batch,
+    problem_for,
+)
+
+CONTACT_17 = CrmRef(EntityType.CONTACT, 17)
+COMPANY_5 = CrmRef(EntityType.COMPANY, 5)
+LEAD_3 = CrmRef(EntityType.LEAD, 3)
+DEAL_9 = CrmRef(EntityType.DEAL, 9)
+
+USER_ANNA = [{"ID": "1", "NAME": "Anna", "LAST_NAME": "Smirnova", "SECOND_NAME": "Petrovna"}]
+
+
+def ok(data: Any) -> RestOutcome:
+    return RestOutcome(data=data)
+
+
+def failed(code: str, method: str = "crm.item.get") -> RestOutcome:
+    return RestOutcome(error=RestError(method, code, "some description"))
+
+
+def item(**fields: Any) -> RestOutcome:
+    return ok({"item": fields})
+
+
+def contact_answers(**fields: Any) -> dict[str, RestOutcome]:
+    """A full, successful batch for CONTACT_17 (fields override the contact's own)."""
+    contact = {"id": 17, "name": "Ivan", "lastName": "Petrov", "companyId": 5, "assignedById": 1}
+    contact.update(fields)
+    return {
+        ITEM: ok({"item": contact}),
+        COMPANY: item(id=5, title="Romashka LLC"),
+        USER: ok(USER_ANNA),
+    }
+
+
+# --------------------------------------------------------------------------- plan_batch
+
+
+def test_plan_for_a_contact_reads_item_company_and_user_in_one_batch() -> None:
+    plan = plan_batch(CONTACT_17)
+    assert plan == {
+        ITEM: ("crm.item.get", {"entityTypeId": 3, "id": 17}),
+        COMPANY: ("crm.item.get", {"entityTypeId": 4, "id": "$result[item][item][companyId]"}),
+        USER: ("user.get", {"ID": "$result[item][item][assignedById]"}),
+    }
+    assert next(iter(plan)) == ITEM  # the referenced call comes first
+
+
+def test_plan_for_a_deal_adds_its_contact() -> None:
+    plan = plan_batch(DEAL_9)
+    assert list(plan) == [ITEM, COMPANY, CONTACT, USER]
+    assert plan[ITEM] == ("crm.item.get", {"entityTypeId": 2, "id": 9})
+    assert plan[CONTACT] == (
+        "crm.item.get",
+        {"entityTypeId": 3, "id": "$result[item][item][contactId]"},
+    )
+
+
+@pytest.mark.parametrize(("ref", "type_id"), [(LEAD_3, 1), (COMPANY_5, 4)])
+def test_plan_for_a_lead_or_company_reads_item_and_user(ref: CrmRef, type_id: int) -> None:
+    plan = plan_batch(ref)
+    assert list(plan) == [ITEM, USER]
+    assert plan[ITEM] == ("crm.item.get", {"entityTypeId": type_id, "id": ref.id})
+
+
+# --------------------------------------------------------------------------- display names
+
+
+def test_contact_name_company_and_responsible() -> None:
+    info = build_client(CONTACT_17, contact_answers())
+    assert info == ClientInfo(
+        entity=CONTACT_17,
+        name="Ivan Petrov",
+        company="Romashka LLC",
+        responsible="Anna Smirnova",
+    )
+
+
+def test_contact_second_name_goes_between() -> None:
+    info = build_client(CONTACT_17, contact_answers(secondName="Ivanovich"))
+    assert info.name == "Ivan Ivanovich Petrov"
+
+
+def test_contact_with_only_a_last_name() -> None:
+    info = build_client(CONTACT_17, contact_answers(name="", lastName="Petrov"))
+    assert info.name == "Petrov"
+
+
+def test_contact_company_title_on_the_item_wins_over_the_fetched_company() -> None:
+    answers = contact_answers(companyTitle="Own Title")
+    answers[COMPANY] = failed("NOT_FOUND")
+    info = build_client(CONTACT_17, answers)
+    assert info.company == "Own Title"
+    assert not info.partial  # the company call was not needed
+
+
+def test_company_is_its_title() -> None:
+    answers = {ITEM: item(id=5, title="  Romashka   LLC ", assignedById=1), USER: ok(USER_ANNA)}
+    info = build_client(COMPANY_5, answers)
+    assert info == ClientInfo(entity=COMPANY_5, name="Romashka LLC", responsible="Anna Smirnova")
+
+
+def test_lead_with_a_person_name_shows_the_person_and_its_company_title() -> None:
+    answers = {
+        ITEM: item(id=3, title="Lead from site", name="Olga", lastName="Ivanova",
+                   companyTitle="Vector"),
+        USER: failed("ERROR_NOT_FOUND", "user.get"),
+    }
+    info = build_client(LEAD_3, answers)
+    assert (info.name, info.company, info.responsible) == ("Olga Ivanova", "Vector", None)
+    assert not info.partial  # no assignedById: nothing was missing
+
+
+def test_lead_with_only_a_title() -> None:
+    info = build_client(LEAD_3, {ITEM: item(id=3, title="Lead from site")})
+    assert info.name == "Lead from site"
+    assert info.company is None
+
+
+def test_deal_shows_title_company_and_contact() -> None:
+    answers = {
+        ITEM: item(id=9, title="Supply of 100 chairs", companyId=5, contactId=17,
+                   assignedById="1"),
+        COMPANY: item(id=5, title="Romashka LLC"),
+        CONTACT: item(id=17, name="Ivan", secondName="Ivanovich", lastName="Petrov"),
+        USER: ok(USER_ANNA),
+    }
+    info = build_client(DEAL_9, answers)
+    assert info == ClientInfo(
+        entity=DEAL_9,
+        name="Supply of 100 chairs",
+        company="Romashka LLC",
+        contact="Ivan Ivanovich Petrov",
+        responsible="Anna Smirnova",
+    )
+
+
+def test_deal_without_company_or_contact_is_complete() -> None:
+    # The portal answers the macro calls with errors (id 0/empty): expected, not partial.
+    answers = {
+        ITEM: item(id=9, title="Deal", companyId=0, contactId=None),
+        COMPANY: failed("NOT_FOUND"),
+        CONTACT: failed("NOT_FOUND"),
+        USER: failed("ERROR_CORE", "user.get"),
+    }
+    info = build_client(DEAL_9, answers)
+    assert (info.company, info.contact, info.responsible, info.partial) == (
+        None, None, None, False,
+    )
+
+
+def test_nameless_item_has_an_empty_name() -> None:
+    assert build_client(COMPANY_5, {ITEM: item(id=5)}).name == ""
+
+
+# --------------------------------------------------------------------------- untrusted text
+
+
+def test_markup_stays_literal_text() -> None:
+    info = build_client(COMPANY_5, {ITEM: item(id=5, title="<img src=x onerror=alert(1)>")})
+    assert info.name == "<img src=x onerror=alert(1)>"
+
+
+def test_rtl_override_and_controls_are_neutralised() -> None:
+    title = "\u202eevil\u202c\u200b\x00 Corp\r\n\tLtd\u2028\u2066x\u2069"
+    info = build_client(COMPANY_5, {ITEM: item(id=5, title=title)})
+    assert info.name == "evil Corp Ltd x"
+
+
+def test_huge_name_is_capped_with_an_ellipsis() -> None:
+    info = build_client(CONTACT_17, contact_answers(name="A" * 100_000, lastName="B" * 100_000))
+    assert len(info.name) == MAX_NAME_LEN
+    assert info.name.endswith("…")
+    assert info.name.startswith("AAA")
+
+
+def test_clean_text_rules() -> None:
+    assert clean_text(None) == ""
+    assert clean_text(17) == ""
+    assert clean_text("  a \u00a0\u3000 b ") == "a b"
+    assert clean_text("abcdef", limit=4) == "abc…"
+    assert clean_text("ab  cdef", limit=4) == "ab…"  # no dangling space before the ellipsis
+    # Persian zero-width non-joiner and emoji joiners survive; Zalgo piles are trimmed.
+    assert clean_text("می\u200cخواهم") == "می\u200cخواهم"
+    assert clean_text("👩\u200d💻") == "👩\u200d💻"
+    assert clean_text("e" + "\u0301" * 50) == "e" + "\u0301" * 4
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("NOT_FOUND", PROBLEM_NOT_FOUND),
+        ("ERROR_NOT_FOUND", PROBLEM_NOT_FOUND),
+        ("404", PROBLEM_NOT_FOUND),
+        ("ACCESS_DENIED", PROBLEM_NO_ACCESS),
+        ("ERROR_ACCESS_DENIED", PROBLEM_NO_ACCESS),
+        ("insufficient_scope", PROBLEM_NO_ACCESS),
+        ("INVALID_CREDENTIALS", PROBLEM_NO_ACCESS),
+        ("WRONG_AUTH_TYPE", PROBLEM_NO_ACCESS),
+        ("ERROR_CORE", PROBLEM_UNAVAILABLE),
+        ("ERROR_METHOD_NOT_FOUND", PROBLEM_UNAVAILABLE),
+        ("QUERY_LIMIT_EXCEEDED", PROBLEM_UNAVAILABLE),
+        ("UNKNOWN_ERROR", PROBLEM_UNAVAILABLE),
+    ],
+)
+def test_item_error_decides_the_problem(code: str, problem: str) -> None:
+    answers = contact_answers()
+    answers[ITEM] = failed(code)
+    info = build_client(CONTACT_17, answers)
+    assert info == ClientInfo(entity=CONTACT_17, problem=problem)
+
+
+def test_item_timeout_is_unavailable() -> None:
+    info = build_client(COMPANY_5, {ITEM: RestOutcome(error=RestTimeout("crm.item.get", 10))})
+    assert info.problem == PROBLEM_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {},
+        {ITEM: ok(None)},  # the batch had no answer for the key
+        {ITEM: ok([])},
+        {ITEM: ok({"item": "nope"})},
+        {ITEM: item(id=6, title="Someone else")},  # not the item asked for
+        {ITEM: "not an outcome"},
+    ],
+)
+def test_unreadable_item_is_unavailable(answers: Mapping[str, Any]) -> None:
+    assert build_client(COMPANY_5, answers).problem == PROBLEM_UNAVAILABLE
+
+
+def test_problem_for_non_rest_errors() -> None:
+    assert problem_for(BridgeUnavailable("gone")) == PROBLEM_UNAVAILABLE
+    assert problem_for(ParseError("x", "y")) == PROBLEM_UNAVAILABLE
+    assert problem_for(RestTimeout("batch", 5)) == PROBLEM_UNAVAILABLE
+
+
+# --------------------------------------------------------------------------- partial answers
+
+
+@pytest.mark.parametrize(
+    ("key", "outcome"),
+    [
+        (COMPANY, failed("ACCESS_DENIED")),
+        (COMPANY, RestOutcome(error=RestTimeout("crm.item.get", 10))),
+        (COMPANY, ok("garbage")),
+        (COMPANY, item(id=6, title="Another company")),
+        (USER, failed("insufficient_scope", "user.get")),
+        (USER, ok([])),
+        # user.get answering some other user (an unsubstituted filter) must not be shown
+        (USER, ok([{"ID": "2", "NAME": "Boss"}])),
+    ],
+)
+def test_sub_call_failure_drops_only_that_field(key: str, outcome: RestOutcome) -> None:
+    answers = contact_answers()
+    answers[key] = outcome
+    info = build_client(CONTACT_17, answers)
+    assert info.problem is None
+    assert info.partial
+    assert info.name == "Ivan Petrov"
+    if key == COMPANY:
+        assert (info.company, info.responsible) == (None, "Anna Smirnova")
+    else:
+        assert (info.company, info.responsible) == ("Romashka LLC", None)
+
+
+def test_missing_sub_call_answer_is_partial() -> None:
+    answers = contact_answers()
+    del answers[USER]
+    assert build_client(CONTACT_17, answers).partial
+
+
+def test_deal_contact_failure_is_partial() -> None:
+    answers = {
+        ITEM: item(id=9, title="Deal", contactId=17),
+        CONTACT: failed("ACCESS_DENIED"),
+    }
+    info = build_client(DEAL_9, answers)
+    assert (info.name, info.contact, info.partial) == ("Deal", None, True)
+
+
+# --------------------------------------------------------------------------- the loader
+
+
+def ref_of(plan: Plan) -> CrmRef:
+    """Which client a batch asks for, read back from its main call."""
+    params = plan[ITEM][1]
+    kind = next(kind for kind in EntityType if kind.entity_type_id == params["entityTypeId"])
+    return CrmRef(kind, params["id"])
+
+
+def answers_for(ref: CrmRef) -> dict[str, RestOutcome]:
+    """A complete answer naming the client after its id, e.g. "Company 5"."""
+    return {ITEM: item(id=ref.id, title=f"Company {ref.id}")}
+
+
+class FakePortal:
+    """The ``fetch`` double: one answer (or exception) per client, optionally held back."""
+
+    def __init__(self, answers: Mapping[CrmRef, Any] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.calls: list[CrmRef] = []
+        self.gates: dict[CrmRef, asyncio.Event] = {}
+
+    def hold(self, ref: CrmRef) -> asyncio.Event:
+        """Answers for ``ref`` wait until the returned event is set."""
+        self.gates[ref] = asyncio.Event()
+        return self.gates[ref]
+
+    async def __call__(self, plan: Plan) -> Mapping[str, RestOutcome]:
+        assert plan == plan_batch(ref_of(plan))
+        ref = ref_of(plan)
+        self.calls.append(ref)
+        gate = self.gates.get(ref)
+        if gate is not None:
+            await gate.wait()
+        answer = self.answers.get(ref) or answers_for(ref)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+class Recorder:
+    """The ``on_change`` double: remembers every (info, ref) delivered."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[ClientInfo | None, CrmRef | None]] = []
+
+    def __call__(self, info: ClientInfo | None, ref: CrmRef | None) -> None:
+        self.seen.append((info, ref))
+
+    @property
+    def delivered(self) -> list[ClientInfo]:
+        return [info for info, _ in self.seen if info is not None]
+
+
+def companies(count: int) -> list[CrmRef]:
+    return [CrmRef(EntityType.COMPANY, number) for number in range(1, count + 1)]
+
+
+async def settle() -> None:
+    """Let every ready task run until it blocks."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+def test_load_delivers_and_the_cache_costs_nothing() -> None:
+    async def scenario() -> None:
+        portal, changes = FakePortal(), Recorder()
+        loader = ClientLoader(portal, on_change=changes)
+        first = await loader.load(COMPANY_5)
+        assert first is not None and first.name == "Company 5"
+        assert (loader.current, loader.current_ref) == (first, COMPANY_5)
+        again = await loader.load(COMPANY_5)
+        assert again is first
+        assert portal.calls == [COMPANY_5]
+        assert changes.seen == [(None, COMPANY_5), (first, COMPANY_5), (first, COMPANY_5)]
+
+    asyncio.run(scenario())
+
+
+def test_unbound_shows_nothing_and_fetches_nothing() -> None:
+    async def scenario() -> None:
+        portal, changes = FakePortal(), Recorder()
+        loader = ClientLoader(portal, on_change=changes)
+        await loader.load(COMPANY_5)
+        assert await loader.load(None) is None
+        assert (loader.current, loader.current_ref) == (None, None)
+        assert changes.seen[-1] == (None, None)
+        assert portal.calls == [COMPANY_5]
+
+    asyncio.run(scenario())
+
+
+def test_slow_old_answer_never_beats_the_new_one() -> None:
+    async def scenario() -> None:
+        a, b = companies(2)
+        portal, changes = FakePortal(), Recorder()
+        slow_a = portal.hold(a)
+        loader = ClientLoader(portal, on_change=changes)
+        load_a = asyncio.create_task(loader.load(a))
+        await settle()
+        info_b = await loader.load(b)
+        slow_a.set()
+        assert await load_a is None  # superseded: not returned as current
+        assert loader.current == info_b and loader.current_ref == b
+        assert changes.seen == [(None, a), (None, b), (info_b, b)]
+        # A's answer is still correct data for A: going back costs nothing.
+        info_a = await loader.load(a)
+        assert info_a is not None and info_a.name == "Company 1"
+        assert portal.calls == [a, b]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("order", ["forward", "backward", "shuffled"])
+def test_dialer_mode_always_ends_on_the_last_client(order: str) -> None:
+    async def scenario() -> None:
+        refs = companies(10)
+        portal, changes = FakePortal(), Recorder()
+        gates = [portal.hold(ref) for ref in refs]
+        loader = ClientLoader(portal, on_change=changes)
+        loads = []
+        for ref in refs:
+            loads.append(asyncio.create_task(loader.load(ref)))
+            await asyncio.sleep(0)
+        await settle()
+        if order == "backward":
+            gates.reverse()
+        elif order == "shuffled":
+            random.Random(1234).shuffle(gates)
+        for gate in gates:
+            gate.set()
+            await settle()
+        results = await asyncio.gather(*loads)
+        last = refs[-1]
+        assert results[:-1] == [None] * 9
+        assert results[-1] is not None and results[-1].entity == last
+        assert loader.current == results[-1] and loader.current_ref == last
+        assert [info.entity for info in changes.delivered] == [last]
+        assert changes.seen[-1] == (results[-1], last)
+        assert sorted(portal.calls, key=lambda ref: ref.id) == refs  # one batch each
+
+    asyncio.run(scenario())
+
+
+def test_same_client_twice_in_flight_shares_one_batch() -> None:
+    async def scenario() -> None:
+        portal, changes = FakePortal(), Recorder()
+        gate = portal.hold(COMPANY_5)
+        loader = ClientLoader(portal, on_change=changes)
+        first = asyncio.create_task(loader.load(COMPANY_5))
+        second = asyncio.create_task(loader.load(COMPANY_5))
+        await settle()
+        gate.set()
+        results = await asyncio.gather(first, second)
+        assert portal.calls == [COMPANY_5]
+        assert results[0] is None  # the later load of the same client delivers it
+        assert results[1] is not None
+        assert changes.delivered == [results[1]]
+
+    asyncio.run(scenario())
+
+
+def test_going_back_while_the_first_batch_is_in_flight_reuses_it() -> None:
+    async def scenario() -> None:
+        a, b = companies(2)
+        portal = FakePortal()
+        gate = portal.hold(a)
+        loader = ClientLoader(portal)
+        load_a = asyncio.create_task(loader.load(a))
+        await settle()
+        await loader.load(b)
+        load_a_again = asyncio.create_task(loader.load(a))
+        await settle()
+        gate.set()
+        assert await load_a is None
+        info = await load_a_again
+        assert info is not None and info.entity == a == loader.current_ref
+        assert portal.calls == [a, b]
+
+    asyncio.run(scenario())
+
+
+def test_switching_client_clears_the_previous_one_while_loading() -> None:
+    async def scenario() -> None:
+        a, b = companies(2)
+        portal, changes = FakePortal(), Recorder()
+        loader = ClientLoader(portal, on_change=changes)
+        await loader.load(a)
+        gate = portal.hold(b)
+        load_b = asyncio.create_task(loader.load(b))
+        await settle()
+        assert loader.current is None and loader.current_ref == b
+        assert changes.seen[-1] == (None, b)
+        gate.set()
+        await load_b
+
+    asyncio.run(scenario())
+
+
+def test_failure_is_cached_briefly_then_retried() -> None:
+    async def scenario() -> None:
+        clock = [100.0]
+        portal = FakePortal({COMPANY_5: {ITEM: failed("NOT_FOUND")}})
+        loader = ClientLoader(portal, now=lambda: clock[0])
+        info = await loader.load(COMPANY_5)
+        assert info is not None and info.problem == PROBLEM_NOT_FOUND
+        await loader.load(LEAD_3)
+        clock[0] += FAILURE_RETRY_AFTER - 1
+        assert await loader.load(COMPANY_5) is info  # flapping: no new request
+        assert portal.calls == [COMPANY_5, LEAD_3]
+        clock[0] += 1
+        portal.answers[COMPANY_5] = answers_for(COMPANY_5)
+        retried = await loader.load(COMPANY_5)
+        assert retried is not None and retried.problem is None
+        assert portal.calls == [COMPANY_5, LEAD_3, COMPANY_5]
+        clock[0] += 10_000  # a complete answer is kept for good
+        await loader.load(COMPANY_5)
+        await loader.load(LEAD_3)
+        assert portal.calls == [COMPANY_5, LEAD_3, COMPANY_5]
+
+    asyncio.run(scenario())
+
+
+def test_partial_answer_is_cached_briefly_too() -> None:
+    async def scenario() -> None:
+        clock = [0.0]
+        answers = contact_answers()
+        answers[USER] = failed("ERROR_CORE", "user.get")
+        portal = FakePortal({CONTACT_17: answers})
+        loader = ClientLoader(portal, now=lambda: clock[0])
+        info = await loader.load(CONTACT_17)
+        assert info is not None and info.partial
+        assert await loader.load(CONTACT_17) is info
+        clock[0] = FAILURE_RETRY_AFTER
+        await loader.load(CONTACT_17)
+        assert portal.calls == [CONTACT_17, CONTACT_17]
+
+    asyncio.run(scenario())
+
+
+def test_refetching_the_shown_client_keeps_its_info_up_meanwhile() -> None:
+    async def scenario() -> None:
+        clock = [0.0]
+        portal, changes = FakePortal({COMPANY_5: {ITEM: failed("ERROR_CORE")}}), Recorder()
+        loader = ClientLoader(portal, on_change=changes, now=lambda: clock[0])
+        failure = await loader.load(COMPANY_5)
+        clock[0] = FAILURE_RETRY_AFTER + 1
+        portal.answers[COMPANY_5] = answers_for(COMPANY_5)
+        gate = portal.hold(COMPANY_5)
+        again = asyncio.create_task(loader.load(COMPANY_5))
+        await settle()
+        assert loader.current is failure
+        gate.set()
+        fresh = await again
+        assert changes.seen == [(None, COMPANY_5), (failure, COMPANY_5), (fresh, COMPANY_5)]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("error", "problem"),
+    [
+        (RestTimeout("batch", 10), PROBLEM_UNAVAILABLE),
+        (RestError("batch", "ACCESS_DENIED"), PROBLEM_NO_ACCESS),
+        (RestError("batch", "NOT_FOUND"), PROBLEM_NOT_FOUND),
+        (BridgeUnavailable("BX24.callBatch is missing"), PROBLEM_UNAVAILABLE),
+        (ParseError("batch", "bad"), PROBLEM_UNAVAILABLE),
+        (RuntimeError("bug in the transport"), PROBLEM_UNAVAILABLE),
+    ],
+)
+def test_fetch_errors_become_a_problem_never_an_exception(
+    error: Exception, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        portal, changes = FakePortal({COMPANY_5: error}), Recorder()
+        loader = ClientLoader(portal, on_change=changes)
+        with caplog.at_level(logging.WARNING, logger="callcard.client"):
+            info = await loader.load(COMPANY_5)
+        assert info == ClientInfo(entity=COMPANY_5, problem=problem)
+        assert changes.seen[-1] == (info, COMPANY_5)
+        assert await loader.load(COMPANY_5) is info  # cached briefly: no hammering
+        assert portal.calls == [COMPANY_5]
+
+    asyncio.run(scenario())
+    assert caplog.records  # the operator log says something went wrong
+
+
+def test_a_cancelled_caller_does_not_cancel_the_batch() -> None:
+    async def scenario() -> None:
+        portal = FakePortal()
+        gate = portal.hold(COMPANY_5)
+        loader = ClientLoader(portal)
+        waiting = asyncio.create_task(loader.load(COMPANY_5))
+        await settle()
+        waiting.cancel()
+        await settle()
+        gate.set()
+        await settle()
+        info = await loader.load(COMPANY_5)
+        assert info is not None and info.name == "Company 5"
+        assert portal.calls == [COMPANY_5]
+
+    asyncio.run(scenario())
+
+
+def test_forget_asks_the_portal_again() -> None:
+    async def scenario() -> None:
+        portal = FakePortal()
+        loader = ClientLoader(portal)
+        await loader.load(COMPANY_5)
+        loader.forget(COMPANY_5)
+        loader.forget(LEAD_3)  # nothing cached: harmless
+        await loader.load(COMPANY_5)
+        assert portal.calls == [COMPANY_5, COMPANY_5]
+
+    asyncio.run(scenario())
+
+
+def test_cache_is_bounded_oldest_first() -> None:
+    async def scenario() -> None:
+        a, b, c = companies(3)
+        portal = FakePortal()
+        loader = ClientLoader(portal, max_cached=2)
+        for ref in (a, b, c, c, b):
+            await loader.load(ref)
+        assert portal.calls == [a, b, c]
+        await loader.load(a)  # evicted
+        assert portal.calls == [a, b, c, a]
+
+    asyncio.run(scenario())
+
+
+def test_no_on_change_is_fine() -> None:
+    async def scenario() -> None:
+        loader = ClientLoader(FakePortal())
+        assert await loader.load(None) is None
+        info = await loader.load(COMPANY_5)
+        assert loader.current is info
+
+    asyncio.run(scenario())

@@ -1,0 +1,141 @@
+"""callcard.i18n: a complete catalogue in both languages, and safe placeholder filling."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bx24_bridge.payloads import CallDirection, EntityType
+from callcard.callstate import Phase
+from callcard.i18n import CATALOGUE, FALLBACK, Translator, pick_language
+from callcard.sip import _KEYS as SIP_KEYS
+from callcard.sip import GENERIC_KEY
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_languages() -> None:
+    assert set(CATALOGUE) == {"en", "ru"}
+    assert FALLBACK == "en"
+
+
+def test_same_keys_in_both_languages() -> None:
+    assert set(CATALOGUE["en"]) == set(CATALOGUE["ru"])
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGUE))
+def test_no_empty_strings(lang: str) -> None:
+    for key, text in CATALOGUE[lang].items():
+        assert text.strip(), key
+        assert text == text.strip(), key
+
+
+def test_every_english_placeholder_exists_in_russian() -> None:
+    for key, text in CATALOGUE["en"].items():
+        assert _placeholders(text) <= _placeholders(CATALOGUE["ru"][key]), key
+
+
+def test_templates_parse() -> None:
+    for lang in CATALOGUE.values():
+        for text in lang.values():
+            assert all(name.isidentifier() for name in _placeholders(text))
+
+
+def test_everything_the_card_names_has_words() -> None:
+    keys = set(CATALOGUE["en"])
+    needed = {f"phase.{phase.value}" for phase in Phase}
+    needed |= {f"direction.{direction.value}" for direction in CallDirection}
+    needed |= {f"crm.type.{kind.path_segment}" for kind in EntityType}
+    needed |= set(SIP_KEYS.values()) | {GENERIC_KEY}
+    needed |= {"list_mode", "crm.link", "crm.unbound", "crm.bindings", "line.none"}
+    needed |= {"number.hidden", "number.unknown", "label.timer", "label.client", "label.crm"}
+    needed |= {"label.caller", "label.direction", "label.state", "label.line"}
+    assert needed <= keys, needed - keys
+
+
+def test_failure_texts_carry_the_code() -> None:
+    for lang in CATALOGUE.values():
+        for key in {*SIP_KEYS.values(), GENERIC_KEY}:
+            assert _placeholders(lang[key]) == {"code"}, key
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("ru", "ru"),
+        ("RU", "ru"),
+        (" ru ", "ru"),
+        ("en", "en"),
+        ("de", "en"),
+        ("ua", "ru"),
+        ("", "en"),
+        (None, "en"),
+        (5, "en"),
+    ],
+)
+def test_pick_language(lang: object, expected: str) -> None:
+    assert pick_language(lang) == expected
+
+
+def test_words() -> None:
+    en, ru = Translator("en"), Translator("ru")
+    assert (en("phase.waiting"), ru("phase.waiting")) == ("Waiting", "Ожидание")
+    assert (en("phase.connecting"), ru("phase.connecting")) == ("Connecting", "Соединение")
+    assert (en("phase.talking"), ru("phase.talking")) == ("Talking", "Разговор")
+    assert (en("phase.ended"), ru("phase.ended")) == ("Ended", "Звонок завершён")
+    assert (en("list_mode"), ru("list_mode")) == ("Call list", "Обзвон")
+    assert (en("crm.type.deal"), ru("crm.type.company")) == ("Deal", "Компания")
+    assert (en("crm.unbound"), ru("crm.unbound")) == ("Not linked to CRM", "Не привязан к CRM")
+
+
+def test_unknown_language_and_key() -> None:
+    assert Translator("de").lang == "en"
+    assert Translator("ru")("no.such.key") == "no.such.key"
+
+
+def test_format_fills_placeholders() -> None:
+    assert Translator("en").format("crm.link", type="Contact", id=17) == "Contact #17"
+    assert Translator("ru").format("crm.link", type="Контакт", id=17) == "Контакт №17"
+    assert Translator("en").format("failure.generic", code="499") == "Call failed (499)"
+
+
+def test_format_never_raises_on_missing_values() -> None:
+    en = Translator("en")
+    assert en.format("crm.link", type="Deal") == "Deal #{id}"
+    assert en.format("crm.link") == "{type} #{id}"
+    assert en.format("phase.talking", unused="x") == "Talking"
+    assert en.format("no.such.key", a=1) == "no.such.key"
+
+
+def test_format_inserts_values_as_plain_text() -> None:
+    en = Translator("en")
+    hostile = "<img src=x onerror=alert(1)> {id} {0} {__class__}"
+    assert en.format("crm.link", type=hostile, id=5) == f"{hostile} #5"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30), st.text(max_size=30) | st.integers())
+def test_format_property(kind: str, number: object) -> None:
+    for lang in CATALOGUE:
+        text = Translator(lang).format("crm.link", type=kind, id=number)
+        assert text.startswith(kind) and text.endswith(str(number))
+
+
+@pytest.mark.parametrize("template", ["{0}", "{a.b}", "{a[0]}", "{", "}", "{a:>{b}}x", "{a!z}"])
+def test_format_survives_a_broken_template(template: str) -> None:
+    t = Translator("en")
+    t._strings = {"broken": template}  # a bad translation must not take the card down
+    assert isinstance(t.format("broken"), str)
+    assert isinstance(t.format("broken", a="1"), str)
+
+
+def test_format_takes_any_value_name() -> None:
+    t = Translator("en")
+    t._strings = {"x": "{key} {self}"}
+    assert t.format("x", key="k", self="s") == "k s"
+    assert isinstance(t.format("crm.link", type="Deal", id=10**5000), str)  # str() would raise
