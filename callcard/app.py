@@ -30,12 +30,10 @@ Clock = Callable[[], float]
 class CallCardApp:
     """Starts the card over a bridge and a view; ``start()`` never raises."""
 
-    def __init__(self, *, bridge: Any, view: Any, clock: Clock = time.monotonic,
-                 notes_factory: Callable[..., Any] | None = None) -> None:
+    def __init__(self, *, bridge: Any, view: Any, clock: Clock = time.monotonic) -> None:
         self._bridge = bridge
         self._view = view
         self._clock = clock
-        self._notes_factory = notes_factory
         self._notes: Any = None
         self._t = Translator("en")
         self._card: Any = None
@@ -107,8 +105,13 @@ class CallCardApp:
         now = self._clock()
         self._status = status
         self._tracker = CallTracker(status.state, now)
-        if self._notes_factory is not None and self._notes is None:
-            self._notes = self._notes_factory(app=self, status=status, t=self._t)
+        if self._notes is None:
+            from .notes_shell import NotesShell  # browser-only, like the view
+
+            self._notes = NotesShell(
+                bridge=self._bridge, card=self._card, view=self._view, status=status,
+                t=self._t, portal=self._bridge.domain(), clock=self._clock, spawn=self._spawn,
+            )
         handlers = self._notes.handlers if self._notes is not None else None
         self._view.show_card(self._t, self._text(), on_link=self._open_link, notes=handlers)
         if self._notes is not None:
@@ -229,10 +232,6 @@ class CallCardApp:
         self._spawn(open_it())
 
     # ------------------------------------------------------------------ plumbing
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
-        """Run ``coro`` in the background, keeping a reference and logging its failure."""
-        return self._spawn(coro)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(coro)

@@ -74,8 +74,16 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.label": "Call notes",
         "notes.placeholder": "What was agreed, what to do next…",
         "notes.save": "Save to CRM",
+        "notes.state.empty": "No notes yet",
+        "notes.state.draft": "Not saved yet",
+        "notes.state.saving": "Saving…",
+        "notes.state.saved": "Saved to the CRM timeline",
+        "notes.state.failed": "Could not save: {reason}",
         "notes.keep_open": "Keep the card open after the call",
-        "notes.no_target": "The call is not linked to a CRM item: there is nowhere to save notes.",
+        "notes.no_target": (
+            "This call is not linked to a CRM item, so the notes cannot be saved yet. "
+            "They stay on this card."
+        ),
         "client.loading": "Loading client details…",
         "client.new": "New client",
         "client.unnamed": "Untitled",
@@ -161,8 +169,16 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.label": "Заметки о звонке",
         "notes.placeholder": "О чём договорились, что делать дальше…",
         "notes.save": "Сохранить в CRM",
+        "notes.state.empty": "Заметок пока нет",
+        "notes.state.draft": "Не сохранено",
+        "notes.state.saving": "Сохранение…",
+        "notes.state.saved": "Сохранено в ленту CRM",
+        "notes.state.failed": "Не удалось сохранить: {reason}",
         "notes.keep_open": "Не закрывать карточку после звонка",
-        "notes.no_target": "Звонок не привязан к CRM: заметки некуда сохранить.",
+        "notes.no_target": (
+            "Звонок не привязан к объекту CRM, поэтому заметки пока некуда сохранить. "
+            "Они остаются в карточке."
+        ),
         "client.loading": "Загрузка данных клиента…",
         "client.new": "Новый клиент",
         "client.unnamed": "Без названия",

@@ -165,7 +165,8 @@ class CardView:
                        slot: Callable[..., Any]) -> Any:
         section = element("section", None, **{"class": "notes", "aria-label": t("label.notes")})
         label = element("label", t("notes.label"), for_="notes-input")
-        area = slot("notes", "textarea", id="notes-input", rows="4",
+        max_length = handlers.max_length
+        area = slot("notes", "textarea", id="notes-input", rows="4", maxlength=str(max_length),
                     placeholder=t("notes.placeholder"))
         status = slot("notes-status", "p", **{"class": "notes-status", "aria-live": "polite"})
         status.dataset.notesState = "empty"
@@ -295,7 +296,8 @@ class NotesHandlers:
     """What the notes controls call: plain callables, so the view stays free of logic."""
 
     def __init__(self, on_input: Callable[[str], Any], on_save: Callable[[], Any],
-                 on_keep_open: Callable[[bool], Any]) -> None:
+                 on_keep_open: Callable[[bool], Any], max_length: int = 10_000) -> None:
+        self.max_length = max_length
         self.on_input = on_input
         self.on_save = on_save
         self.on_keep_open = on_keep_open
