@@ -72,6 +72,7 @@ class CardView:
     # -------------------------------------------------------------- whole-card states
 
     def show_outside(self, t: Translator) -> None:
+        self._clear()
         status = element("p", t("status.outside"), data_testid="app-status", role="status")
         hint = element("p", t("status.outside.hint") + " ")
         hint.appendChild(element("a", t("status.outside.link"), href=SIMULATOR_PATH))
@@ -79,6 +80,7 @@ class CardView:
         self.set_app_state("outside")
 
     def show_error(self, t: Translator, on_retry: Callable[[], Any]) -> None:
+        self._clear()
         status = element("p", t("status.error"), data_testid="app-status", role="alert")
         retry = element("button", t("status.retry"), type="button", data_testid="retry")
         self._listen(retry, "click", lambda _event: on_retry())
@@ -88,6 +90,7 @@ class CardView:
     def show_card(self, t: Translator, text: CardText, *, on_link: Callable[[CrmLink], Any],
                   notes: NotesHandlers | None = None) -> None:
         """Build the card once (first render), then fill it; later changes use the update_*."""
+        self._clear()
         self._on_link = on_link
         nodes: dict[str, Any] = {}
 
@@ -284,11 +287,14 @@ class CardView:
             proxy.destroy()
         listeners.clear()
 
-    def _replace(self, *children: Any) -> None:
+    def _clear(self) -> None:
+        """Release the listeners of what is on screen; call before building its replacement."""
         self._release(self._listeners)
         self._release(self._link_listeners)
         self._links_shown = None
         self._nodes.clear()
+
+    def _replace(self, *children: Any) -> None:
         self._root.replaceChildren(*children)
 
 

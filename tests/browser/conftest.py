@@ -136,6 +136,22 @@ class CardPage:
     def text(self, testid: str) -> str:
         return self.page.get_by_test_id(testid).inner_text()
 
+    def count(self, testid: str) -> int:
+        return self.page.get_by_test_id(testid).count()
+
+    def wait_text(self, testid: str, expected: str, timeout: int = 10_000) -> None:
+        """Wait until the element's text equals ``expected`` (events arrive asynchronously)."""
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_test_id(testid)).to_have_text(expected, timeout=timeout)
+
+    def host_log(self, kind: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """The fake host's record of commands, events and REST calls, optionally filtered."""
+        return [
+            entry for entry in self.host("host.log")
+            if (kind is None or entry["kind"] == kind) and (name is None or entry["name"] == name)
+        ]
+
     def host(self, expression: str) -> Any:
         """Evaluate JS with the fake host in scope as ``host`` (fire events, read its log)."""
         script = f"(() => {{ const host = window.bx24Host; return {expression}; }})()"
@@ -158,6 +174,9 @@ def _page_in_fresh_context(
         errors = [e for e in errors if OUTSIDE_LIBRARY_ERROR not in e]
     if not request.node.get_closest_marker("expect_page_errors"):
         assert errors == [], f"uncaught page errors: {errors}"
+        # Python logs failures of background tasks instead of throwing: those count too.
+        tracebacks = [line for line in card_page.console if "Traceback" in line]
+        assert tracebacks == [], f"Python tracebacks in the console: {tracebacks}"
 
 
 @pytest.fixture
