@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from .compression import PrecompressedCache, compress_bytes, may_compress, pays_off
 from .routes import Policy, Route
+from .simulator_card import simulator_card_page
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -100,11 +101,30 @@ class FileStore:
         path = route.file
         if path is None:
             raise ValueError(f"{route.url_path} has no file to open")
+        if route.simulator_card:
+            return self._simulator_card(path, path.stat(), gzip_ok=gzip_ok)
         if route.policy is Policy.APP:
             stat = path.stat()
             if stat.st_size <= SNAPSHOT_LIMIT:
                 return self._from_snapshot(path, stat, gzip_ok=gzip_ok)
         return self._streamed(route, path, gzip_ok=gzip_ok)
+
+    def _simulator_card(self, path: Path, stat: os.stat_result, *, gzip_ok: bool) -> Representation:
+        """index.html as the simulator frames it, rewritten from the current file on disk.
+
+        Raises SimulatorCardError when index.html no longer has the library tag. The page is
+        a kilobyte: it is rewritten per request (no stale copy), not compressed.
+        """
+        snapshot = self._snapshot(path, stat)
+        body = simulator_card_page(snapshot.data)
+        return Representation(
+            content_type=content_type(path),
+            cache_control=CACHE_REVALIDATE,
+            length=len(body),
+            mtime=snapshot.mtime,
+            body=body,
+            etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        )
 
     def _from_snapshot(self, path: Path, stat: os.stat_result, *, gzip_ok: bool) -> Representation:
         snapshot = self._snapshot(path, stat)

@@ -14,6 +14,7 @@ from .compression import accepts_gzip
 from .files import Representation
 from .routes import Route, resolve
 from .security import COMMON_HEADERS, content_security_policy
+from .simulator_card import SimulatorCardError
 
 if TYPE_CHECKING:
     from .app import CardServer
@@ -151,11 +152,18 @@ class CardRequestHandler(BaseHTTPRequestHandler):
         except OSError:
             self._send_text(HTTPStatus.NOT_FOUND)  # vanished since it was resolved
             return
+        except SimulatorCardError as error:
+            # index.html changed under the simulator: say what broke, loudly, on every request.
+            self.server.log_always(f"simulator card page: {error}")
+            self._send_text(HTTPStatus.INTERNAL_SERVER_ERROR)
+            return
         try:
             headers = representation.headers()
             if self.server.options.csp and representation.content_type.startswith("text/html"):
                 policy = content_security_policy(
-                    self.server.options.frame_ancestors, frames_self=route.frames_self
+                    self.server.options.frame_ancestors,
+                    frames_self=route.frames_self,
+                    simulator_card=route.simulator_card,
                 )
                 headers.append(("Content-Security-Policy", policy))
             # A POST is the Bitrix24 form submission: always a full page, never a 304.

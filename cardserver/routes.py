@@ -62,6 +62,9 @@ class Route:
     accepts_post: bool = False
     #: Simulator pages frame the app, so their CSP must allow same-origin frames.
     frames_self: bool = False
+    #: The simulator's card page: `file` (index.html) rewritten to load the fake host
+    #: (cardserver/simulator_card.py); only the simulator may frame it.
+    simulator_card: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,14 @@ def resolve(path: str, root: Path, versions: RuntimeVersions) -> Route | None:
             return _app_route(url_path, root / package, (name,))
         case ("static", *rest) if rest and _suffix(rest[-1]) in STATIC_SUFFIXES:
             return _app_route(url_path, root / "static", tuple(rest))
+        case ("simulator", "card", ""):
+            # The app page as the simulator frames it: index.html, with the fake library.
+            return _app_route("/simulator/card/", root, ("index.html",), simulator_card=True)
+        case ("simulator", "card", "runtime", versioned, name):
+            # PyScript resolves pyscript.toml's `interpreter` against location.href, not the
+            # page's <base>: from /simulator/card/ Pyodide is asked for here. Same files, same
+            # immutable versioned URLs (and gzip copies) as /runtime/.
+            return _runtime_route(f"/runtime/{versioned}/{name}", root, versions, versioned, name)
         case ("simulator", ""):
             index = "/simulator/index.html"
             return _app_route(index, root / "simulator", ("index.html",), frames_self=True)
@@ -198,11 +209,19 @@ def _app_route(
     *,
     accepts_post: bool = False,
     frames_self: bool = False,
+    simulator_card: bool = False,
 ) -> Route | None:
     file = _existing_file(base, parts)
     if file is None:
         return None
-    return Route(url_path, file, Policy.APP, accepts_post=accepts_post, frames_self=frames_self)
+    return Route(
+        url_path,
+        file,
+        Policy.APP,
+        accepts_post=accepts_post,
+        frames_self=frames_self,
+        simulator_card=simulator_card,
+    )
 
 
 def _existing_file(base: Path, parts: tuple[str, ...]) -> Path | None:

@@ -64,9 +64,18 @@ def validate_frame_ancestors(value: str) -> str:
     return " ".join(sources)
 
 
-def content_security_policy(frame_ancestors: str, *, frames_self: bool = False) -> str:
-    """The CSP of an HTML page; simulator pages (`frames_self`) embed the app in a frame."""
+def content_security_policy(
+    frame_ancestors: str, *, frames_self: bool = False, simulator_card: bool = False
+) -> str:
+    """The CSP of an HTML page; simulator pages (`frames_self`) embed the app in a frame.
+
+    The simulator's card page (`simulator_card`) needs its `<base href>` (base-uri 'self'), and
+    only the simulator on this origin has any business framing it.
+    """
     directives = list(_BASE_POLICY)
+    if simulator_card:
+        directives = [d if not d.startswith("base-uri ") else "base-uri 'self'" for d in directives]
+        frame_ancestors = "'self'"
     if frames_self:
         directives.append("frame-src 'self'")
     directives.append(f"frame-ancestors {frame_ancestors}")

@@ -16,6 +16,12 @@
  * Configure it before it loads with window.BX24_FAKE_CONFIG (see DEFAULTS); drive it afterwards
  * through window.bx24Host (fire events, change answers, read the log of everything exchanged).
  * Nothing here is ever shipped in index.html.
+ *
+ * The simulator (simulator/index.html) frames the app at /simulator/card/, where the server serves
+ * index.html with this file in place of the library. Without BX24_FAKE_CONFIG, a fake framed by
+ * the simulator asks it for its config (window.parent.BX24_SIMULATOR.configFor(window)) and reports
+ * to it everything it logs, every answer, every comment written and the close. A cross-origin
+ * parent, or none, is simply ignored.
  */
 (function () {
   "use strict";
@@ -36,6 +42,9 @@
     domain: "example.bitrix24.com",
     latencyMs: 0, // delay of every host answer
     initDelayMs: 0,
+    restDelayMs: 0, // extra delay of every REST answer ("slow REST")
+    autoCloseDelayMs: 65000, // how long the card stays after BeforeClose when auto-close is off
+    commentFormOpen: false, // the card's own comment form is open: it too keeps the card ~65 s
     silentCommands: [], // commands the host drops even though it knows them ("host never answers")
     commandErrors: {}, // {getStatus: "Call card is undefined"}: answered as an error array
     options: null, // PLACEMENT_OPTIONS; derived from `status` when null
@@ -56,32 +65,105 @@
       CALL_LIST_MODE: false,
     },
     auth: { AUTH_ID: "fake-auth-id", REFRESH_ID: "fake-refresh-id", AUTH_EXPIRES: 3600 },
-    rest: {}, // per method: {result} | {error, error_description} | {delayMs} | {never: true}
+    // per method: {result} | {error, error_description} | {never: true}; {delayMs} alone delays
+    // the fake CRM's own answer, with result/error it delays that one
+    rest: {},
     crm: null, // the fake CRM REST reads and writes (defaults below)
   };
 
+  /* Contact 17, company 5 and user 1 are what the tests rely on; the rest gives the simulator
+     several clients for the dialer and some deliberately hostile text (rendered as text only). */
   const DEFAULT_CRM = {
-    users: { 1: { ID: "1", NAME: "Anna", LAST_NAME: "Smirnova" } },
+    users: {
+      1: { ID: "1", NAME: "Anna", LAST_NAME: "Smirnova" },
+      2: { ID: "2", NAME: "Дмитрий", LAST_NAME: "Волков" },
+      3: { ID: "3", NAME: "Emily", LAST_NAME: "Clark" },
+    },
     items: {
       contact: {
         17: { id: 17, name: "Ivan", lastName: "Petrov", companyId: 5, assignedById: 1 },
+        18: {
+          id: 18, name: "Мария", secondName: "Сергеевна", lastName: "Иванова",
+          post: "Главный бухгалтер", companyId: 6, assignedById: 2,
+        },
+        19: {
+          id: 19, name: "John", lastName: "O'Neil <script>alert(1)</script>",
+          companyId: 7, assignedById: 3,
+        },
+        20: { id: 20, name: "Ольга", lastName: "Кузнецова", companyId: 0, assignedById: 1 },
       },
-      company: { 5: { id: 5, title: "Romashka LLC", assignedById: 1 } },
-      lead: {},
-      deal: {},
+      company: {
+        5: { id: 5, title: "Romashka LLC", assignedById: 1 },
+        6: { id: 6, title: "ООО «Вектор-Плюс»", assignedById: 2 },
+        7: { id: 7, title: '<b>ACME</b> & "Sons"', assignedById: 3 },
+      },
+      lead: {
+        31: {
+          id: 31, title: "Website request: 50 licences", name: "Sergey", lastName: "Orlov",
+          companyTitle: "Orlov & Partners", assignedById: 1,
+        },
+        32: {
+          id: 32, title: "Звонок с рекламы <img src=x onerror=alert(1)>", name: "", lastName: "",
+          assignedById: 2,
+        },
+      },
+      deal: {
+        9: {
+          id: 9, title: "Annual support — Romashka", companyId: 5, contactId: 17,
+          opportunity: 120000, currencyId: "RUB", stageId: "NEW", assignedById: 1,
+        },
+        10: {
+          id: 10, title: "Поставка оборудования", companyId: 6, contactId: 18,
+          opportunity: 845000, currencyId: "RUB", stageId: "PREPARATION", assignedById: 2,
+        },
+      },
     },
     comments: [],
   };
   const ENTITY_TYPE_BY_ID = { 1: "lead", 2: "deal", 3: "contact", 4: "company" };
 
-  const userConfig = window.BX24_FAKE_CONFIG || {};
+  /* The simulator page framing this card, when there is one on our own origin; else null. */
+  function findSimulator() {
+    try {
+      if (window.parent === window) return null;
+      const simulator = window.parent.BX24_SIMULATOR; // throws for a cross-origin parent
+      return simulator && typeof simulator.configFor === "function" ? simulator : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  /* Tests configure the fake themselves; only a page without that asks the simulator. */
+  const simulator = window.BX24_FAKE_CONFIG ? null : findSimulator();
+
+  /* Tell the simulator something; its failures must never disturb the app's wire. */
+  function report(kind, name, data) {
+    if (!simulator || typeof simulator.report !== "function") return;
+    try {
+      simulator.report(window, { at: Date.now(), kind, name, data: data === undefined ? null : wire(data) });
+    } catch (error) {
+      // the simulator page is being torn down or was edited: the card goes on regardless
+    }
+  }
+
+  function simulatorConfig() {
+    try {
+      return simulator ? simulator.configFor(window) : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  const userConfig = window.BX24_FAKE_CONFIG || simulatorConfig() || {};
   const config = Object.assign({}, DEFAULTS, userConfig);
+  // Object.assign keeps a key set to undefined: the simulator uses that for "absent from the wire".
   config.status = Object.assign({}, DEFAULTS.status, userConfig.status || {});
   const crm = wire(userConfig.crm || DEFAULT_CRM);
 
   const log = [];
   const record = (kind, name, data) => {
     log.push({ at: Date.now(), kind, name, data: data === undefined ? null : wire(data) });
+    report(kind, name, data);
   };
 
   /* JSON round trip, as every value crossing the real iframe wire. */
@@ -96,8 +178,12 @@
   }
 
   /* A command's answer: always exactly one argument, whatever the event delivery mode. */
-  function answer(callback, value) {
-    if (typeof callback === "function") later(() => callback(wire(value)));
+  function answer(callback, value, name) {
+    if (typeof callback !== "function") return;
+    later(() => {
+      report("answer", name || "answer", value);
+      callback(wire(value));
+    });
   }
 
   /* An event: one argument over the real wire, or as the docs show it, or wrapped in an array. */
@@ -132,6 +218,7 @@
   const handlers = {}; // event name -> [callback]
   let autoCloseDisabled = false;
   let closeTimer = null;
+  let closeDueAt = null; // when the delayed close will happen (ms since epoch), for the simulator
   let closed = false;
 
   const host = {
@@ -144,6 +231,9 @@
     get autoCloseDisabled() {
       return autoCloseDisabled;
     },
+    get closeDueAt() {
+      return closeDueAt;
+    },
     /* Events, fired the way the host fires them. */
     setState(state, failedCode) {
       config.status.CALL_STATE = state;
@@ -151,9 +241,13 @@
       fire("CallCard::CallStateChanged", [state, params]);
     },
     changeEntity(entity) {
+      // getStatus afterwards names the new client, with an int id as getStatus has it.
+      const id = Number(entity.CRM_ENTITY_ID);
+      const entityId = Number.isFinite(id) ? id : entity.CRM_ENTITY_ID;
       Object.assign(config.status, {
         CRM_ENTITY_TYPE: entity.CRM_ENTITY_TYPE,
-        CRM_ENTITY_ID: entity.CRM_ENTITY_ID,
+        CRM_ENTITY_ID: entityId,
+        CRM_BINDINGS: entity.CRM_ENTITY_TYPE ? [{ ENTITY_TYPE: entity.CRM_ENTITY_TYPE, ENTITY_ID: entityId }] : [],
       });
       if (entity.PHONE_NUMBER && entity.PHONE_NUMBER !== "unknown") {
         config.status.PHONE_NUMBER = entity.PHONE_NUMBER;
@@ -163,8 +257,14 @@
     /* Bitrix24 tries to close the card; with auto-close disabled it fires again later. */
     beforeClose() {
       fire("CallCard::BeforeClose", []);
-      if (autoCloseDisabled) scheduleDelayedClose();
+      if (autoCloseDisabled || config.commentFormOpen) scheduleDelayedClose();
       else close();
+    },
+    /* The end of the delayed close, without the wait: BeforeClose once more, then gone. */
+    closeNow() {
+      if (closed) return;
+      fire("CallCard::BeforeClose", []);
+      close();
     },
     /* Raw delivery, for tests of odd shapes: the callbacks get exactly these arguments. */
     fireRaw(event, args) {
@@ -183,16 +283,19 @@
 
   function scheduleDelayedClose() {
     clearTimeout(closeTimer);
+    const delay = config.autoCloseDelayMs ?? AUTO_CLOSE_DELAY_MS;
+    closeDueAt = Date.now() + delay;
     closeTimer = setTimeout(() => {
       fire("CallCard::BeforeClose", []);
       close();
-    }, AUTO_CLOSE_DELAY_MS);
+    }, delay);
   }
 
   function close() {
     if (closed) return;
     closed = true;
     clearTimeout(closeTimer);
+    closeDueAt = null;
     record("host", "close", null);
     document.documentElement.dataset.fakeHostClosed = "true";
   }
@@ -210,9 +313,10 @@
       if (config.status.CALL_STATE === "idle") scheduleDelayedClose();
       return { answer: [] };
     }
-    // enableAutoClose: lift the block; close at once when the call has ended.
+    // enableAutoClose: lift the block; close at once when the call has ended (unless the card's
+    // own comment form still holds it).
     autoCloseDisabled = false;
-    if (config.status.CALL_STATE === "idle" && closeTimer !== null) close();
+    if (config.status.CALL_STATE === "idle" && closeTimer !== null && !config.commentFormOpen) close();
     return { answer: [] };
   }
 
@@ -220,7 +324,20 @@
 
   function restAnswer(method, params) {
     const scripted = config.rest[method];
-    if (scripted) return scripted;
+    const scriptsAnswer = scripted && ("result" in scripted || "error" in scripted || scripted.never);
+    if (scriptsAnswer) return withRestDelay(scripted);
+    const own = withRestDelay(crmAnswer(method, params));
+    // {delayMs} alone: the fake CRM's own answer, only late.
+    return scripted ? Object.assign(own, { delayMs: (own.delayMs || 0) + (scripted.delayMs || 0) }) : own;
+  }
+
+  function withRestDelay(answer) {
+    if (!config.restDelayMs) return answer;
+    return Object.assign({}, answer, { delayMs: (answer.delayMs || 0) + config.restDelayMs });
+  }
+
+  /* The fake CRM: what the portal would answer. */
+  function crmAnswer(method, params) {
     if (method === "crm.item.get") {
       const type = ENTITY_TYPE_BY_ID[params.entityTypeId];
       const item = type && crm.items[type] && crm.items[type][params.id];
@@ -235,7 +352,9 @@
       const fields = params.fields;
       if (!fields) return { error: "ERROR_ARGUMENT", error_description: "fields is required" };
       const id = crm.comments.length + 1;
-      crm.comments.push(Object.assign({ ID: id }, fields));
+      const comment = Object.assign({ ID: id }, fields);
+      crm.comments.push(comment);
+      report("crm", "comment.add", comment);
       return { result: id };
     }
     return { error: "ERROR_METHOD_NOT_FOUND", error_description: "Method not found!" };
@@ -294,8 +413,14 @@
     record("rest", query.method, params);
     const answer = wire(restAnswer(query.method, params));
     // The real library throws on HTTP 5xx and never calls back (contract section 7).
-    if (answer.never) return;
-    later(() => query.callback(new AjaxResult(answer, query)), answer.delayMs || 0);
+    if (answer.never) {
+      report("dropped", query.method, null);
+      return;
+    }
+    later(() => {
+      report("answer", query.method, answer.error ? { error: answer.error } : { result: answer.result });
+      query.callback(new AjaxResult(answer, query));
+    }, answer.delayMs || 0);
   }
 
   /* ---------------------------------------------------------------- the library (window.BX24) */
@@ -343,7 +468,7 @@
     openPath(path, cb) {
       record("command", "openPath", { path });
       const ok = typeof path === "string" && path.startsWith("/");
-      answer(cb, ok ? { result: "close" } : { result: "error", errorCode: "PATH_NOT_AVAILABLE" });
+      answer(cb, ok ? { result: "close" } : { result: "error", errorCode: "PATH_NOT_AVAILABLE" }, "openPath");
     },
     installFinish() {
       record("command", "installFinish", null);
@@ -368,9 +493,17 @@
         answers[key] = answer;
         results[key] = new AjaxResult(answer, { method, params, callback });
       }
-      if (never) return; // an HTTP failure of the one batch request: no callback at all
+      if (never) {
+        report("dropped", "batch", null); // an HTTP failure of the one batch request: no callback
+        return;
+      }
       const delay = Math.max(0, ...Object.values(answers).map((a) => a.delayMs || 0));
-      later(() => callback(results), delay);
+      later(() => {
+        const summary = {};
+        for (const [key, a] of Object.entries(answers)) summary[key] = a.error ? { error: a.error } : "ok";
+        report("answer", "batch", summary);
+        callback(results);
+      }, delay);
     },
     placement: {
       info: () => wire({ placement: config.placement, options: config.placement === "CALL_CARD" ? options : [] }),
@@ -380,12 +513,15 @@
         answer(cb, {
           command: inCard ? CALL_CARD_COMMANDS : [],
           event: inCard ? CALL_CARD_EVENTS : [],
-        });
+        }, "getInterface");
       },
       call(command, params, cb) {
         const outcome = runCommand(command, params);
-        if (outcome.dropped) return;
-        answer(cb, outcome.answer);
+        if (outcome.dropped) {
+          report("dropped", command, null); // the real host says nothing at all
+          return;
+        }
+        answer(cb, outcome.answer, command);
       },
       bindEvent(event, cb) {
         record("command", "bindEvent", { event });

@@ -779,6 +779,139 @@ def test_frame_ancestors_can_be_overridden_and_csp_disabled(serve: ServerFactory
         serve(frame_ancestors="https://a.example; script-src *")
 
 
+# -- the simulator's card page ------------------------------------------------------------------
+
+LIBRARY_TAG = '<script src="//api.bitrix24.com/api/v1/"></script>'
+APP_INDEX_HTML = (
+    '<!doctype html>\n<html lang="en" data-app-state="loading">\n<head>\n'
+    '  <meta charset="utf-8">\n  <link rel="stylesheet" href="./static/app.css">\n'
+    f"  {LIBRARY_TAG}\n"
+    '  <script type="module" src="./runtime/pyscript-0.7.31/core.js"></script>\n'
+    '</head>\n<body><main id="card"></main>\n'
+    '  <script type="py" src="./main.py" config="./pyscript.toml"></script>\n</body>\n</html>\n'
+)
+
+
+def test_simulator_card_is_the_index_with_the_fake_library_and_a_base(
+    serve: ServerFactory, project: Path
+) -> None:
+    _write(project / "index.html", APP_INDEX_HTML)
+    server = serve()
+    status, headers, body = get(server, "/simulator/card/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    page = body.decode()
+    # <base> opens <head>, so every relative URL below resolves from the app's root.
+    assert page.startswith('<!doctype html>\n<html lang="en" data-app-state="loading">\n<head>\n'
+                           '  <base href="../../">\n  <meta charset="utf-8">')
+    assert LIBRARY_TAG not in page
+    assert '<script src="./simulator/bx24-fake.js"></script>' in page
+    # PyScript resolves `config` against location.href, not the base: it climbs by itself.
+    assert 'config="../../pyscript.toml"' in page
+    # Nothing else changed; the shipped page itself is untouched.
+    assert page.replace('  <base href="../../">\n', "").replace(
+        "./simulator/bx24-fake.js", "//api.bitrix24.com/api/v1/"
+    ).replace("../../pyscript.toml", "./pyscript.toml") == APP_INDEX_HTML
+    assert get(server, "/")[2] == APP_INDEX_HTML.encode()
+
+
+def test_simulator_card_follows_index_html_on_disk_and_revalidates(
+    serve: ServerFactory, project: Path
+) -> None:
+    _write(project / "index.html", APP_INDEX_HTML)
+    server = serve()
+    _, headers, _ = get(server, "/simulator/card/")
+    assert headers["Cache-Control"] == "no-cache"
+    etag = headers["ETag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    assert etag != get(server, "/")[1]["ETag"]  # other bytes, other tag
+    assert get(server, "/simulator/card/", If_None_Match=etag)[0] == 304
+    changed = APP_INDEX_HTML.replace("<main id=\"card\">", "<main id=\"card\" class=\"v2\">")
+    _write(project / "index.html", changed)
+    os.utime(project / "index.html", ns=(1, 1))  # a new mtime even on a coarse clock
+    status, headers, body = get(server, "/simulator/card/", If_None_Match=etag)
+    assert status == 200
+    assert b'class="v2"' in body
+    assert headers["ETag"] != etag
+
+
+def test_simulator_card_fails_loudly_without_the_library_tag(
+    serve: ServerFactory, project: Path
+) -> None:
+    log = io.StringIO()
+    server = serve(log_stream=log, quiet=True)  # INDEX_HTML has no library tag
+    status, _, body = get(server, "/simulator/card/")
+    assert (status, body) == (500, b"500 Internal Server Error\n")
+    assert "simulator card page: index.html has no" in log.getvalue()
+    assert "//api.bitrix24.com/api/v1/" in log.getvalue()
+    assert "Traceback" not in log.getvalue()
+    assert get(server, "/")[0] == 200  # the app itself is unaffected
+
+
+def test_simulator_card_csp_allows_its_base_and_only_the_simulator_as_parent(
+    serve: ServerFactory, project: Path
+) -> None:
+    _write(project / "index.html", APP_INDEX_HTML)
+    server = serve()
+    directives = _csp_directives(get(server, "/simulator/card/")[1])
+    assert directives["base-uri"] == "'self'"
+    assert directives["frame-ancestors"] == "'self'"
+    assert directives["script-src"] == _csp_directives(get(server, "/")[1])["script-src"]
+    assert _csp_directives(get(server, "/")[1])["base-uri"] == "'none'"
+
+
+@pytest.mark.parametrize("path", ["/simulator/card", "/simulator/card/index.html",
+                                  "/simulator/card/main.py", "/simulator/card/x/"])
+def test_only_the_simulator_card_page_itself_is_served(
+    serve: ServerFactory, project: Path, path: str
+) -> None:
+    _write(project / "index.html", APP_INDEX_HTML)
+    assert get(serve(), path)[0] == 404
+
+
+def test_the_runtime_is_also_served_below_the_simulator_card(server: CardServer) -> None:
+    """PyScript asks for Pyodide relative to the frame's location, whatever the <base> says."""
+    status, headers, body = get(server, f"/simulator/card{PYODIDE}/pyodide.asm.wasm")
+    assert (status, body) == (200, WASM)
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert get(server, f"/simulator/card{PYSCRIPT}/core.js")[2] == CORE_JS.encode()
+    for path in (f"/simulator/card{PYODIDE}/README.md", "/simulator/card/runtime/pyodide-1/x.js",
+                 f"/simulator/card{PYSCRIPT}/../../../.git/config"):
+        assert get(server, path)[0] == 404, path
+
+
+def test_simulator_card_is_not_postable(serve: ServerFactory, project: Path) -> None:
+    _write(project / "index.html", APP_INDEX_HTML)
+    status, headers, _ = request(serve(), "POST", "/simulator/card/", body=b"AUTH_ID=x")
+    assert status == 405
+    assert headers["Allow"] == "GET, HEAD"
+
+
+def test_the_real_index_html_can_be_turned_into_the_simulator_card() -> None:
+    from cardserver.simulator_card import simulator_card_page
+
+    page = simulator_card_page((REPO_ROOT / "index.html").read_bytes()).decode()
+    assert '<script src="./simulator/bx24-fake.js"></script>' in page
+    assert "api.bitrix24.com" not in page.replace("<!--", "").split("-->")[-1]
+    assert (REPO_ROOT / "simulator" / "bx24-fake.js").is_file()
+
+
+def test_simulator_card_rewrite_refuses_a_page_it_cannot_trust() -> None:
+    from cardserver.simulator_card import SimulatorCardError, simulator_card_page
+
+    with pytest.raises(SimulatorCardError, match="no <head>"):
+        simulator_card_page(f"<html>{LIBRARY_TAG}</html>".encode())
+    with pytest.raises(SimulatorCardError, match=r"api\.bitrix24\.com"):
+        simulator_card_page(b"<html><head><script src='//api.bitrix24.com/api/v1/'></script>")
+    # <header> is not <head>; an absolute config URL is left alone.
+    page = simulator_card_page(
+        f'<head data-x="1"><header></header>{LIBRARY_TAG}'
+        '<script type="py" config="/pyscript.toml"></script>'.encode()
+    )
+    assert page.startswith(b'<head data-x="1">\n  <base href="../../"><header>')
+    assert b'config="/pyscript.toml"' in page
+
+
 # -- concurrency ---------------------------------------------------------------------------------
 
 
