@@ -1,0 +1,83 @@
+"""Who is calling: the client block follows every entity change, in one batch each."""
+
+from __future__ import annotations
+
+from conftest import CardPage
+
+# Fake CRM (simulator/bx24-fake.js): contacts 17-20, companies 5-7, leads 31-32, deals 9-10.
+CLIENTS = [
+    ("CONTACT", 18, "Мария Сергеевна Иванова"),
+    ("COMPANY", 6, "ООО «Вектор-Плюс»"),
+    ("CONTACT", 20, "Ольга Кузнецова"),
+    ("COMPANY", 5, "Romashka LLC"),
+    ("CONTACT", 17, "Ivan Petrov"),
+]
+
+
+def change_entity(card: CardPage, entity_type: str, entity_id: int) -> None:
+    card.host(f"host.changeEntity({{PHONE_NUMBER: 'unknown', CRM_ENTITY_TYPE: '{entity_type}',"
+              f" CRM_ENTITY_ID: '{entity_id}'}})")
+
+
+def batches(card: CardPage) -> list[dict]:
+    return card.host_log("rest", "batch")
+
+
+def test_the_client_company_and_responsible_come_in_one_round_trip(card: CardPage) -> None:
+    card.open()
+    card.wait_text("client-name", "Ivan Petrov")
+    assert card.text("client-details") == "Company: Romashka LLC · Responsible: Anna Smirnova"
+    [batch] = batches(card)
+    assert batch["data"]["item"] == ["crm.item.get", {"entityTypeId": 3, "id": 17}]
+    assert card.host_log("rest", "crm.item.get") == []  # nothing outside the batch
+
+
+def test_a_slow_answer_for_an_old_client_never_wins(card: CardPage) -> None:
+    card.open({"status": {"CALL_LIST_MODE": True}})
+    card.wait_text("client-name", "Ivan Petrov")
+    card.page.evaluate("window.bx24Host.config.restDelayMs = 1500")
+    change_entity(card, "CONTACT", 18)
+    card.page.wait_for_function(
+        "window.bx24Host.log.filter(e => e.name === 'batch').length === 2")
+    card.page.evaluate("window.bx24Host.config.restDelayMs = 0")
+    change_entity(card, "COMPANY", 6)
+    card.wait_text("client-name", "ООО «Вектор-Плюс»")
+    card.page.wait_for_timeout(1800)  # the slow answer for contact 18 has arrived by now
+    assert card.text("client-name") == "ООО «Вектор-Плюс»"
+    assert card.page.get_by_test_id("crm-entity").get_attribute("data-crm-id") == "6"
+
+
+def test_stepping_quickly_through_ten_clients_ends_on_the_right_one(card: CardPage) -> None:
+    card.open({"status": {"CALL_LIST_MODE": True}, "restDelayMs": 40})
+    card.wait_text("client-name", "Ivan Petrov")
+    steps = CLIENTS + CLIENTS[:4] + [CLIENTS[1]]
+    for entity_type, entity_id, _ in steps:
+        change_entity(card, entity_type, entity_id)
+    card.wait_text("client-name", steps[-1][2])
+    card.page.wait_for_timeout(500)
+    assert card.text("client-name") == steps[-1][2]
+    # Returning to a client already loaded costs nothing: at most one batch per distinct client.
+    assert len(batches(card)) <= 1 + len({(t, i) for t, i, _ in steps})
+
+
+def test_rest_errors_stay_in_the_client_block(card: CardPage) -> None:
+    card.open({"rest": {"crm.item.get": {"error": "ACCESS_DENIED",
+                                         "error_description": "Access denied"}}})
+    card.wait_text("client-problem", "You have no access to this CRM item.")
+    assert card.text("caller-number") == "+7 900 123-45-67"  # the rest of the card works
+    card.host("host.setState('connected')")
+    card.wait_text("call-state", "Talking")
+    # Not found is said differently, and nothing is retried in a loop.
+    card.page.evaluate("delete window.bx24Host.config.rest['crm.item.get']")
+    change_entity(card, "LEAD", 404)
+    card.wait_text("client-problem", "The CRM item was not found (deleted or merged).")
+    count = len(batches(card))
+    card.page.wait_for_timeout(1000)
+    assert len(batches(card)) == count
+
+
+def test_a_rest_call_that_never_answers_ends_in_a_short_message(card: CardPage) -> None:
+    card.page.clock.install()
+    card.open({"rest": {"crm.item.get": {"never": True}}})
+    card.page.clock.run_for("00:25")
+    card.wait_text("client-problem", "The client's data could not be loaded.")
