@@ -7,9 +7,8 @@ disableAutoClose / enableAutoClose, and the textarea.
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
 from conftest import CardPage
+from playwright.sync_api import expect
 
 NOTE = "Wants the annual plan; send the offer by Friday."
 DRAFTS = "Object.keys(localStorage).filter(k => k.startsWith('callcard:draft:'))"
