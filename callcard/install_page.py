@@ -53,12 +53,12 @@ class InstallPage:
             existing = parse_bindings(await self._bridge.call_method("placement.get"))
             steps = plan_install(existing, self._handler)
             if not steps:
-                self._add_step(self._t("install.step.kept").format(url=self._handler))
+                self._add_step(self._t.format("install.step.kept", url=self._handler))
             self._set_status("binding", self._t("install.binding"))
             for step in steps:
                 await self._bridge.call_method(step.method, dict(step.params))
                 key = "install.step.bound" if step.kind == "bind" else "install.step.unbound"
-                self._add_step(self._t(key).format(url=str(step.params.get("HANDLER", ""))))
+                self._add_step(self._t.format(key, url=str(step.params.get("HANDLER", ""))))
             self._bridge.install_finish()
         except RestError as exc:
             self._fail(exc.code, exc.description)
@@ -70,7 +70,7 @@ class InstallPage:
 
     def _fail(self, code: str, detail: str) -> None:
         key = error_key(code)
-        message = self._t(key) if key else self._t("install.error.other").format(code=code or "?")
+        message = self._t(key) if key else self._t.format("install.error.other", code=code or "?")
         logger.warning("install failed: %s %s", code, detail)
         self._set_status("failed", message)
         retry = js.document.createElement("button")

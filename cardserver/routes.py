@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-#: Paths that answer with index.html. Bitrix24 opens the handler URL with a POST, so these (and
-#: only these) also accept POST.
-INDEX_PATHS = ("/", "/index.html")
+#: The pages Bitrix24 opens: the handler (index.html) and the install page. It opens both with a
+#: POST, so these (and only these) also accept POST.
+INDEX_PATHS = ("/", "/index.html", "/install.html")
 
-APP_FILES = ("main.py", "pyscript.toml")
+APP_FILES = ("main.py", "pyscript.toml", "install.py", "install.toml")
 PYTHON_PACKAGES = ("bx24_bridge", "callcard")
 STATIC_SUFFIXES = frozenset({".css", ".svg", ".png", ".ico", ".js"})
 SIMULATOR_SUFFIXES = frozenset({".html", ".js", ".css", ".py", ".json", ".svg", ".png"})
@@ -144,6 +144,8 @@ def resolve(path: str, root: Path, versions: RuntimeVersions) -> Route | None:
     match segments:
         case ("",) | ("index.html",):
             return _app_route("/index.html", root, ("index.html",), accepts_post=True)
+        case ("install.html",):
+            return _app_route(url_path, root, ("install.html",), accepts_post=True)
         case ("favicon.ico",):
             svg = _existing_file(root / "static", ("favicon.svg",))
             return Route("/static/favicon.svg", svg)  # file None -> 204, not a 404 in the console

@@ -43,6 +43,7 @@
     latencyMs: 0, // delay of every host answer
     initDelayMs: 0,
     restDelayMs: 0, // extra delay of every REST answer ("slow REST")
+    placements: [], // handlers this app has bound (placement.get / bind / unbind)
     autoCloseDelayMs: 65000, // how long the card stays after BeforeClose when auto-close is off
     commentFormOpen: false, // the card's own comment form is open: it too keeps the card ~65 s
     silentCommands: [], // commands the host drops even though it knows them ("host never answers")
@@ -356,6 +357,34 @@
       crm.comments.push(comment);
       report("crm", "comment.add", comment);
       return { result: id };
+    }
+    if (method.startsWith("placement.")) return placementAnswer(method, params);
+    return { error: "ERROR_METHOD_NOT_FOUND", error_description: "Method not found!" };
+  }
+
+  /* The app's registered placement handlers, as placement.get/bind/unbind keep them. */
+  function placementAnswer(method, params) {
+    const bound = config.placements;
+    if (method === "placement.get") return { result: bound };
+    if (!params.PLACEMENT) {
+      return { error: "ERROR_ARGUMENT", error_description: "Argument 'PLACEMENT' is null or empty" };
+    }
+    if (method === "placement.bind") {
+      if (!params.HANDLER) {
+        return { error: "ERROR_ARGUMENT", error_description: "Argument 'HANDLER' is null or empty" };
+      }
+      const langAll = params.LANG_ALL || {};
+      bound.push({
+        placement: params.PLACEMENT, userId: 0, handler: params.HANDLER, options: [],
+        title: params.TITLE || "", description: "", langAll,
+      });
+      return { result: true };
+    }
+    if (method === "placement.unbind") {
+      const before = bound.length;
+      config.placements = bound.filter((b) => !(b.placement === params.PLACEMENT
+        && (!params.HANDLER || b.handler === params.HANDLER)));
+      return { result: { count: 2 * (before - config.placements.length) } };
     }
     return { error: "ERROR_METHOD_NOT_FOUND", error_description: "Method not found!" };
   }

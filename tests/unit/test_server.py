@@ -66,6 +66,9 @@ def make_project(base: Path) -> Path:
         "index.html": INDEX_HTML,
         "main.py": MAIN_PY,
         "pyscript.toml": f'interpreter = "{PYODIDE}/pyodide.mjs"\n',
+        "install.html": "<!doctype html><title>Install</title>",
+        "install.py": "INSTALL = 1\n",
+        "install.toml": f'interpreter = "{PYODIDE}/pyodide.mjs"\n',
         "bx24_bridge/__init__.py": '"""bridge"""\n',
         "bx24_bridge/host.py": "HOST = 1\n",
         "callcard/__init__.py": "",
@@ -1043,3 +1046,20 @@ def test_tls(serve: ServerFactory, tmp_path: Path) -> None:
         connection.close()
     with pytest.raises((http.client.HTTPException, ConnectionError)):  # plain HTTP to TLS port
         request(server, "GET", "/")
+
+
+def test_the_install_page_answers_post_like_get_and_its_files_are_served(
+    server: CardServer,
+) -> None:
+    """Bitrix24 opens the install URL with a form POST too (tokens in the body)."""
+    status, headers, body = get(server, "/install.html")
+    assert status == 200 and body.startswith(b"<!doctype html><title>Install")
+    assert "frame-ancestors" in headers["Content-Security-Policy"]
+    form = b"AUTH_ID=secret&REFRESH_ID=secret2&DOMAIN=example.bitrix24.com"
+    posted = request(server, "POST", "/install.html", body=form,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert posted[0] == 200 and posted[2] == body
+    for path in ("/install.py", "/install.toml"):
+        assert get(server, path)[0] == 200
+    # Only the two pages take POST.
+    assert request(server, "POST", "/install.py", body=b"x=1")[0] == 405
