@@ -61,3 +61,13 @@ def test_a_post_opened_page_boots_like_a_get_opened_one(card: CardPage) -> None:
     )
     card.page.wait_for_load_state()
     assert card.wait_settled() == "ready"
+
+
+def test_the_rig_catches_a_request_that_tries_to_leave_loopback(card: CardPage) -> None:
+    """The network guard itself: a request to another host is recorded (and cannot resolve)."""
+    card.open()
+    reached = card.page.evaluate(
+        "fetch('https://example.com/probe?x=1').then(() => true, () => false)")
+    assert reached is False
+    assert card.guard.leaks == ["https://example.com/probe?x=1"]
+    card.guard.leaks.clear()  # caught on purpose; the fixture's own check would fail the test
