@@ -20,6 +20,8 @@ from typing import Any, ClassVar
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import JsNull, create_once_callable, create_proxy  # type: ignore[import-not-found]
 
+from .payloads import MAX_JSON_DEPTH, json_too_deep
+
 JSONValue = Any
 
 
@@ -31,8 +33,10 @@ def is_nullish(value: object) -> bool:
 def to_python(value: object) -> JSONValue:
     """Turn a JS value into JSON-shaped Python data, the way the host's wire would.
 
-    Raises ``ValueError`` when JS cannot serialise it (cycles, BigInt): such a value never
-    comes from the real host, so it is bad input, not a reason to crash.
+    Raises ``ValueError`` when JS cannot serialise it (cycles, BigInt) or it nests deeper than
+    ``MAX_JSON_DEPTH``: such a value never comes from the real host, so it is bad input, not a
+    reason to crash. (A few thousand levels would overflow the stack in ``json.loads`` and end
+    the interpreter itself, so the depth is checked first.)
     """
     if is_nullish(value):
         return None
@@ -44,6 +48,8 @@ def to_python(value: object) -> JSONValue:
         raise ValueError(f"value cannot be read as JSON: {exc}") from exc
     if is_nullish(text):  # undefined, a function, a symbol
         return None
+    if json_too_deep(text):
+        raise ValueError(f"value nests deeper than {MAX_JSON_DEPTH} levels")
     return json.loads(text)
 
 

@@ -59,22 +59,25 @@ class CallCard:
             return None
         return status if status.call_id else None
 
-    async def status(self) -> CallStatus:
+    async def status(self, *, fallback: bool = True) -> CallStatus:
         """The call's status from ``getStatus``.
 
         Fallback: when getStatus answers an error, never answers, or answers something
         unreadable, the placement options stand in (they describe the same call as it was when
         the card opened). When they hold no call either, the original error is raised.
+
+        ``fallback=False`` raises instead: for a refresh once the card is up, the options are a
+        snapshot from the load and would undo every state and client change since.
         """
         try:
             raw = await self._bridge.call("getStatus", timeout=self._status_timeout)
             return parse_status(raw)
         except BridgeError as exc:
-            fallback = self.options_status()
-            if fallback is None:
+            options = self.options_status() if fallback else None
+            if options is None:
                 raise
             logger.warning("getStatus failed (%s); using the placement options", exc)
-            return fallback
+            return options
 
     async def keep_open(self) -> None:
         """``disableAutoClose``: the card stays open (about 65 s more; call again to extend)."""
@@ -96,10 +99,21 @@ class CallCard:
         return self._bridge.bind_event(STATE_CHANGED, handler)
 
     def on_entity_changed(self, callback: Callable[[EntityChange], Result]) -> Subscription:
-        """``callback(change)`` when the card's CRM client changes (or is created, or refreshed)."""
-        return self._bridge.bind_event(
-            ENTITY_CHANGED, lambda args: callback(parse_entity_event(tuple(args)))
-        )
+        """``callback(change)`` when the card's CRM client changes (or is created, or refreshed).
+
+        An event without a readable payload (``[]``, ``null``, a bare string) names no client:
+        it is logged and dropped, and the card keeps showing the client it has.
+        """
+
+        def handler(args: list[Any]) -> Result:
+            try:
+                change = parse_entity_event(tuple(args))
+            except ParseError as exc:
+                logger.warning("ignored %s: %s", ENTITY_CHANGED, exc)
+                return None
+            return callback(change)
+
+        return self._bridge.bind_event(ENTITY_CHANGED, handler)
 
     def on_before_close(self, callback: Callable[[], Result]) -> Subscription:
         """``callback()`` when Bitrix24 tries to close the card (may fire twice: be idempotent)."""

@@ -382,7 +382,10 @@ def _decode_ajax_result(method: str, result: Any) -> Any:
     get_data = _ffi.js_method(result, "data")
     if get_data is None:
         raise RestError(method, "BAD_ANSWER", "the library answered without data()")
-    return _ffi.to_python(get_data())
+    try:
+        return _ffi.to_python(get_data())
+    except ValueError as exc:  # not JSON, or nested absurdly deep: not an answer to read
+        raise RestError(method, "BAD_ANSWER", str(exc)) from None
 
 
 def _join_pages(pages: list[Any]) -> Any:

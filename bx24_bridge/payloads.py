@@ -38,6 +38,7 @@ __all__ = [
     "HIDDEN_NUMBER",
     "MAX_BINDINGS",
     "MAX_CALL_ID_LEN",
+    "MAX_JSON_DEPTH",
     "MAX_PHONE_LEN",
     "MAX_SAFE_INTEGER",
     "MAX_TEXT_LEN",
@@ -53,6 +54,7 @@ __all__ = [
     "PortalUser",
     "StateChange",
     "check_placement_answer",
+    "json_too_deep",
     "merge",
     "normalise_event_args",
     "parse_call_direction",
@@ -87,10 +89,15 @@ MAX_CODE_LEN: Final = 200
 """Cap for error codes coming from the host."""
 MAX_OPTIONS_JSON_LEN: Final = 1_000_000
 """A PLACEMENT_OPTIONS JSON string longer than this is refused before decoding."""
+MAX_JSON_DEPTH: Final = 64
+"""Deepest nesting of host JSON that is decoded (real payloads nest a handful of levels).
+Checked before ``json.loads``: under Pyodide a few thousand levels overflow the stack inside the
+decoder and kill the interpreter, with no RecursionError to catch."""
 
 _ASCII_DIGITS: Final = frozenset("0123456789")
 _ID_TEXT = re.compile(r"[0-9]{1,16}")
 _SIP_CODE = re.compile(r"[1-6][0-9]{2}")
+_JSON_SPECIAL = re.compile(r'[\\"\[\]{}]')
 _CRM_URI = re.compile(r"/crm/(lead|deal|contact|company)/details/([0-9]{1,16})/")
 _REST_ERROR_TEXT = re.compile(r"([A-Za-z0-9_.\-]+)(?::\s*(.*?))?(?:\s*\(([0-9]{3})\))?", re.DOTALL)
 # Unicode categories that have no place in a phone number: controls, format characters (bidi
@@ -140,6 +147,35 @@ def _text(value: object, limit: int = MAX_TEXT_LEN) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return (str(int(value)) if value.is_integer() else repr(value))[:limit]
     return ""
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON ``text`` nests arrays/objects deeper than ``limit`` (strings skipped).
+
+    One pass over the quotes, backslashes and brackets, without recursion or backtracking, so
+    it is linear on any input, valid JSON or not.
+    """
+    depth = 0
+    in_string = False
+    escaped_at = -1  # index of the character a backslash escapes
+    for match in _JSON_SPECIAL.finditer(text):
+        index, char = match.start(), match.group()
+        if index == escaped_at:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped_at = index + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def _ascii_word(value: object) -> str | None:
@@ -513,9 +549,11 @@ def _decode_options(raw: str) -> object:
         return {}
     if len(raw) > MAX_OPTIONS_JSON_LEN:
         raise ParseError("PLACEMENT_OPTIONS", f"JSON text longer than {MAX_OPTIONS_JSON_LEN}")
+    if json_too_deep(raw):
+        raise ParseError("PLACEMENT_OPTIONS", "JSON nested too deeply")
     try:
         return json.loads(raw)
-    except RecursionError:
+    except RecursionError:  # belt and braces: CPython's own limit
         raise ParseError("PLACEMENT_OPTIONS", "JSON nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
         raise ParseError("PLACEMENT_OPTIONS", f"invalid JSON ({type(exc).__name__})") from None

@@ -43,6 +43,8 @@ class CallCardApp:
         self._client: ClientInfo | None = None
         self._client_loading = False
         self._status_generation = 0
+        self._state_events = 0  # valid CallStateChanged events seen: is a getStatus answer stale?
+        self._early_state: tuple[CallState, str | None] | None = None
         self._timer: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._loader = ClientLoader(self._bridge_batch, on_change=self._on_client)
@@ -87,8 +89,11 @@ class CallCardApp:
 
     async def _load_status(self, *, first: bool) -> None:
         generation = self._status_generation = self._status_generation + 1
+        events_before = self._state_events
         try:
-            status = await self._card.status()
+            # Only the first load may fall back to the placement options: later they would undo
+            # every state and client change since the card opened.
+            status = await self._card.status(fallback=first)
         except BridgeError as exc:
             logger.warning("no call data: %s", exc)
             if first:
@@ -96,9 +101,17 @@ class CallCardApp:
             return
         if generation != self._status_generation:
             return  # an entity change asked for a newer status meanwhile
+        # A state event that arrived while getStatus was under way is at least as new as the
+        # answer (the host sends both in order): it wins over the answer's CALL_STATE.
+        newer_event = self._state_events != events_before
         if first or self._status is None:
             self._show_first(status)
+            early, self._early_state = self._early_state, None
+            if newer_event and early is not None:
+                self._on_state_changed(*early)
         else:
+            if newer_event:
+                status = replace(status, state=self._status.state)
             self._correct(status)
 
     def _show_first(self, status: CallStatus) -> None:
@@ -139,7 +152,11 @@ class CallCardApp:
 
     def _on_state_changed(self, state: CallState | None, failed_code: str | None) -> None:
         """Follow CallCard::CallStateChanged, whatever shape it arrived in."""
-        if self._status is None or self._tracker is None or state is None:
+        if state is None:
+            return
+        self._state_events += 1
+        if self._status is None or self._tracker is None:
+            self._early_state = (state, failed_code)  # applied once the first status is shown
             return
         self._status = replace(self._status, state=state)
         if self._tracker.apply(state, failed_code, self._clock()):

@@ -63,11 +63,20 @@ def parse_bindings(raw: object) -> list[Binding]:
 
 
 def normalise_url(url: str) -> str:
-    """A URL in a form that compares equal for the same handler (case of host, default ports)."""
-    parts = urlsplit(url.strip())
+    """A URL in a form that compares equal for the same handler (case of host, default ports).
+
+    Handler URLs come back from the portal (``placement.get``): one that cannot be read as a URL
+    (a port that is not a number, a broken IPv6 literal) is compared as it is, never raised on.
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port_number = parts.port
+    except ValueError:
+        return text
     host = (parts.hostname or "").lower()
     default_port = {"https": 443, "http": 80}.get(parts.scheme.lower())
-    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
+    port = f":{port_number}" if port_number and port_number != default_port else ""
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower(), host + port, path, parts.query, ""))
 
@@ -102,7 +111,9 @@ def plan_install(
 
     A binding is correct when its handler is ours and its title is the current English title.
     Stale handlers are unbound one by one (``HANDLER`` given, so nothing else is touched);
-    duplicates of our own handler are removed by one unbind of that handler, then bound once.
+    duplicates of our own handler are removed by one unbind per spelling, then bound once.
+    ``placement.unbind`` matches HANDLER exactly, so each distinct spelling of a URL (``HTTPS://A``
+    and ``https://a``) gets its own unbind: one run leaves nothing for the next.
     """
     ours = normalise_url(handler)
     cards = [b for b in existing if b.placement == PLACEMENT]
@@ -114,9 +125,10 @@ def plan_install(
     ]
     correct = len(mine) == 1 and mine[0].title == titles["en"]
     if not correct:
-        if mine:
-            unbind = {"PLACEMENT": PLACEMENT, "HANDLER": mine[0].handler}
-            steps.append(InstallStep("unbind", unbind))
+        steps.extend(
+            InstallStep("unbind", {"PLACEMENT": PLACEMENT, "HANDLER": b.handler})
+            for b in _unique_handlers(mine)
+        )
         steps.append(InstallStep("bind", bind_params(handler, titles)))
     return steps
 
@@ -134,7 +146,8 @@ def error_key(code: str) -> str | None:
 
 
 def _unique_handlers(bindings: list[Binding]) -> list[Binding]:
+    """One binding per exact handler string, in order (the portal matches HANDLER exactly)."""
     seen: dict[str, Binding] = {}
     for binding in bindings:
-        seen.setdefault(normalise_url(binding.handler), binding)
+        seen.setdefault(binding.handler, binding)
     return list(seen.values())

@@ -74,6 +74,11 @@ class CardRequestHandler(BaseHTTPRequestHandler):
                 return
             if not self.parse_request():
                 return  # parse_request has sent the error
+            if self.request_version == "HTTP/0.9":
+                # An HTTP/0.9 answer is a bare body: no status line, no Content-Type, no nosniff,
+                # no CSP. No browser speaks it any more; refuse it with a real answer.
+                self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED)
+                return
             self._respond()
             self.wfile.flush()
         except (TimeoutError, ConnectionError, ssl.SSLError):
@@ -236,7 +241,12 @@ class CardRequestHandler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors found by the standard parser: plain text, and the raw request line (which
-        may carry tokens in its query string) is neither echoed nor logged."""
+        may carry tokens in its query string) is neither echoed nor logged.
+
+        Always as HTTP/1.1: for a request line it could not read, the standard handler assumes
+        HTTP/0.9 and would send the bare body, without a status line or the security headers.
+        """
+        self.request_version = self.protocol_version
         self._send_text(code, close=True)
 
     def send_response(self, code: int, message: str | None = None) -> None:
