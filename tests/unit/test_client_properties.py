@@ -9,6 +9,7 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import json_values
 
 from bx24_bridge.errors import RestError, RestTimeout
 from bx24_bridge.payloads import CrmRef, EntityType, RestOutcome
@@ -28,20 +29,6 @@ from callcard.client import (
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=40)
-)
-json_values = st.recursive(
-    scalars,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=10,
-)
 # Hostile text: controls, bidi overrides, joiners, combining marks, separators.
 nasty_text = st.text(
     alphabet=st.sampled_from("aZ я<>&\"' \t\n\r\x00\x1b\x85\u00a0\u0301\u200b\u200d\u202e\u2028")

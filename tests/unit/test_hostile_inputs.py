@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import json_values
 
 from bx24_bridge.errors import ParseError
 from bx24_bridge.payloads import (
@@ -60,20 +61,6 @@ SETTINGS = settings(max_examples=200, deadline=None)
 
 # --------------------------------------------------------------------------- strategies
 
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=30)
-)
-json_values = st.recursive(
-    scalars,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=10,
-)
 HOSTILE_STRINGS = [
     "",
     " ",

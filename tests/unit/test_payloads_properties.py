@@ -12,6 +12,7 @@ import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import json_values
 
 from bx24_bridge.errors import ParseError, PlacementError, RestError
 from bx24_bridge.payloads import (
@@ -41,20 +42,6 @@ from bx24_bridge.payloads import (
 
 SETTINGS = settings(max_examples=200, deadline=None)
 
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=40)
-)
-json_values = st.recursive(
-    scalars,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=10,
-)
 
 # Values the host really sends (§4, §5), mixed with arbitrary ones, for the real keys.
 REALISTIC = st.sampled_from(
