@@ -180,8 +180,9 @@ def _page_in_fresh_context(
     if not request.node.get_closest_marker("expect_page_errors"):
         assert errors == [], f"uncaught page errors: {errors}"
         # Python logs failures of background tasks instead of throwing: those count too.
-        tracebacks = [line for line in card_page.console if "Traceback" in line]
-        assert tracebacks == [], f"Python tracebacks in the console: {tracebacks}"
+        starts = [i for i, line in enumerate(card_page.console) if "Traceback" in line]
+        shown = ["\n".join(card_page.console[i:i + 12]) for i in starts]  # with its error lines
+        assert not shown, "Python tracebacks in the console:\n" + "\n---\n".join(shown)
 
 
 @pytest.fixture
