@@ -54,5 +54,12 @@ node_modules/.installed: package.json package-lock.json
 	$(PY) -m cardserver --precompress-only
 	mkdir -p $(@D) && touch $@
 
+# The performance benchmark (bench/): app vs a bare PyScript page, cold/warm, loopback/emulated
+# network; writes bench/results.md and fails if a budget line fails. BENCH_ROUNDS=N overrides the
+# rounds (5; 3 for levers); BENCH_ARGS=levers measures the levers instead (bench/levers.md).
+BENCH_ARGS ?=
+bench: install
+	$(if $(BENCH_ROUNDS),BENCH_ROUNDS=$(BENCH_ROUNDS) )$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules .cache .pytest_cache .ruff_cache .hypothesis test-results

@@ -1,0 +1,276 @@
+"""Lever measurements: the app against variants that undo, add or change one thing.
+
+Each lever is an A/B of two builds of the app served side by side (A: as shipped, or with a
+common base change; B: A plus the lever's change) through bench/variants.py and, for server-side
+levers, a cardserver handler tweak. Runs alternate like the budget run. The effect is the median
+of per-round ratios B / A (min–max), so "1.25" means B is 25 % slower or bigger than A; first
+paint is given as a difference in ms. The decisions are written by hand from these numbers;
+`make bench BENCH_ARGS=levers` re-measures them into bench/levers.md, which results.md includes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from playwright.sync_api import Playwright, sync_playwright
+
+from cardserver.files import CACHE_IMMUTABLE
+from cardserver.handler import CardRequestHandler
+
+from .browser import EMULATED, LOOPBACK, MeasuredPage, Network, fresh_browser
+from .hints import hint_tag, startup_urls
+from .report import LEVERS_MD
+from .run import Run, Settings, Target, run_rounds
+from .servers import ROOT, all_servers, app_server
+from .stats import Spread, ratios, spread
+from .summary import Metric, fcp, ready, transferred
+from .variants import Edit, inline_json_config, instrumented_main, variant_root, with_head_links
+
+A, B = "A", "B"
+
+
+class NoGzipHandler(CardRequestHandler):
+    """cardserver as if the browser accepted no compression: every file goes out as is."""
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed:
+            del self.headers["Accept-Encoding"]
+        return parsed
+
+
+class RevalidatingRuntimeHandler(CardRequestHandler):
+    """cardserver with the versioned runtime marked no-cache instead of immutable: a warm load
+    then asks about every runtime file again (304s via Last-Modified)."""
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword == "Cache-Control" and value == CACHE_IMMUTABLE:
+            value = "no-cache"
+        super().send_header(keyword, value)
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One lever: A (shipped, plus `base`) against B (A plus `edits` / `handler`)."""
+
+    what: str
+    a: str
+    b: str
+    decision: str
+    base: tuple[Edit, ...] = ()
+    edits: tuple[Edit, ...] = ()
+    handler: type[CardRequestHandler] | None = None
+    warm: bool = False
+    networks: tuple[Network, ...] = (LOOPBACK, EMULATED)
+    paint: bool = False
+
+
+def levers(hints: list[str], hints_with_wasm: list[str]) -> tuple[Lever, ...]:
+    """The levers of issue 9; `hints` are derived from a real load (bench/hints.py)."""
+    return (
+        Lever(
+            what="Pre-compressed (gzip -9) runtime files",
+            a="shipped (gzip)", b="no compression",
+            decision="kept (already in cardserver). Brotli/zstd would shrink the wasm further "
+            "but Python 3.11's standard library has no encoder for either",
+            handler=NoGzipHandler,
+        ),
+        Lever(
+            what="Immutable caching of the versioned runtime",
+            a="shipped (immutable)", b="runtime revalidated (no-cache)",
+            decision="kept (already in cardserver)",
+            handler=RevalidatingRuntimeHandler, warm=True,
+        ),
+        Lever(
+            what="Config format: pyscript.toml (one fetch + PyScript's TOML parser chunk)",
+            a="shipped (TOML)", b="same config inline as JSON",
+            decision="TOML kept: the difference is within the noise, and the manifest test and "
+            "docs name pyscript.toml",
+            edits=(inline_json_config,),
+        ),
+        Lever(
+            what=f"Start-up hints in index.html ({len(hints)} preload/modulepreload links: "
+            "PyScript chunks, config, pyodide.mjs/asm.mjs, stdlib, lock file, app .py files; "
+            "not the wasm)",
+            a="shipped (no hints)", b="with the hints",
+            decision="not kept: a small gain on the emulated network only, paid with a later "
+            "first paint (over the 200 ms budget) and no gain on loopback; hashed names would "
+            "also go stale with each upgrade",
+            edits=(with_head_links(hints),), warm=True, paint=True,
+        ),
+        Lever(
+            what="Preloading the wasm too (`as=fetch crossorigin`)",
+            a="the hints above", b="the hints + pyodide.asm.wasm",
+            decision="not kept: the preloaded wasm is reused (no double download) but warm "
+            "loads lose V8's cached compiled code",
+            base=(with_head_links(hints),),
+            edits=(with_head_links([tag for tag in hints_with_wasm if tag not in hints]),),
+            warm=True, networks=(LOOPBACK,),
+        ),
+    )
+
+
+@dataclass
+class LeverResult:
+    lever: Lever
+    runs: list[Run] = field(default_factory=list)
+
+    def values(self, target: str, network: str, phase: str, metric: Metric) -> list[float | None]:
+        by_round = {
+            run.round: (run.cold if phase == "cold" else run.warm)
+            for run in self.runs if run.target == target and run.network.name == network
+        }
+        return [
+            metric(load) if (load := by_round.get(r)) is not None else None
+            for r in sorted(by_round)
+        ]
+
+    def ratio(self, network: str, phase: str, metric: Metric = ready) -> Spread:
+        return ratios(
+            self.values(B, network, phase, metric), self.values(A, network, phase, metric)
+        )
+
+    def paint_difference(self, network: str) -> Spread:
+        pairs = zip(self.values(B, network, "cold", fcp), self.values(A, network, "cold", fcp),
+                    strict=True)
+        return spread(b - a for b, a in pairs if a is not None and b is not None)
+
+    def effect(self) -> str:
+        parts = []
+        for network in self.lever.networks:
+            for phase in ("cold", "warm") if self.lever.warm else ("cold",):
+                found = self.ratio(network.name, phase).show("{:.2f}")
+                parts.append(f"ready {phase} {network.name} {found}")
+            if self.lever.paint:
+                paint = self.paint_difference(network.name).show("{:+.0f}")
+                parts.append(f"first paint {network.name} {paint} ms")
+        size = self.ratio(self.lever.networks[0].name, "cold", transferred)
+        if abs(size.median - 1) > 0.005:
+            parts.append(f"bytes {size.median:.2f}")
+        return "; ".join(parts)
+
+
+def measure_lever(playwright: Playwright, lever: Lever, settings: Settings) -> LeverResult:
+    with contextlib.ExitStack() as stack:
+        root_a = stack.enter_context(variant_root(*lever.base))
+        root_b = stack.enter_context(variant_root(*lever.base, *lever.edits))
+        server_b = app_server(root_b)
+        if lever.handler is not None:
+            server_b.RequestHandlerClass = lever.handler
+        ends_a = stack.enter_context(all_servers(app_server(root_a)))
+        ends_b = stack.enter_context(all_servers(server_b))
+        targets = (
+            Target(A, ends_a.app, "callcard:ready", ends_a.resolver_rules),
+            Target(B, ends_b.app, "callcard:ready", ends_b.resolver_rules),
+        )
+        runs = run_rounds(
+            playwright, targets, lever.networks,
+            replace(settings, warm=lever.warm, events=0), progress=lambda _line: None,
+        )
+    return LeverResult(lever, runs)
+
+
+def probe_startup_urls(playwright: Playwright) -> tuple[list[str], list[str]]:
+    """One cold load of the shipped app: the hint tags for its start-up requests (without and
+    with the wasm)."""
+    index_html = (ROOT / "index.html").read_text(encoding="utf-8")
+    with all_servers() as endpoints, fresh_browser(playwright, endpoints.resolver_rules) as context:
+        page = MeasuredPage(context, LOOPBACK)
+        load = page.settle(page.load(endpoints.app, "callcard:ready"))
+        page.close()
+    tags = []
+    for wasm in (False, True):
+        urls = startup_urls(load, endpoints.app, index_html, wasm=wasm)
+        tags.append([hint_tag(url, endpoints.app) for url in urls])
+    return tags[0], tags[1]
+
+
+@dataclass(frozen=True)
+class PythonTime:
+    """Where the app's own Python time goes before the first render (ms, medians)."""
+
+    main_start: Spread
+    imports: Spread
+    start_to_ready: Spread
+    ready: Spread
+
+
+def measure_python_time(playwright: Playwright, settings: Settings) -> PythonTime:
+    """Cold loopback loads of an instrumented main.py (marks around its imports)."""
+    with variant_root(instrumented_main) as root, all_servers(app_server(root)) as endpoints:
+        target = Target("instrumented", endpoints.app, "callcard:ready", endpoints.resolver_rules)
+        runs = run_rounds(
+            playwright, (target,), (LOOPBACK,), replace(settings, warm=False, events=0),
+            progress=lambda _line: None,
+        )
+    marks = [run.cold.marks for run in runs]
+    return PythonTime(
+        main_start=spread(m.get("bench:main-start") for m in marks),
+        imports=spread(_between(m, "bench:main-start", "bench:imports-done") for m in marks),
+        start_to_ready=spread(_between(m, "bench:imports-done", "callcard:ready") for m in marks),
+        ready=spread(m.get("callcard:ready") for m in marks),
+    )
+
+
+def _between(marks: dict[str, float], first: str, last: str) -> float | None:
+    if first in marks and last in marks:
+        return marks[last] - marks[first]
+    return None
+
+
+def render_levers(results: Sequence[LeverResult], python: PythonTime, rounds: int) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M %Z")
+    rows = [
+        "## Levers",
+        "",
+        f"Measured by `make bench BENCH_ARGS=levers` on {stamp}, {rounds} rounds per lever, A and "
+        "B alternated. Effect = B / A, median of per-round ratios (min–max): above 1 means B is "
+        "slower or bigger. First paint: B − A in ms. Decisions are written from these numbers "
+        "and the exploration noted in the report; on this shared 2-core machine effects under "
+        "~10 % are within the noise of 3 rounds.",
+        "",
+        "| Lever | A | B | Effect (B / A) | Decision |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        lever = result.lever
+        rows.append(
+            f"| {lever.what} | {lever.a} | {lever.b} | {result.effect()} | {lever.decision} |"
+        )
+    rows += [
+        "| App Python before the first render (imports deferred past it) | shipped | "
+        "instrumented main.py (marks only), loopback, cold | "
+        f"main.py starts at {python.main_start.show()} ms; its imports take "
+        f"{python.imports.show()} ms; from there to the first render "
+        f"{python.start_to_ready.show()} ms; ready at {python.ready.show()} ms "
+        "| nothing to gain here: the interpreter's boot is the rest; bx24_bridge.callcard and "
+        "notes_shell are already imported inside start() |",
+        "| No package installs at start-up | — | — | no `packages` in pyscript.toml; no package "
+        "requests in any load | kept (already) |",
+        "| First render from the placement options | — | — | not A/B-measured: app code "
+        "(callcard/), outside this change | kept (already) |",
+        "",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def levers_run(overrides: dict[str, object]) -> int:
+    settings = Settings.from_env(**{"rounds": 3, **overrides})
+    results: list[LeverResult] = []
+    with sync_playwright() as playwright:
+        hints, hints_with_wasm = probe_startup_urls(playwright)
+        for lever in levers(hints, hints_with_wasm):
+            print(f"Lever: {lever.what}\n  A: {lever.a}; B: {lever.b}", flush=True)
+            results.append(measure_lever(playwright, lever, settings))
+            print(f"  effect: {results[-1].effect()}", flush=True)
+        print("App Python time before the first render", flush=True)
+        python = measure_python_time(playwright, settings)
+    text = render_levers(results, python, settings.rounds)
+    LEVERS_MD.write_text(text, encoding="utf-8")
+    print()
+    print(text)
+    print(f"Written to {LEVERS_MD}; `make bench` includes it in bench/results.md.")
+    return 0
