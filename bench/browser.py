@@ -16,7 +16,6 @@ The traps of ../shared/reference/measuring.md decide the shape of this module:
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 import time
@@ -28,6 +27,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright
 
+from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
+
 from .machine import OtherCpu
 
 JS_DIR = Path(__file__).resolve().parent / "js"
@@ -35,13 +36,7 @@ HOOKS_JS = (JS_DIR / "hooks.js").read_text(encoding="utf-8")
 EVENTS_JS = (JS_DIR / "events.js").read_text(encoding="utf-8")
 
 #: As the browser tests launch it: a closed network, so nothing phones home at start.
-CHROMIUM_ARGS = (
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-)
+CHROMIUM_ARGS = QUIET_NETWORK_ARGS
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "api.bitrix24.com"})
 LOAD_TIMEOUT_MS = 90_000
 # Resolves once the page's ready mark exists, or it has given up (outside / error).
@@ -56,17 +51,6 @@ _TIMINGS_JS = """(mark) => {
   return { ready: ready ? ready.startTime : null, fcp: fcp ? fcp.startTime : null,
            state: document.documentElement.dataset.appState || null, wasm, marks };
 }"""
-
-
-def chromium_path() -> str | None:
-    """CHROMIUM_PATH wins; else Debian's /usr/bin/chromium; else Playwright's own build."""
-    configured = os.environ.get("CHROMIUM_PATH")
-    if configured:
-        return configured
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 @dataclass(frozen=True)

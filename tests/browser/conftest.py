@@ -13,9 +13,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
 
 from cardserver import running
+from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_JS = (ROOT / "simulator" / "bx24-fake.js").read_text(encoding="utf-8")
@@ -37,17 +36,6 @@ BOOT_TIMEOUT_MS = 60_000  # a cold Pyodide boot is ~4 s here; allow for a loaded
 pytestmark = pytest.mark.browser
 
 
-def chromium_path() -> str | None:
-    """CHROMIUM_PATH wins; else Debian's /usr/bin/chromium when present; else Playwright's own."""
-    configured = os.environ.get("CHROMIUM_PATH")
-    if configured:
-        return configured
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     args = dict(browser_type_launch_args)
@@ -57,11 +45,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     # This machine's network is closed: keep Chromium from phoning home at start.
     args["args"] = [
         *args.get("args", []),
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
+        *QUIET_NETWORK_ARGS,
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
     ]
     return args
