@@ -133,13 +133,6 @@ def plan_install(
     return steps
 
 
-def uninstall_steps(existing: list[Binding]) -> list[InstallStep]:
-    """Remove every CALL_CARD tab of this app (``placement.unbind`` without HANDLER does that)."""
-    if not any(b.placement == PLACEMENT for b in existing):
-        return []
-    return [InstallStep("unbind", {"PLACEMENT": PLACEMENT})]
-
-
 def error_key(code: str) -> str | None:
     """The i18n key explaining a REST error code, or None: then the code itself is shown."""
     return ERROR_KEYS.get(code.strip().upper()) if isinstance(code, str) else None

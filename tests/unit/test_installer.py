@@ -13,7 +13,6 @@ from callcard.installer import (
     normalise_url,
     parse_bindings,
     plan_install,
-    uninstall_steps,
 )
 
 HANDLER = "https://cards.example.com/callcard/"
@@ -106,11 +105,6 @@ def test_placement_get_rows_of_odd_shape_are_skipped() -> None:
     assert parse_bindings(raw) == [card(HANDLER), Binding("CALL_CARD", HANDLER, "")]
     assert parse_bindings({"result": []}) == []
     assert parse_bindings(None) == []
-
-
-def test_uninstall_removes_every_call_card_tab_of_the_app() -> None:
-    assert [s.params for s in uninstall_steps([card(HANDLER)])] == [{"PLACEMENT": "CALL_CARD"}]
-    assert uninstall_steps([]) == []
 
 
 def test_known_error_codes_are_explained_and_the_rest_shown_by_code() -> None:
