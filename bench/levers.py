@@ -81,14 +81,16 @@ def levers(hints: list[str], hints_with_wasm: list[str]) -> tuple[Lever, ...]:
         Lever(
             what="Immutable caching of the versioned runtime",
             a="shipped (immutable)", b="runtime revalidated (no-cache)",
-            decision="kept (already in cardserver)",
+            decision="kept (already in cardserver): no effect above the noise here (without it "
+            "a warm load revalidates the runtime files, in parallel), and it costs nothing",
             handler=RevalidatingRuntimeHandler, warm=True,
         ),
         Lever(
             what="Config format: pyscript.toml (one fetch + PyScript's TOML parser chunk)",
             a="shipped (TOML)", b="same config inline as JSON",
-            decision="TOML kept: the difference is within the noise, and the manifest test and "
-            "docs name pyscript.toml",
+            decision="TOML kept: no saving above the noise (the parser chunk is 1 KB and the "
+            "config fetch overlaps other start-up work); the manifest test and docs name "
+            "pyscript.toml",
             edits=(inline_json_config,),
         ),
         Lever(
@@ -246,8 +248,9 @@ def render_levers(results: Sequence[LeverResult], python: PythonTime, rounds: in
         f"main.py starts at {python.main_start.show()} ms; its imports take "
         f"{python.imports.show()} ms; from there to the first render "
         f"{python.start_to_ready.show()} ms; ready at {python.ready.show()} ms "
-        "| nothing to gain here: the interpreter's boot is the rest; bx24_bridge.callcard and "
-        "notes_shell are already imported inside start() |",
+        "| little to gain: the app's Python is a few % of ready, the interpreter's boot is "
+        "the rest. Already deferred: bx24_bridge.callcard and notes_shell are imported inside "
+        "start(), but still before the first render |",
         "| No package installs at start-up | — | — | no `packages` in pyscript.toml; no package "
         "requests in any load | kept (already) |",
         "| First render from the placement options | — | — | not A/B-measured: app code "

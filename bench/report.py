@@ -181,7 +181,10 @@ def method_notes() -> list[str]:
         "- App: `cardserver` as `make run` serves it. The BX24 library is the fake "
         "(simulator/bx24-fake.js, default config) served as http://api.bitrix24.com/api/v1/ by a "
         "local server that `--host-resolver-rules` puts in place; every other name resolves to "
-        "nothing. No request interception, so the HTTP cache works as in production.",
+        "nothing. No request interception, so the HTTP cache works as in production. The fake "
+        "library is sent no-cache + ETag (the real one's caching is not ours to know), like the "
+        "app's own files (cardserver: no-cache + ETag, so a deploy shows at once): a warm load "
+        "revalidates them (304s); the versioned runtime comes from the cache without a request.",
         "- Cold: first load in a Chromium on an empty temporary profile "
         "(`launch_persistent_context`). Warm: the same page again in a new tab of that profile "
         "after the cold page was open for the hold time (HTTP cache and V8 code cache filled).",
@@ -191,8 +194,11 @@ def method_notes() -> list[str]:
         "JS heap: CDP `Performance.getMetrics` JSHeapUsedSize once the network is quiet after "
         "ready. Wasm memory: the byte length of the WebAssembly memories the page instantiated.",
         "- Others' CPU: CPU seconds used during the load by processes outside the benchmark's own "
-        "tree (/proc). A run where they took more than the threshold is repeated once and the "
-        "quieter attempt kept.",
+        "tree (/proc; hypervisor steal time counts as others'). A run where they took more than "
+        "the threshold is repeated once (at most once per round overall) and the quieter attempt "
+        "kept.",
+        "- Event latency is measured on the cold loopback page after the network went quiet; "
+        "events are spaced 8–20 ms apart, never queued.",
         "",
     ]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import socketserver
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,12 +37,12 @@ LIBRARY_PATH = "/api/v1/"
 
 
 class _QuietServer(ThreadingHTTPServer):
+    """A threaded server whose stuck connections never keep the benchmark alive."""
+
     daemon_threads = True
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind() does a reverse DNS lookup of the address: skip it.
-        import socketserver
-
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
