@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .compression import accepts_gzip
 from .files import Representation
-from .routes import Route, resolve
+from .routes import Route
 from .security import COMMON_HEADERS, content_security_policy
 from .simulator_card import SimulatorCardError
 
@@ -100,7 +100,7 @@ class CardRequestHandler(BaseHTTPRequestHandler):
         if not self._discard_body():
             return
         path = _without_query(self.path)
-        route = resolve(path, self.server.root, self.server.runtime_versions)
+        route = self.server.resolve(path)
         allowed = KNOWN_METHODS if route is not None and route.accepts_post else ("GET", "HEAD")
         if self.command not in allowed:
             self._send_text(HTTPStatus.METHOD_NOT_ALLOWED, [("Allow", ", ".join(allowed))])

@@ -1,12 +1,14 @@
 """Browser test rig: the real server, headless Chromium, and the one BX24 fake.
 
 - The app is served by ``cardserver`` on loopback, exactly as ``make run`` serves it.
-- The fake (simulator/bx24-fake.js) is delivered at the production URL of the Bitrix24 library,
-  ``//api.bitrix24.com/api/v1/``, by request interception, so index.html stays untouched.
-- Every request that would leave loopback is recorded, and a test that caused one fails; the
-  browser's resolver also maps every other host to "not found", so none can actually leave.
-  Only the library URL is intercepted: routing every request through Python costs about a
-  second per page load.
+- The fake (simulator/bx24-fake.js) answers the production URL of the Bitrix24 library,
+  ``//api.bitrix24.com/api/v1/``, from a loopback server (tools/loopback.py) that Chromium's
+  resolver rules point that host at, so index.html stays untouched. Every other name resolves
+  to "not found", and every request that would leave loopback is recorded and fails the test.
+- One persistent browser profile serves the whole session, and nothing is intercepted with
+  ``route`` (which switches the HTTP cache off): the 9.6 MB interpreter is downloaded and
+  compiled once, not once a test, which saves about 1.5 s a page. Each test still gets a new
+  tab, and the app origin's cookies and storage are wiped before and after it.
 - Page errors (uncaught exceptions) fail the test unless it declares them expected.
 """
 
@@ -21,13 +23,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
+from playwright.sync_api import BrowserContext, BrowserType, Page, Request
 
-from cardserver import running
+from cardserver.app import CardServer, ServerOptions
+from cardserver.routes import Route
 from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
+from tools.loopback import FakeLibraryServer, resolver_rules, serving
 
 ROOT = Path(__file__).resolve().parents[2]
-FAKE_JS = (ROOT / "simulator" / "bx24-fake.js").read_text(encoding="utf-8")
 LIBRARY_URL = re.compile(r"^https?://api\.bitrix24\.com/api/v1/?(\?.*)?$")
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 OUTSIDE_LIBRARY_ERROR = "Unable to initialize Bitrix24 JS library!"
@@ -37,7 +40,17 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def library_server() -> Iterator[FakeLibraryServer]:
+    """The fake at the library's production URL, for every page of the session."""
+    server = FakeLibraryServer()
+    with serving(server):
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], library_server: FakeLibraryServer
+) -> dict[str, Any]:
     args = dict(browser_type_launch_args)
     path = chromium_path()
     if path:
@@ -46,33 +59,60 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     args["args"] = [
         *args.get("args", []),
         *QUIET_NETWORK_ARGS,
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+        f"--host-resolver-rules={resolver_rules(library_server.port)}",
     ]
     return args
 
 
+HARNESS_PATH = "/bridge-harness.html"
+HARNESS_FILE = Path(__file__).with_name("bridge_harness.html")
+
+
+class RigServer(CardServer):
+    """The real server, plus the bridge harness page that only tests may load."""
+
+    def resolve(self, url_path: str) -> Route | None:
+        if url_path == HARNESS_PATH:
+            return Route(url_path=HARNESS_PATH, file=HARNESS_FILE)
+        return super().resolve(url_path)
+
+
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
-    with running(ROOT, "127.0.0.1", 0, quiet=True) as server:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}/"
+    server = RigServer(ROOT.resolve(), ("127.0.0.1", 0), ServerOptions(quiet=True))
+    with serving(server) as url:
+        yield url
 
 
 @dataclass
 class NetworkGuard:
-    """Records what the page tried to fetch beyond loopback."""
+    """Records what the page tried to fetch beyond loopback; sets how the library answers."""
 
-    library: str = "fake"  # "fake" | "outside" (the real library's behaviour) | "missing"
+    server: FakeLibraryServer
     leaks: list[str] = field(default_factory=list)
-    library_requests: int = 0
+    _library: str = "fake"
+    _requests_before: int = 0
 
-    def serve_library(self, route: Route) -> None:
-        """The fake at the library's production URL (or a failure to load it)."""
-        self.library_requests += 1
-        if self.library == "missing":
-            route.abort("connectionrefused")
-        else:
-            route.fulfill(status=200, content_type="text/javascript", body=FAKE_JS)
+    def __post_init__(self) -> None:
+        self.library = "fake"
+
+    @property
+    def library(self) -> str:
+        """"fake" | "outside" (the real library's behaviour) | "missing" (it fails to load)."""
+        return self._library
+
+    @library.setter
+    def library(self, mode: str) -> None:
+        self._library = mode
+        self.server.available = mode != "missing"
+
+    @property
+    def library_requests(self) -> int:
+        """How often the library was asked for since this guard began."""
+        return self.server.requests - self._requests_before
+
+    def begin(self) -> None:
+        self._requests_before = self.server.requests
 
     def watch(self, request: Request) -> None:
         """Record any request that is neither loopback nor the (intercepted) library."""
@@ -84,7 +124,7 @@ class NetworkGuard:
 
 
 class CardPage:
-    """One app page in its own browser context, with the fake configured before it loads."""
+    """One app page (a new tab), with the fake configured before it loads."""
 
     def __init__(self, context: BrowserContext, app_url: str, guard: NetworkGuard) -> None:
         self.context = context
@@ -146,17 +186,81 @@ class CardPage:
         return self.page.evaluate(script)
 
 
-def _page_in_fresh_context(
-    cls: type[CardPage], browser: Browser, app_url: str, request: pytest.FixtureRequest,
+class SharedProfile:
+    """The session's one browser profile, and which test's guard hears its requests."""
+
+    #: What a test may leave behind that the next one could see (the HTTP cache stays).
+    SITE_DATA = "cookies,local_storage,indexeddb,websql,service_workers,cache_storage,file_systems"
+
+    def __init__(self, context: BrowserContext, library: FakeLibraryServer) -> None:
+        self.context = context
+        self.library = library
+        self.guard: NetworkGuard | None = None
+        # A blank tab that lives as long as the profile: its DevTools session wipes site data.
+        self._keeper = context.pages[0] if context.pages else context.new_page()
+        self._devtools = context.new_cdp_session(self._keeper)
+        # One listener for the session; popups and frames of every page come through it too.
+        context.on("request", self._heard)
+
+    def _heard(self, request: Request) -> None:
+        if self.guard is not None:
+            self.guard.watch(request)
+
+    def begin(self) -> NetworkGuard:
+        self.guard = NetworkGuard(self.library)
+        self.guard.begin()
+        return self.guard
+
+    def end(self, app_url: str) -> None:
+        """Close the test's tabs and wipe what they stored, as a new context would start."""
+        for page in self.context.pages:
+            if page is not self._keeper:
+                page.close()
+        origin = "/".join(app_url.split("/", 3)[:3])
+        self._devtools.send(
+            "Storage.clearDataForOrigin", {"origin": origin, "storageTypes": self.SITE_DATA}
+        )
+        self.context.clear_cookies()
+        self.guard = None
+        self.library.available = True
+
+
+@pytest.fixture(scope="session")
+def profile(
+    browser_type: BrowserType,
+    browser_type_launch_args: dict[str, Any],
+    library_server: FakeLibraryServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SharedProfile]:
+    context = browser_type.launch_persistent_context(
+        tmp_path_factory.mktemp("chromium-profile"), **browser_type_launch_args
+    )
+    yield SharedProfile(context, library_server)
+    context.close()
+
+
+def _page_in_shared_profile(
+    cls: type[CardPage], profile: SharedProfile, app_url: str, request: pytest.FixtureRequest,
 ) -> Iterator[CardPage]:
-    """A page in its own context (own storage, own cache), checked for leaks and errors after."""
-    guard = NetworkGuard()
-    context = browser.new_context()
-    context.route(LIBRARY_URL, guard.serve_library)
-    context.on("request", guard.watch)
+    """A new tab with the origin's storage wiped, checked for leaks and errors after.
+
+    A test marked ``own_context`` gets a fresh context instead (and a cold cache): Playwright
+    installs ``page.clock`` on the whole context, where it would outlive the test.
+    """
+    guard = profile.begin()
+    own = request.node.get_closest_marker("own_context") is not None
+    context = request.getfixturevalue("browser").new_context() if own else profile.context
+    if own:
+        context.on("request", guard.watch)
     card_page = cls(context, app_url, guard)
     yield card_page
-    context.close()
+    clock_faked = False
+    if own:
+        context.close()
+    elif not card_page.page.is_closed():
+        clock_faked = not card_page.page.evaluate("String(setTimeout).includes('[native code]')")
+    profile.end(app_url)
+    assert not clock_faked, "this test faked the clock in the shared profile: mark it own_context"
     assert guard.leaks == [], f"requests left loopback: {guard.leaks}"
     errors = card_page.errors
     if guard.library == "outside":  # the real library throws this outside Bitrix24
@@ -170,28 +274,26 @@ def _page_in_fresh_context(
 
 
 @pytest.fixture
-def card(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[CardPage]:
-    yield from _page_in_fresh_context(CardPage, browser, app_url, request)
+def card(
+    profile: SharedProfile, app_url: str, request: pytest.FixtureRequest
+) -> Iterator[CardPage]:
+    yield from _page_in_shared_profile(CardPage, profile, app_url, request)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "expect_page_errors: the test provokes uncaught page errors on purpose"
     )
-
-
-HARNESS_HTML = (Path(__file__).with_name("bridge_harness.html")).read_text(encoding="utf-8")
+    config.addinivalue_line(
+        "markers", "own_context: the test needs a browser context of its own (page.clock)"
+    )
 
 
 class Harness(CardPage):
     """The app's runtime and modules without main.py: tests run their own Python in the page."""
 
     def open_harness(self, fake: dict[str, Any] | None = None, *, library: str = "fake") -> Harness:
-        url = self.app_url + "bridge-harness.html"
-        self.page.route(
-            url, lambda route: route.fulfill(content_type="text/html", body=HARNESS_HTML)
-        )
-        self.open(fake, library=library, path="bridge-harness.html")
+        self.open(fake, library=library, path=HARNESS_PATH.lstrip("/"))
         return self
 
     def run(self, source: str) -> Any:
@@ -200,5 +302,7 @@ class Harness(CardPage):
 
 
 @pytest.fixture
-def harness(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[Harness]:
-    yield from _page_in_fresh_context(Harness, browser, app_url, request)  # type: ignore[misc]
+def harness(
+    profile: SharedProfile, app_url: str, request: pytest.FixtureRequest
+) -> Iterator[Harness]:
+    yield from _page_in_shared_profile(Harness, profile, app_url, request)  # type: ignore[misc]

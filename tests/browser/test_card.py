@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 PORTAL = "https://example.bitrix24.com"
 
 
+@pytest.mark.own_context  # page.clock
 def test_a_whole_incoming_call_in_english(card: CardPage) -> None:
     card.page.clock.install()
     card.open({"status": {"CALL_STATE": "connecting"}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import CardPage
 
 # Fake CRM (simulator/bx24-fake.js): contacts 17-20, companies 5-7, leads 31-32, deals 9-10.
@@ -82,6 +83,7 @@ def test_rest_errors_stay_in_the_client_block(card: CardPage) -> None:
     assert len(batches(card)) == count
 
 
+@pytest.mark.own_context  # page.clock
 def test_a_rest_call_that_never_answers_ends_in_a_short_message(card: CardPage) -> None:
     card.page.clock.install()
     card.open({"rest": {"crm.item.get": {"never": True}}})

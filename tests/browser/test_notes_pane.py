@@ -7,6 +7,7 @@ disableAutoClose / enableAutoClose, and the textarea.
 
 from __future__ import annotations
 
+import pytest
 from conftest import CardPage
 from playwright.sync_api import expect
 
@@ -89,6 +90,7 @@ def test_a_failed_save_keeps_the_card_open_and_the_draft_and_can_be_retried(
     assert card.page.evaluate(f"{DRAFTS}.length") == 0
 
 
+@pytest.mark.own_context  # page.clock
 def test_auto_close_stays_disabled_while_notes_are_unsaved_or_keep_open_is_ticked(
     card: CardPage,
 ) -> None:
