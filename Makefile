@@ -4,6 +4,8 @@
 # Other targets: make bench, make lint, make clean.
 
 PYTHON ?= python3
+# Test processes: a Pyodide boot keeps about one core busy, so two workers use a 2-core machine.
+JOBS ?= 2
 PORT ?= 8000
 HOST ?= 127.0.0.1
 VENV := .venv
@@ -17,13 +19,13 @@ run: install
 
 test: install
 	$(PY) -m ruff check .
-	$(PY) -m pytest $(PYTEST_FLAGS)
+	$(PY) -m pytest -n $(JOBS) $(PYTEST_FLAGS)
 
 unit: deps-python
 	$(PY) -m pytest tests/unit $(PYTEST_FLAGS)
 
 browser: install
-	$(PY) -m pytest tests/browser $(PYTEST_FLAGS)
+	$(PY) -m pytest -n $(JOBS) tests/browser $(PYTEST_FLAGS)
 
 lint: deps-python
 	$(PY) -m ruff check .

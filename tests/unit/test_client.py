@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -43,6 +44,13 @@ LEAD_3 = CrmRef(EntityType.LEAD, 3)
 DEAL_9 = CrmRef(EntityType.DEAL, 9)
 
 USER_ANNA = [{"ID": "1", "NAME": "Anna", "LAST_NAME": "Smirnova", "SECOND_NAME": "Petrovna"}]
+
+
+def run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run() on a thread of its own: a browser test run earlier in this process (same
+    pytest worker) leaves Playwright's event loop running on the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def ok(data: Any) -> RestOutcome:
@@ -395,7 +403,7 @@ def test_load_delivers_and_the_cache_costs_nothing() -> None:
         assert portal.calls == [COMPANY_5]
         assert changes.seen == [(None, COMPANY_5), (first, COMPANY_5), (first, COMPANY_5)]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_unbound_shows_nothing_and_fetches_nothing() -> None:
@@ -408,7 +416,7 @@ def test_unbound_shows_nothing_and_fetches_nothing() -> None:
         assert changes.seen[-1] == (None, None)
         assert portal.calls == [COMPANY_5]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_slow_old_answer_never_beats_the_new_one() -> None:
@@ -429,7 +437,7 @@ def test_slow_old_answer_never_beats_the_new_one() -> None:
         assert info_a is not None and info_a.name == "Company 1"
         assert portal.calls == [a, b]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 @pytest.mark.parametrize("order", ["forward", "backward", "shuffled"])
@@ -460,7 +468,7 @@ def test_dialer_mode_always_ends_on_the_last_client(order: str) -> None:
         assert changes.seen[-1] == (results[-1], last)
         assert sorted(portal.calls, key=lambda ref: ref.id) == refs  # one batch each
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_same_client_twice_in_flight_shares_one_batch() -> None:
@@ -478,7 +486,7 @@ def test_same_client_twice_in_flight_shares_one_batch() -> None:
         assert results[1] is not None
         assert changes.delivered == [results[1]]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_going_back_while_the_first_batch_is_in_flight_reuses_it() -> None:
@@ -498,7 +506,7 @@ def test_going_back_while_the_first_batch_is_in_flight_reuses_it() -> None:
         assert info is not None and info.entity == a == loader.current_ref
         assert portal.calls == [a, b]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_switching_client_clears_the_previous_one_while_loading() -> None:
@@ -515,7 +523,7 @@ def test_switching_client_clears_the_previous_one_while_loading() -> None:
         gate.set()
         await load_b
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_failure_is_cached_briefly_then_retried() -> None:
@@ -539,7 +547,7 @@ def test_failure_is_cached_briefly_then_retried() -> None:
         await loader.load(LEAD_3)
         assert portal.calls == [COMPANY_5, LEAD_3, COMPANY_5]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_partial_answer_is_cached_briefly_too() -> None:
@@ -556,7 +564,7 @@ def test_partial_answer_is_cached_briefly_too() -> None:
         await loader.load(CONTACT_17)
         assert portal.calls == [CONTACT_17, CONTACT_17]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_refetching_the_shown_client_keeps_its_info_up_meanwhile() -> None:
@@ -575,7 +583,7 @@ def test_refetching_the_shown_client_keeps_its_info_up_meanwhile() -> None:
         fresh = await again
         assert changes.seen == [(None, COMPANY_5), (failure, COMPANY_5), (fresh, COMPANY_5)]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 @pytest.mark.parametrize(
@@ -602,7 +610,7 @@ def test_fetch_errors_become_a_problem_never_an_exception(
         assert await loader.load(COMPANY_5) is info  # cached briefly: no hammering
         assert portal.calls == [COMPANY_5]
 
-    asyncio.run(scenario())
+    run(scenario())
     assert caplog.records  # the operator log says something went wrong
 
 
@@ -621,7 +629,7 @@ def test_a_cancelled_caller_does_not_cancel_the_batch() -> None:
         assert info is not None and info.name == "Company 5"
         assert portal.calls == [COMPANY_5]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_forget_asks_the_portal_again() -> None:
@@ -634,7 +642,7 @@ def test_forget_asks_the_portal_again() -> None:
         await loader.load(COMPANY_5)
         assert portal.calls == [COMPANY_5, COMPANY_5]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_cache_is_bounded_oldest_first() -> None:
@@ -648,7 +656,7 @@ def test_cache_is_bounded_oldest_first() -> None:
         await loader.load(a)  # evicted
         assert portal.calls == [a, b, c, a]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_no_on_change_is_fine() -> None:
@@ -658,4 +666,4 @@ def test_no_on_change_is_fine() -> None:
         info = await loader.load(COMPANY_5)
         assert loader.current is info
 
-    asyncio.run(scenario())
+    run(scenario())
