@@ -12,7 +12,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PORT HOST
 
-.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser precompress clean
+.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib precompress clean
 
 run: install
 	$(PY) -m cardserver --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
@@ -30,12 +30,13 @@ browser: install
 lint: deps-python
 	$(PY) -m ruff check .
 
-install: deps-python deps-node deps-browser precompress
+install: deps-python deps-node deps-browser stdlib precompress
 
 deps-python: $(VENV)/.installed
 deps-node: node_modules/.installed
 deps-browser:
 	@tools/ensure-chromium.sh
+stdlib: .cache/runtime/.stamp
 precompress: .cache/precompressed/.stamp
 
 # The virtualenv holds the dev tools listed in pyproject.toml ([project.optional-dependencies] dev).
@@ -51,8 +52,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Pyodide's standard library with bytecode for the modules the card starts with, made by the
+# pinned Pyodide itself in Node (tools/stdlib_bytecode.py says why: it halves start-up).
+.cache/runtime/.stamp: node_modules/.installed tools/compile-stdlib.mjs tools/stdlib_bytecode.py tools/stdlib-boot-modules.txt
+	node tools/compile-stdlib.mjs
+	touch $@
+
 # Gzip copies of the big runtime files, so the first request does not pay for compression.
-.cache/precompressed/.stamp: node_modules/.installed $(VENV)/.installed
+.cache/precompressed/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp
 	$(PY) -m cardserver --precompress-only
 	mkdir -p $(@D) && touch $@
 

@@ -26,6 +26,10 @@ SIMULATOR_SUFFIXES = frozenset({".html", ".js", ".css", ".py", ".json", ".svg", 
 
 PYSCRIPT_PACKAGE = Path("node_modules", "@pyscript", "core")
 PYODIDE_PACKAGE = Path("node_modules", "pyodide")
+#: Runtime files built at install time from the pinned packages, served in place of the
+#: package's own file of the same name: `<BUILT_RUNTIME>/pyodide-<version>/python_stdlib.zip`
+#: (the standard library with bytecode for start-up; tools/compile-stdlib.mjs).
+BUILT_RUNTIME = Path(".cache", "runtime")
 #: PyScript's dist/ is flat; source maps are left out (they are large and only for debugging).
 PYSCRIPT_SUFFIXES = (".js", ".css")
 #: Exactly what PyScript's loader fetches from Pyodide; the rest of the npm package is not served.
@@ -184,7 +188,11 @@ def _runtime_route(
         base = root / PYODIDE_PACKAGE
     else:
         return None  # unknown package or a version that is not the installed one
-    file = _existing_file(base, (name,)) if allowed else None
+    if not allowed:
+        return None
+    file = _existing_file(root / BUILT_RUNTIME / versioned, (name,)) or _existing_file(
+        base, (name,)
+    )
     return Route(url_path, file, Policy.RUNTIME) if file else None
 
 

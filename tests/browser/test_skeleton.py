@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.request
 
-from conftest import CardPage
+from conftest import CardPage, Harness
 
 
 def test_reaches_ready_with_the_fake_and_renders_get_status(card: CardPage) -> None:
@@ -71,3 +71,35 @@ def test_the_rig_catches_a_request_that_tries_to_leave_loopback(card: CardPage) 
     assert reached is False
     assert card.guard.leaks == ["https://example.com/probe?x=1"]
     card.guard.leaks.clear()  # caught on purpose; the fixture's own check would fail the test
+
+
+START_THE_CARD_AND_LIST_SOURCE_MODULES = """
+import sys
+import js
+from bx24_bridge import default_bridge
+from callcard.app import CallCardApp
+from callcard.view import CardView
+
+async def main():
+    root = js.document.createElement("main")
+    root.id = "card"
+    js.document.body.appendChild(root)
+    await CallCardApp(bridge=default_bridge(), view=CardView.mount()).start()
+    stdlib = next(path for path in sys.path if path.endswith(".zip")) + "/"
+    files = [getattr(module, "__file__", None) or "" for module in list(sys.modules.values())
+             if getattr(getattr(module, "__spec__", None), "origin", None) != "frozen"]
+    in_zip = [name[len(stdlib):] for name in files if name.startswith(stdlib)]
+    return {"from_bytecode": sum(name.endswith(".pyc") for name in in_zip),
+            "from_source": sorted(name for name in in_zip if not name.endswith(".pyc"))}
+"""
+
+
+def test_the_card_starts_on_standard_modules_compiled_at_install(harness: Harness) -> None:
+    """The served python_stdlib.zip has bytecode for what the card imports to start
+    (tools/stdlib_bytecode.py): compiling those from source is most of a Pyodide start-up.
+    A module listed here as from source is missing from tools/stdlib-boot-modules.txt."""
+    harness.open_harness()
+    loaded = harness.run(START_THE_CARD_AND_LIST_SOURCE_MODULES)
+    assert harness.page.get_by_test_id("call-state").count() == 1  # the card really started
+    assert loaded["from_source"] == [], "add these to tools/stdlib-boot-modules.txt"
+    assert loaded["from_bytecode"] > 100
