@@ -11,7 +11,15 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import BinaryIO
 
-from .compression import PrecompressedCache, compress_bytes, may_compress, pays_off
+from .compression import (
+    BROTLI,
+    GZIP,
+    AcceptEncoding,
+    PrecompressedCache,
+    compress_bytes,
+    may_compress,
+    pays_off,
+)
 from .routes import Policy, Route
 from .simulator_card import simulator_card_page
 
@@ -56,7 +64,8 @@ class Representation:
     mtime: float
     body: bytes | BinaryIO
     etag: str | None = None
-    gzipped: bool = False
+    #: The Content-Encoding ("gzip", "br"), None for the bytes as they are.
+    encoding: str | None = None
     #: The encoding depends on Accept-Encoding, so caches must key on it.
     varies: bool = False
 
@@ -69,8 +78,8 @@ class Representation:
         ]
         if self.etag:
             headers.append(("ETag", self.etag))
-        if self.gzipped:
-            headers.append(("Content-Encoding", "gzip"))
+        if self.encoding:
+            headers.append(("Content-Encoding", self.encoding))
         if self.varies:
             headers.append(("Vary", "Accept-Encoding"))
         return headers
@@ -96,20 +105,20 @@ class FileStore:
         self._snapshots: dict[Path, tuple[tuple[int, ...], _Snapshot]] = {}
         self._lock = threading.Lock()
 
-    def open(self, route: Route, *, gzip_ok: bool) -> Representation:
+    def open(self, route: Route, *, accepted: AcceptEncoding) -> Representation:
         """The representation to send for `route`. Raises OSError if the file is gone."""
         path = route.file
         if path is None:
             raise ValueError(f"{route.url_path} has no file to open")
         if route.simulator_card:
-            return self._simulator_card(path, path.stat(), gzip_ok=gzip_ok)
+            return self._simulator_card(path, path.stat())
         if route.policy is Policy.APP:
             stat = path.stat()
             if stat.st_size <= SNAPSHOT_LIMIT:
-                return self._from_snapshot(path, stat, gzip_ok=gzip_ok)
-        return self._streamed(route, path, gzip_ok=gzip_ok)
+                return self._from_snapshot(path, stat, gzip_ok=accepted.allows(GZIP))
+        return self._streamed(route, path, accepted)
 
-    def _simulator_card(self, path: Path, stat: os.stat_result, *, gzip_ok: bool) -> Representation:
+    def _simulator_card(self, path: Path, stat: os.stat_result) -> Representation:
         """index.html as the simulator frames it, rewritten from the current file on disk.
 
         Raises SimulatorCardError when index.html no longer has the library tag. The page is
@@ -139,7 +148,7 @@ class FileStore:
             mtime=snapshot.mtime,
             body=body,
             etag=etag,
-            gzipped=gzipped is not None,
+            encoding=GZIP if gzipped is not None else None,
             varies=may_compress(path),
         )
 
@@ -162,23 +171,31 @@ class FileStore:
             self._snapshots[path] = (opened_key, snapshot)
         return snapshot
 
-    def _streamed(self, route: Route, path: Path, *, gzip_ok: bool) -> Representation:
-        """Stream from disk (runtime, big files); gzip copies come from the on-disk cache."""
+    def _streamed(self, route: Route, path: Path, accepted: AcceptEncoding) -> Representation:
+        """Stream from disk (runtime, big files); compressed copies come from the on-disk cache.
+
+        The client's most wanted coding that has a usable copy wins, Brotli first on a tie.
+        A Brotli copy exists only if `warm()` made one for this very version of the file (it
+        is never built here: too slow); a gzip copy is built on demand. Whatever the coding,
+        the validators are the source's (Last-Modified, no ETag), so HEAD, GET and 304 agree.
+        """
         source = open(path, "rb")  # noqa: SIM115 - closed by Representation.close()
         try:
             stat = os.fstat(source.fileno())
             body: BinaryIO = source
             length = stat.st_size
-            gzipped = False
-            if gzip_ok and may_compress(path):
-                copy = self.precompressed.open_copy(route.url_path, path, stat)
-                if copy is not None:
+            encoding: str | None = None
+            if may_compress(path):
+                for coding in accepted.ranked((BROTLI, GZIP)):
+                    copy = self._copy(route.url_path, path, stat, coding)
+                    if copy is None:
+                        continue
                     copy_size = os.fstat(copy.fileno()).st_size
                     if pays_off(stat.st_size, copy_size):
                         source.close()
-                        body, length, gzipped = copy, copy_size, True
-                    else:
-                        copy.close()
+                        body, length, encoding = copy, copy_size, coding
+                        break
+                    copy.close()
         except BaseException:
             with contextlib.suppress(OSError):
                 source.close()
@@ -190,6 +207,13 @@ class FileStore:
             length=length,
             mtime=stat.st_mtime,
             body=body,
-            gzipped=gzipped,
+            encoding=encoding,
             varies=may_compress(path),
         )
+
+    def _copy(
+        self, url_path: str, path: Path, stat: os.stat_result, coding: str
+    ) -> BinaryIO | None:
+        if coding == BROTLI:
+            return self.precompressed.open_brotli(url_path, stat)
+        return self.precompressed.open_copy(url_path, path, stat)

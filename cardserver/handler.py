@@ -10,7 +10,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 
-from .compression import accepts_gzip
+from .compression import AcceptEncoding
 from .files import Representation
 from .routes import Route
 from .security import COMMON_HEADERS, content_security_policy
@@ -151,9 +151,11 @@ class CardRequestHandler(BaseHTTPRequestHandler):
     # -- responses -------------------------------------------------------------------------
 
     def _send_file(self, route: Route) -> None:
-        gzip_ok = accepts_gzip(self.headers.get("Accept-Encoding"))
+        # Several Accept-Encoding lines are one comma-separated list (RFC 9110 5.3).
+        values = self.headers.get_all("Accept-Encoding")
+        accepted = AcceptEncoding.parse(", ".join(values) if values else None)
         try:
-            representation = self.server.files.open(route, gzip_ok=gzip_ok)
+            representation = self.server.files.open(route, accepted=accepted)
         except OSError:
             self._send_text(HTTPStatus.NOT_FOUND)  # vanished since it was resolved
             return

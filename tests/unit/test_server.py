@@ -1,4 +1,4 @@
-"""The HTTP server (cardserver): routing allow-list, headers, caching, gzip, limits, CLI, TLS.
+"""The HTTP server (cardserver): routing allow-list, headers, caching, gzip/br, limits, CLI, TLS.
 
 Every test talks to a real server on 127.0.0.1 (port 0, background thread) over http.client or
 a raw socket, serving a fake project tree built in tmp_path.
@@ -29,7 +29,7 @@ import pytest
 
 import cardserver
 from cardserver import CardServer, RuntimeVersions, read_runtime_versions, running, warm
-from cardserver.compression import accepts_gzip
+from cardserver.compression import AcceptEncoding, brotli_pays_off
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYSCRIPT_VERSION = "0.7.31"
@@ -517,7 +517,57 @@ def test_if_modified_since_gives_304(server: CardServer, shared_project: Path) -
     ],
 )
 def test_accept_encoding_parsing(header: str | None, expected: bool) -> None:
-    assert accepts_gzip(header) is expected
+    assert AcceptEncoding.parse(header).allows("gzip") is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, []),
+        ("", []),
+        ("identity", []),
+        ("gzip, deflate, br, zstd", ["br", "gzip"]),  # what Chromium sends: a tie, br first
+        ("br;q=1.0, gzip;q=0.8", ["br", "gzip"]),
+        ("gzip;q=1.0, br;q=0.5", ["gzip", "br"]),  # the client's order wins over ours
+        ("x-gzip;q=0.3, br;q=0.2", ["gzip", "br"]),
+        ("br;q=0, gzip", ["gzip"]),
+        ("br; q=0.000, gzip;q=0.001", ["gzip"]),
+        ("BR", ["br"]),
+        ("br", ["br"]),
+        ("*", ["br", "gzip"]),
+        ("*;q=0.5, gzip", ["gzip", "br"]),
+        ("*;q=0", []),
+        ("*, br;q=0", ["gzip"]),
+        ("br;q=abc, gzip", ["gzip"]),  # malformed, or out of [0, 1]: a refusal
+        ("br;q=2, gzip", ["gzip"]),
+        ("br;q=nan, gzip", ["gzip"]),
+        ("deflate, zstd", []),
+        (" , ;q=1, br", ["br"]),
+    ],
+)
+def test_accept_encoding_ranking(header: str | None, expected: list[str]) -> None:
+    assert AcceptEncoding.parse(header).ranked(("br", "gzip")) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, True),
+        ("gzip", True),  # identity is acceptable unless refused
+        ("identity;q=0", False),
+        ("*;q=0", False),
+        ("*;q=0, identity", True),
+        ("identity;q=0.5, *;q=0", True),
+    ],
+)
+def test_accept_encoding_identity(header: str | None, expected: bool) -> None:
+    assert AcceptEncoding.parse(header).allows("identity") is expected
+
+
+def test_brotli_copy_is_kept_only_if_it_beats_gzip() -> None:
+    assert brotli_pays_off(1000, 400, 350)
+    assert not brotli_pays_off(1000, 400, 400)  # as good as gzip: no second copy
+    assert not brotli_pays_off(1000, 1005, 995)  # smaller than gzip, but saves under 1 %
 
 
 def test_app_files_are_gzipped_when_accepted(server: CardServer) -> None:
@@ -638,6 +688,156 @@ def test_warm_builds_every_runtime_copy_once(project: Path) -> None:
     assert not by_url[f"{PYODIDE}/python_stdlib.zip"].served_gzipped
     built = {copy.url_path: copy.path.stat().st_mtime_ns for copy in copies}
     assert {copy.url_path: copy.path.stat().st_mtime_ns for copy in warm(project)} == built
+
+
+def _brotli_copies(project: Path, url_path: str) -> list[Path]:
+    """The .br files (any stamp) of one runtime URL in the project's cache."""
+    copy = project / ".cache" / "precompressed" / url_path.lstrip("/")
+    return sorted(copy.parent.glob(copy.name + ".*.br")) if copy.parent.is_dir() else []
+
+
+def test_warm_builds_brotli_copies_that_beat_gzip_once(project: Path) -> None:
+    brotli = pytest.importorskip("brotli")
+    copies = {copy.url_path: copy for copy in warm(project)}
+    wasm = copies[f"{PYODIDE}/pyodide.asm.wasm"]
+    assert wasm.served_brotli
+    assert wasm.brotli_path is not None and wasm.brotli_size is not None
+    assert wasm.brotli_path.name.endswith(".br")
+    assert brotli.decompress(wasm.brotli_path.read_bytes()) == WASM
+    assert wasm.brotli_size == wasm.brotli_path.stat().st_size < wasm.gzip_size
+    assert wasm.wire_size(brotli=True) == wasm.brotli_size
+    assert wasm.wire_size(brotli=False) == wasm.gzip_size
+    stdlib = copies[f"{PYODIDE}/python_stdlib.zip"]  # random bytes: no copy pays off
+    assert not stdlib.served_brotli and stdlib.brotli_path is None
+    assert stdlib.wire_size(brotli=True) == stdlib.original_size
+    # Tried once: an empty marker remembers it, so the next warm() does not try again.
+    (marker,) = _brotli_copies(project, stdlib.url_path)
+    assert marker.stat().st_size == 0
+    cache = project / ".cache" / "precompressed"
+    assert not list(cache.rglob("*.tmp"))
+    built = {path: path.stat().st_mtime_ns for path in cache.rglob("*.br")}
+    assert len(built) == len(copies)
+    again = {copy.url_path: copy for copy in warm(project)}
+    assert {path: path.stat().st_mtime_ns for path in cache.rglob("*.br")} == built
+    assert again[wasm.url_path].brotli_size == wasm.brotli_size
+
+
+def test_runtime_files_are_served_as_brotli_after_warm(serve: ServerFactory, project: Path) -> None:
+    brotli = pytest.importorskip("brotli")
+    warm(project)
+    server = serve()
+    for path, original in [
+        (f"{PYODIDE}/pyodide.asm.wasm", WASM),
+        (f"{PYSCRIPT}/core.js", CORE_JS.encode()),
+    ]:
+        status, headers, body = get(server, path, Accept_Encoding="gzip, deflate, br, zstd")
+        assert status == 200
+        assert headers["Content-Encoding"] == "br"
+        assert headers["Vary"] == "Accept-Encoding"
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert int(headers["Content-Length"]) == len(body)
+        assert brotli.decompress(body) == original
+        _, head_headers, head_body = request(
+            server, "HEAD", path, headers={"Accept-Encoding": "br"}
+        )
+        assert head_body == b""
+        assert head_headers["Content-Encoding"] == "br"
+        assert head_headers["Content-Length"] == headers["Content-Length"]
+
+        # gzip-only clients, and those that rank gzip higher, still get gzip; others identity.
+        for accept in ("gzip", "gzip;q=1, br;q=0.5", "br;q=0, gzip"):
+            _, gz_headers, gz_body = get(server, path, Accept_Encoding=accept)
+            assert gz_headers["Content-Encoding"] == "gzip", accept
+            assert gzip.decompress(gz_body) == original
+        _, plain_headers, plain = get(server, path)
+        assert "Content-Encoding" not in plain_headers
+        assert plain == original
+        # Same validators whatever the coding: a 304 from one applies to all.
+        assert headers["Last-Modified"] == gz_headers["Last-Modified"]
+        assert headers["Last-Modified"] == plain_headers["Last-Modified"]
+        assert "ETag" not in headers
+        status, not_modified, _ = get(
+            server, path, Accept_Encoding="br", If_Modified_Since=headers["Last-Modified"]
+        )
+        assert status == 304
+        assert not_modified["Vary"] == "Accept-Encoding"
+        assert "Content-Encoding" not in not_modified
+    # Not worth a copy: identity, whatever the client accepts.
+    _, headers, _ = get(server, f"{PYODIDE}/python_stdlib.zip", Accept_Encoding="br, gzip")
+    assert "Content-Encoding" not in headers
+
+
+def test_a_request_never_builds_a_brotli_copy(serve: ServerFactory, project: Path) -> None:
+    server = serve()
+    path = f"{PYODIDE}/pyodide.asm.wasm"
+    _, headers, body = get(server, path, Accept_Encoding="br")
+    assert "Content-Encoding" not in headers  # no copy: the bytes as they are, not a wait
+    assert body == WASM
+    _, headers, body = get(server, path, Accept_Encoding="br, gzip")
+    assert headers["Content-Encoding"] == "gzip"  # gzip copies are still made on demand
+    assert gzip.decompress(body) == WASM
+    assert not list((project / ".cache").rglob("*.br"))
+
+
+def test_a_stale_brotli_copy_is_never_served(serve: ServerFactory, project: Path) -> None:
+    brotli = pytest.importorskip("brotli")
+    warm(project)
+    server = serve()
+    path = f"{PYSCRIPT}/core.js"
+    assert get(server, path, Accept_Encoding="br")[1]["Content-Encoding"] == "br"
+    (old_copy,) = _brotli_copies(project, path)
+
+    source = project / "node_modules/@pyscript/core/dist/core.js"
+    new_js = "export const core = 2;\n" * 200  # same size: only the mtime tells
+    source.write_text(new_js, encoding="utf-8")
+    stat = source.stat()
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    _, headers, body = get(server, path, Accept_Encoding="br")
+    assert "Content-Encoding" not in headers
+    assert body == new_js.encode()
+    _, headers, body = get(server, path, Accept_Encoding="br, gzip")
+    assert headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == new_js.encode()
+
+    warm(project)  # the next install: a copy of the new version, the old one is gone
+    (new_copy,) = _brotli_copies(project, path)
+    assert new_copy != old_copy
+    _, headers, body = get(server, path, Accept_Encoding="br")
+    assert headers["Content-Encoding"] == "br"
+    assert brotli.decompress(body) == new_js.encode()
+
+
+def test_without_the_brotli_module_everything_is_gzip_as_before(
+    serve: ServerFactory, project: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "brotli", None)  # `import brotli` now raises ImportError
+    from cardserver.__main__ import main
+
+    assert main(["--root", str(project), "--precompress-only"]) == 0
+    assert "no .br copies" in capsys.readouterr().out
+    copies = warm(project)
+    assert all(copy.brotli_path is None and not copy.served_brotli for copy in copies)
+    assert not list((project / ".cache").rglob("*.br"))
+    server = serve()
+    path = f"{PYODIDE}/pyodide.asm.wasm"
+    _, headers, body = get(server, path, Accept_Encoding="gzip, deflate, br, zstd")
+    assert headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == WASM
+    _, headers, _ = get(server, "/main.py", Accept_Encoding="br, gzip")
+    assert headers["Content-Encoding"] == "gzip"
+
+
+def test_app_files_stay_gzip_only(server: CardServer) -> None:
+    """Small app files are compressed in memory per change: gzip, never br."""
+    for accept in ("br", "br, gzip", "*"):
+        _, headers, body = get(server, "/main.py", Accept_Encoding=accept)
+        if accept == "br":
+            assert "Content-Encoding" not in headers
+            assert body == MAIN_PY.encode()
+        else:
+            assert headers["Content-Encoding"] == "gzip"
+            assert gzip.decompress(body) == MAIN_PY.encode()
 
 
 def test_big_app_files_are_streamed_with_last_modified(
@@ -993,10 +1193,16 @@ def test_cli_starts_answers_and_exits_cleanly(project: Path, stop: signal.Signal
     assert "query-token" not in stderr
 
 
-def test_cli_precompress_only_builds_the_cache_and_exits(project: Path) -> None:
+def test_cli_precompress_only_builds_the_cache_and_exits(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from cardserver.__main__ import main
 
     assert main(["--root", str(project), "--precompress-only"]) == 0
+    summary = capsys.readouterr().out
+    assert re.search(r"Precompressed 7 runtime files .* MB on the wire with gzip", summary)
+    if cardserver.compression.brotli_module() is not None:
+        assert re.search(r"Brotli: [1-7] of 7 files have a .br copy .* MB on the wire", summary)
     assert (project / f".cache/precompressed{PYODIDE}/pyodide.asm.wasm.gz").is_file()
     assert (project / f".cache/precompressed{PYSCRIPT}/core.js.gz").is_file()
     assert not (project / f".cache/precompressed{PYSCRIPT}/core.js.map.gz").exists()
