@@ -77,9 +77,11 @@ def public_files() -> dict[str, Path]:
             if path.suffix in {".js", ".css"}:
                 add(f"{PYSCRIPT}/{path.name}", path)
     if VERSIONS.pyodide:
+        built = ROOT / ".cache" / "runtime" / f"pyodide-{VERSIONS.pyodide}"  # make stdlib
         for name in ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
                      "pyodide-lock.json"):
-            add(f"{PYODIDE}/{name}", ROOT / "node_modules" / "pyodide" / name)
+            package_file = ROOT / "node_modules" / "pyodide" / name
+            add(f"{PYODIDE}/{name}", built / name if (built / name).is_file() else package_file)
     return files
 
 
