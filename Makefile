@@ -58,7 +58,8 @@ node_modules/.installed: package.json package-lock.json
 	node tools/compile-stdlib.mjs
 	touch $@
 
-# Gzip copies of the big runtime files, so the first request does not pay for compression.
+# Gzip and Brotli copies of the runtime files, so no request pays for compression (Brotli is
+# too slow to run on a request at all: cardserver/compression.py).
 .cache/precompressed/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp
 	$(PY) -m cardserver --precompress-only
 	mkdir -p $(@D) && touch $@

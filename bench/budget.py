@@ -47,18 +47,19 @@ class Line:
 #: failing line still fails `make bench`.
 WHY_IT_FAILS = {
     "Cold ready, loopback: app / baseline": (
-        "On loopback the boot is CPU-bound; the app's extra work (Bitrix24 library, 19 .py files "
+        "On loopback the boot is CPU-bound; the app's extra work (Bitrix24 library, 18 .py files "
         "fetched after the boot, its imports and first render) is not hidden by any network wait."
     ),
     "Warm / cold ready (app), loopback": (
-        "On loopback a warm load only skips downloading, decompressing and compiling; the "
-        "interpreter's start-up (the bulk of the time here) is the same cold or warm. The bare "
-        "baseline's own warm / cold ratio on loopback (Ratios table) is of the same size."
+        "On loopback a warm load only skips downloading, decompressing and compiling the wasm; "
+        "the interpreter's start-up and the app's own Python (its modules are compiled from "
+        "source at every load; the standard library's are bytecode since make stdlib) cost the "
+        "same cold or warm, and bytecode took the same time off both loads."
     ),
     "Bytes on a cold load: app / baseline": (
-        "Six of the app's 6.5 MB are pyodide.asm.wasm (gzip -9: 9.60 -> 3.53 MB) and "
-        "python_stdlib.zip (2.55 -> 2.50 MB: its members are already deflated). gzip is the best "
-        "encoder in Python 3.11's standard library; brotli or zstd would be needed for 0.45."
+        "Most of the bytes are pyodide.asm.wasm (9.6 MB; Brotli 3.13 MB, gzip 3.53 MB) and "
+        "python_stdlib.zip (10.2 MB stored; Brotli 2.37 MB). Without the Brotli module at "
+        "install (pip Brotli) only gzip copies exist, which stay above 0.45."
     ),
     "First contentful paint, cold, loopback": (
         "The first paint waits for app.css and the Bitrix24 library, a parser-blocking script "
