@@ -4,8 +4,9 @@ budget (the default, what `make bench` runs): app against the bare baseline page
 on loopback and on an emulated network; prints the results table and the budget verdicts,
 writes bench/results.md, exits 1 if a budget line fails.
 
-levers: A/B runs of the app against variants that undo, add or change one lever (gzip, caching,
-config format, start-up hints, wasm preload) and a breakdown of the app's own Python time;
+levers: A/B runs of the app against variants that undo, add or change one lever (stdlib bytecode,
+compression, Brotli, caching, config format, start-up hints, wasm preload) and a breakdown of
+the app's own Python time;
 writes bench/levers.md, which results.md includes.
 
 Environment: BENCH_ROUNDS (default 5; levers default 3), BENCH_EVENTS (200), BENCH_HOLD_S (3),

@@ -17,6 +17,8 @@ import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from cardserver.compression import warm
+
 from .servers import ROOT
 
 Edit = Callable[[Path], None]
@@ -86,3 +88,12 @@ def instrumented_main(root: Path) -> None:
     if body == original:
         raise ValueError("main.py no longer has a top-level await to mark before")
     main.write_text(marks + body, encoding="utf-8")
+
+
+def package_stdlib(root: Path) -> None:
+    """The runtime as npm ships it: no bytecode stdlib from `make stdlib` (.cache/runtime/), and
+    fresh compressed copies (gzip and Brotli, as at install) of what is then served."""
+    cache = root / ".cache"
+    cache.unlink()  # the variant's link to the project's own .cache
+    cache.mkdir()
+    warm(root)
