@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from test_server import raw_exchange as raw
 
 from cardserver import CardServer, read_runtime_versions, running
 from cardserver.simulator_card import simulator_card_page
@@ -178,16 +179,6 @@ def client(server: CardServer) -> Iterator[Client]:
     c = Client(server)
     yield c
     c.close()
-
-
-def raw(server: CardServer, data: bytes, timeout: float = 5) -> bytes:
-    """Send raw bytes; everything the server sends until it closes."""
-    with socket.create_connection(server.server_address[:2], timeout=timeout) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def check_refused_or_public(answer: Answer, path: str) -> None:
