@@ -20,7 +20,6 @@ const { loadPyodide } = await import(join(pyodideDir, "pyodide.mjs"));
 const started = Date.now();
 const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
 
-pyodide.FS.writeFile("/tmp/source.zip", readFileSync(join(pyodideDir, "python_stdlib.zip")));
 pyodide.FS.writeFile("/tmp/stdlib_bytecode.py", readFileSync(join(root, "tools", "stdlib_bytecode.py")));
 pyodide.globals.set("module_list", readFileSync(join(root, "tools", "stdlib-boot-modules.txt"), "utf8"));
 const summary = pyodide.runPython(`
@@ -28,8 +27,9 @@ import sys
 sys.path.insert(0, "/tmp")
 import stdlib_bytecode as sb
 
+# The package's python_stdlib.zip, as Pyodide put it on sys.path while booting.
 archive = next(p for p in sys.path if p.endswith(".zip"))
-with open("/tmp/source.zip", "rb") as f:
+with open(archive, "rb") as f:
     result = sb.with_bytecode(f.read(), sb.read_module_list(module_list), archive)
 with open("/tmp/out.zip", "wb") as f:
     f.write(result.data)
