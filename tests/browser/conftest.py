@@ -289,6 +289,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: Python for Harness.run: what main.py does, as a function, to start the real card in the
+#: harness page (prepend it to a source whose main() awaits start_the_card()).
+START_THE_CARD = """
+import js
+from bx24_bridge import default_bridge
+from callcard.app import CallCardApp
+from callcard.view import CardView
+
+async def start_the_card():
+    root = js.document.createElement("main")
+    root.id = "card"
+    js.document.body.appendChild(root)
+    await CallCardApp(bridge=default_bridge(), view=CardView.mount()).start()
+"""
+
+
 class Harness(CardPage):
     """The app's runtime and modules without main.py: tests run their own Python in the page."""
 

@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import ROOT, CardPage, Harness, SharedProfile, _page_in_shared_profile
+from conftest import (
+    ROOT,
+    START_THE_CARD,
+    CardPage,
+    Harness,
+    SharedProfile,
+    _page_in_shared_profile,
+)
 from playwright.sync_api import CDPSession, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -427,18 +434,9 @@ def test_a_state_event_right_behind_the_get_status_answer_wins(
 
 # =========================================================================== the flood
 
-FLOOD_START = """
-import js
-from bx24_bridge import default_bridge
-from callcard.app import CallCardApp
-from callcard.view import CardView
-
+FLOOD_START = START_THE_CARD + """
 async def main():
-    root = js.document.createElement("main")
-    root.id = "card"
-    js.document.body.appendChild(root)
-    app = CallCardApp(bridge=default_bridge(), view=CardView.mount())
-    await app.start()
+    await start_the_card()
     return js.document.querySelector('[data-testid="call-state"]').textContent
 """
 

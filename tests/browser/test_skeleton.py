@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.request
 
-from conftest import CardPage, Harness
+from conftest import START_THE_CARD, CardPage, Harness
 
 
 def test_reaches_ready_with_the_fake_and_renders_get_status(card: CardPage) -> None:
@@ -73,18 +73,11 @@ def test_the_rig_catches_a_request_that_tries_to_leave_loopback(card: CardPage) 
     card.guard.leaks.clear()  # caught on purpose; the fixture's own check would fail the test
 
 
-START_THE_CARD_AND_LIST_SOURCE_MODULES = """
+START_THE_CARD_AND_LIST_SOURCE_MODULES = START_THE_CARD + """
 import sys
-import js
-from bx24_bridge import default_bridge
-from callcard.app import CallCardApp
-from callcard.view import CardView
 
 async def main():
-    root = js.document.createElement("main")
-    root.id = "card"
-    js.document.body.appendChild(root)
-    await CallCardApp(bridge=default_bridge(), view=CardView.mount()).start()
+    await start_the_card()
     stdlib = next(path for path in sys.path if path.endswith(".zip")) + "/"
     files = [getattr(module, "__file__", None) or "" for module in list(sys.modules.values())
              if getattr(getattr(module, "__spec__", None), "origin", None) != "frozen"]
