@@ -62,13 +62,27 @@ def parse_bindings(raw: object) -> list[Binding]:
     return bindings
 
 
+#: What urlsplit itself drops from the start of a URL (WHATWG "C0 control or space").
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+
+
+def _trimmed(url: str) -> str:
+    """Without Unicode whitespace and C0 controls at either end, however they interleave: a
+    lone ``str.strip`` leaves a no-break space behind a backspace, which urlsplit then drops,
+    and the result would change when normalised again."""
+    previous = None
+    while url != previous:
+        previous, url = url, url.strip().strip(_C0_OR_SPACE)
+    return url
+
+
 def normalise_url(url: str) -> str:
     """A URL in a form that compares equal for the same handler (case of host, default ports).
 
     Handler URLs come back from the portal (``placement.get``): one that cannot be read as a URL
     (a port that is not a number, a broken IPv6 literal) is compared as it is, never raised on.
     """
-    text = url.strip()
+    text = _trimmed(url)
     try:
         parts = urlsplit(text)
         port_number = parts.port
