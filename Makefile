@@ -12,7 +12,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PORT HOST
 
-.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib precompress clean
+.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib bytecode precompress clean
 
 run: install
 	$(PY) -m cardserver --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
@@ -30,13 +30,14 @@ browser: install
 lint: deps-python
 	$(PY) -m ruff check .
 
-install: deps-python deps-node deps-browser stdlib precompress
+install: deps-python deps-node deps-browser stdlib bytecode precompress
 
 deps-python: $(VENV)/.installed
 deps-node: node_modules/.installed
 deps-browser:
 	@tools/ensure-chromium.sh
 stdlib: .cache/runtime/.stamp
+bytecode: .cache/bytecode/.stamp
 precompress: .cache/precompressed/.stamp
 
 # The virtualenv holds the dev tools listed in pyproject.toml ([project.optional-dependencies] dev).
@@ -58,9 +59,16 @@ node_modules/.installed: package.json package-lock.json
 	node tools/compile-stdlib.mjs
 	touch $@
 
+# Checked bytecode for the app's modules and PyScript's package, packed into app-bundle.zip by
+# the server while it matches the sources (tools/app_bytecode.py, cardserver/bundle.py).
+APP_PY := $(wildcard bx24_bridge/*.py callcard/*.py)
+.cache/bytecode/.stamp: node_modules/.installed tools/compile-app.mjs tools/app_bytecode.py tools/stdlib_bytecode.py $(APP_PY)
+	node tools/compile-app.mjs
+	touch $@
+
 # Gzip and Brotli copies of the runtime files, so no request pays for compression (Brotli is
-# too slow to run on a request at all: cardserver/compression.py).
-.cache/precompressed/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp
+# too slow to run on a request at all: cardserver/compression.py), and of the app's bundle.
+.cache/precompressed/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp .cache/bytecode/.stamp
 	$(PY) -m cardserver --precompress-only
 	mkdir -p $(@D) && touch $@
 

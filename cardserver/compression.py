@@ -31,6 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import BinaryIO
 
+from .bundle import BUNDLE_NAME, ensure_bundle
 from .routes import read_runtime_versions, runtime_files
 
 #: Suffixes that are text-like (or wasm) and compress well.
@@ -381,7 +382,11 @@ def warm(root: Path | str) -> list[PrecompressedCopy]:
     cache = PrecompressedCache(root)
     versions = read_runtime_versions(root)
     encoder = brotli_module()
-    return [
+    copies = [
         cache.ensure(url_path, file, encoder)
         for url_path, file in runtime_files(root, versions)
     ]
+    # The app's Python bundle, as it is now (cardserver/bundle.py): its Brotli copy stays
+    # valid until a source edit rebuilds it; the request after that gets gzip until next time.
+    copies.append(cache.ensure(f"/{BUNDLE_NAME}", ensure_bundle(root), encoder))
+    return copies

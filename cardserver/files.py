@@ -50,6 +50,21 @@ CACHE_REVALIDATE = "no-cache"
 SNAPSHOT_LIMIT = 2 * 1024 * 1024
 
 
+def _digest(file: BinaryIO) -> str:
+    """sha256 of an open file's bytes (left at the start again), for a strong ETag."""
+    file.seek(0)
+    digest = hashlib.file_digest(file, "sha256").hexdigest()[:32]
+    file.seek(0)
+    return digest
+
+
+def _etag(digest: str | None, encoding: str | None) -> str | None:
+    """A strong ETag names exact bytes, so each encoding of the same file gets its own."""
+    if digest is None:
+        return None
+    return f'"{digest}-{encoding}"' if encoding else f'"{digest}"'
+
+
 def content_type(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix.lower(), FALLBACK_CONTENT_TYPE)
 
@@ -177,11 +192,15 @@ class FileStore:
         The client's most wanted coding that has a usable copy wins, Brotli first on a tie.
         A Brotli copy exists only if `warm()` made one for this very version of the file (it
         is never built here: too slow); a gzip copy is built on demand. Whatever the coding,
-        the validators are the source's (Last-Modified, no ETag), so HEAD, GET and 304 agree.
+        Last-Modified is the source's, so HEAD, GET and 304 agree.
         """
         source = open(path, "rb")  # noqa: SIM115 - closed by Representation.close()
         try:
             stat = os.fstat(source.fileno())
+            # A file the server rewrites itself (the bundle) also gets an ETag: Last-Modified
+            # has one-second steps, and an edit in the same second as the previous build
+            # would otherwise be answered with a 304 and the old content.
+            digest = _digest(source) if route.policy is Policy.BUILT else None
             body: BinaryIO = source
             length = stat.st_size
             encoding: str | None = None
@@ -207,6 +226,7 @@ class FileStore:
             length=length,
             mtime=stat.st_mtime,
             body=body,
+            etag=_etag(digest, encoding),
             encoding=encoding,
             varies=may_compress(path),
         )

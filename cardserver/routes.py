@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+from .bundle import APP_PACKAGES, BUNDLE_NAME, ensure_bundle
+
 #: The pages Bitrix24 opens: the handler (index.html) and the install page. It opens both with a
 #: POST, so these (and only these) also accept POST.
 INDEX_PATHS = ("/", "/index.html", "/install.html")
 
 APP_FILES = ("main.py", "pyscript.toml", "install.py", "install.toml")
-PYTHON_PACKAGES = ("bx24_bridge", "callcard")
+PYTHON_PACKAGES = APP_PACKAGES
 STATIC_SUFFIXES = frozenset({".css", ".svg", ".png", ".ico", ".js"})
 SIMULATOR_SUFFIXES = frozenset({".html", ".js", ".css", ".py", ".json", ".svg", ".png"})
 
@@ -50,6 +52,9 @@ class Policy(enum.Enum):
     APP = "app"
     #: Runtime files under a URL that carries the package version: they never change.
     RUNTIME = "runtime"
+    #: Made by the server from our files (the Python bundle): revalidated like APP, but
+    #: streamed from disk with the precompressed copies like RUNTIME (it is large).
+    BUILT = "built"
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,9 @@ def resolve(path: str, root: Path, versions: RuntimeVersions) -> Route | None:
         case ("favicon.ico",):
             svg = _existing_file(root / "static", ("favicon.svg",))
             return Route("/static/favicon.svg", svg)  # file None -> 204, not a 404 in the console
+        case (name,) if name == BUNDLE_NAME:
+            # Built from the current sources on the request that asks (cardserver/bundle.py).
+            return Route(url_path, ensure_bundle(root), Policy.BUILT)
         case (name,) if name in APP_FILES:
             return _app_route(url_path, root, (name,))
         case (package, name) if package in PYTHON_PACKAGES and name.endswith(".py"):

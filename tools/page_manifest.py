@@ -11,6 +11,8 @@ import ast
 import tomllib
 from pathlib import Path, PurePosixPath
 
+from cardserver.bundle import BUNDLE_NAME, app_sources
+
 
 def _module_file(root: Path, dotted: str) -> Path | None:
     parts = dotted.split(".")
@@ -72,10 +74,14 @@ def local_imports(root: Path, entry: str = "main.py") -> set[str]:
 
 
 def shipped_files(root: Path, config: str = "pyscript.toml") -> set[str]:
-    """Project-relative paths that pyscript.toml's [files] puts into the browser."""
+    """Project-relative paths that pyscript.toml's [files] puts into the browser: each listed
+    file, and for the app's bundle every module it packs (cardserver/bundle.py)."""
     files = tomllib.loads((root / config).read_text(encoding="utf-8")).get("files", {})
     shipped = set()
     for source, dest in files.items():
+        if uses_bundle({source: dest}):
+            shipped.update(name for name, _file in app_sources(root))
+            continue
         src = PurePosixPath(source.removeprefix("./"))
         target = PurePosixPath((dest or "./").removeprefix("./"))
         if (dest or "./").endswith("/"):
@@ -84,6 +90,11 @@ def shipped_files(root: Path, config: str = "pyscript.toml") -> set[str]:
             raise ValueError(f"{source} is shipped as {dest}: the import path would differ")
         shipped.add(src.as_posix())
     return shipped
+
+
+def uses_bundle(files: dict[str, str]) -> bool:
+    """Whether a [files] table ships the app's bundle, unpacked where the modules belong."""
+    return files.get(f"./{BUNDLE_NAME}") == "./*"
 
 
 #: Each page of the app: its Python entry point and the PyScript config that ships its modules.

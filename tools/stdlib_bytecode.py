@@ -28,8 +28,9 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: PEP 552 flags: bit 0 "hash-based", bit 1 "check the source" (left unset).
+#: PEP 552 flags: bit 0 "hash-based", bit 1 "check the source".
 _UNCHECKED_HASH = 0b01
+CHECKED_HASH = 0b11
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,18 @@ def module_members(name: str) -> tuple[str, str]:
     return f"{path}.py", f"{path}/__init__.py"
 
 
-def pyc_bytes(source: bytes, filename: str) -> bytes:
-    """Unchecked hash-based bytecode for ``source`` (PEP 552), for this interpreter."""
+def pyc_bytes(source: bytes, filename: str, *, checked: bool = False) -> bytes:
+    """Hash-based bytecode for ``source`` (PEP 552), for this interpreter.
+
+    Unchecked (the default) is for the stdlib zip, which never changes under it. ``checked``
+    makes the importer hash the source next to it and compile that instead when they differ,
+    so bytecode can never shadow an edited file (tools/app_bytecode.py).
+    """
     code = compile(source, filename, "exec", dont_inherit=True, optimize=0)
+    flags = CHECKED_HASH if checked else _UNCHECKED_HASH
     header = (
         importlib.util.MAGIC_NUMBER
-        + _UNCHECKED_HASH.to_bytes(4, "little")
+        + flags.to_bytes(4, "little")
         + importlib.util.source_hash(source)
     )
     return header + marshal.dumps(code)

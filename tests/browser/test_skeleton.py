@@ -96,3 +96,66 @@ def test_the_card_starts_on_standard_modules_compiled_at_install(harness: Harnes
     assert harness.page.get_by_test_id("call-state").count() == 1  # the card really started
     assert loaded["from_source"] == [], "add these to tools/stdlib-boot-modules.txt"
     assert loaded["from_bytecode"] > 100
+
+
+# Records every module the importer compiles from source while the card starts; a module whose
+# checked bytecode (cardserver/bundle.py) was accepted never gets here.
+START_THE_CARD_AND_LIST_COMPILED = """
+import importlib._bootstrap_external as _external
+
+_compiled = []
+_source_to_code = _external.SourceLoader.source_to_code
+
+def _recording(self, data, path, *args, **kwargs):
+    _compiled.append(path)
+    return _source_to_code(self, data, path, *args, **kwargs)
+
+_external.SourceLoader.source_to_code = _recording
+""" + START_THE_CARD + """
+import importlib.util
+import io
+import os
+import sys
+import zipfile
+
+async def main():
+    try:
+        await start_the_card()
+    finally:
+        _external.SourceLoader.source_to_code = _source_to_code
+    response = await js.fetch("./app-bundle.zip")
+    bundle = zipfile.ZipFile(io.BytesIO((await response.arrayBuffer()).to_py()))
+    home = os.getcwd() + "/"
+    app = sorted(name for name, module in sys.modules.items()
+                 if name.split(".")[0] in ("bx24_bridge", "callcard"))
+    # PyScript imported its package before this ran: check the bundle's bytecode against the
+    # source PyScript wrote, the way the importer does (PEP 552, checked hash).
+    refused = []
+    pyscript = sorted(name for name, module in sys.modules.items()
+                      if name.split(".")[0] == "pyscript"  # not its JS-backed modules:
+                      and str(getattr(module, "__file__", None)).startswith(home))
+    for name in pyscript:
+        source = sys.modules[name].__file__
+        with open(source, "rb") as file:
+            data = file.read()
+        member = importlib.util.cache_from_source(source).removeprefix(home)
+        pyc = bundle.read(member) if member in bundle.namelist() else b""
+        if (pyc[:4] != importlib.util.MAGIC_NUMBER or pyc[4:8] != (3).to_bytes(4, "little")
+                or pyc[8:16] != importlib.util.source_hash(data)):
+            refused.append(name)
+    return {"compiled": sorted(path.removeprefix(home) for path in _compiled),
+            "app": app, "pyscript": pyscript, "pyscript_refused": refused}
+"""
+
+
+def test_the_card_and_pyscript_start_on_bytecode_from_the_bundle(harness: Harness) -> None:
+    """app-bundle.zip carries checked bytecode for the app's modules and PyScript's package
+    (make bytecode; cardserver/bundle.py): none of them is compiled in the browser. Fails when
+    the bytecode is missing, stale, or made from a PyScript text other than the one it runs."""
+    harness.open_harness()
+    loaded = harness.run(START_THE_CARD_AND_LIST_COMPILED)
+    assert harness.page.get_by_test_id("call-state").count() == 1  # the card really started
+    assert len(loaded["app"]) >= 15
+    assert loaded["compiled"] == []
+    assert len(loaded["pyscript"]) >= 5
+    assert loaded["pyscript_refused"] == []

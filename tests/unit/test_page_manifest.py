@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tools.page_manifest import PAGES, local_imports, missing_from_config, shipped_files
+from tools.page_manifest import (
+    PAGES,
+    local_imports,
+    missing_from_config,
+    shipped_files,
+    uses_bundle,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,8 +29,26 @@ def test_every_imported_module_is_listed_in_the_page_config(entry: str, config: 
 def test_every_listed_file_exists_and_is_imported(entry: str, config: str) -> None:
     shipped = shipped_files(ROOT, config)
     assert all((ROOT / path).is_file() for path in shipped), shipped
+    if uses_bundle(tomllib.loads((ROOT / config).read_text()).get("files", {})):
+        return  # one request for every module of the packages (cardserver/bundle.py)
     # A listed file nobody imports costs a request at start-up for nothing.
     assert shipped - local_imports(ROOT, entry) == set()
+
+
+def test_the_card_ships_its_python_as_the_one_bundle() -> None:
+    """One request instead of one per module, and the only way bytecode reaches the page."""
+    files = tomllib.loads((ROOT / "pyscript.toml").read_text())["files"]
+    assert files == {"./app-bundle.zip": "./*"}
+    assert local_imports(ROOT, "main.py") <= shipped_files(ROOT, "pyscript.toml")
+
+
+def test_a_module_outside_the_bundled_packages_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "callcard").mkdir()
+    (tmp_path / "callcard" / "__init__.py").write_text("")
+    (tmp_path / "extra.py").write_text("")
+    (tmp_path / "main.py").write_text("import callcard\nimport extra\n")
+    (tmp_path / "pyscript.toml").write_text('[files]\n"./app-bundle.zip" = "./*"\n')
+    assert missing_from_config(tmp_path) == ["extra.py"]
 
 
 def test_checker_notices_a_missing_module(tmp_path: Path) -> None:

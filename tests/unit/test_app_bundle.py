@@ -1,0 +1,197 @@
+"""The app's Python bundle: checked bytecode (tools/app_bytecode.py, made here by CPython for
+CPython, so the importer can really be asked) and the archive the server builds from it
+(cardserver/bundle.py)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib
+import importlib.machinery
+import io
+import json
+import os
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_server import get
+
+from cardserver import running
+from cardserver.bundle import BYTECODE_DIR, build_bundle, ensure_bundle
+from tools.app_bytecode import compile_sources, manifest, pyc_path
+
+
+@pytest.fixture
+def compiled_from_source(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths the importer compiles from source (it skips this for accepted bytecode)."""
+    seen: list[str] = []
+    original = importlib.machinery.SourceFileLoader.source_to_code
+
+    def recording(self, data, path, *args, **kwargs):
+        seen.append(str(path))
+        return original(self, data, path, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.machinery.SourceFileLoader, "source_to_code", recording)
+    return seen
+
+
+@pytest.fixture
+def importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder on sys.path for a package named `bundled_pkg`, forgotten again afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    yield tmp_path
+    for name in [name for name in sys.modules if name.split(".")[0] == "bundled_pkg"]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _write_compiled(folder: Path, sources: dict[str, bytes]) -> None:
+    for name, data in sources.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    for item in compile_sources(sources, home=str(folder)):
+        (folder / item.pyc).parent.mkdir(parents=True, exist_ok=True)
+        (folder / item.pyc).write_bytes(item.data)
+
+
+SOURCES = {
+    "bundled_pkg/__init__.py": b"from bundled_pkg.mod import VALUE\n",
+    "bundled_pkg/mod.py": b"VALUE = 'from the first text'\n",
+}
+
+
+def test_checked_bytecode_is_used_while_the_source_is_unchanged(
+    importable: Path, compiled_from_source: list[str]
+) -> None:
+    _write_compiled(importable, SOURCES)
+    module = importlib.import_module("bundled_pkg")
+    assert module.VALUE == "from the first text"
+    assert compiled_from_source == []
+
+
+def test_checked_bytecode_never_shadows_an_edited_source(
+    importable: Path, compiled_from_source: list[str]
+) -> None:
+    _write_compiled(importable, SOURCES)
+    (importable / "bundled_pkg" / "mod.py").write_bytes(b"VALUE = 'edited'\n")
+    module = importlib.import_module("bundled_pkg")
+    assert module.VALUE == "edited"
+    assert compiled_from_source == [str(importable / "bundled_pkg" / "mod.py")]
+
+
+def test_bytecode_names_the_path_the_importer_looks_at() -> None:
+    assert pyc_path("callcard/app.py", "cpython-314") == "callcard/__pycache__/app.cpython-314.pyc"
+    item = compile_sources({"callcard/app.py": b"X = 1\n"})[0]
+    assert item.pyc == pyc_path("callcard/app.py")
+    assert manifest([item], {"callcard/app.py": "callcard/app.py"}) == {
+        "callcard/app.py": {"pyc": item.pyc, "from": "callcard/app.py"}
+    }
+
+
+# -- the archive -------------------------------------------------------------------------------
+
+
+def make_project(root: Path, *, with_bytecode: bool = True) -> Path:
+    files = {
+        "bx24_bridge/__init__.py": b"BRIDGE = 1\n",
+        "callcard/__init__.py": b"",
+        "callcard/app.py": b"APP = 1\n",
+        "callcard/notes.txt": b"not a module",
+        "node_modules/@pyscript/core/src/stdlib/pyscript.js": b"export default {};\n",
+        "tests/test_x.py": b"SECRET = 1\n",
+    }
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    if with_bytecode:
+        entries = {
+            "bx24_bridge/__init__.py": "bx24_bridge/__init__.py",
+            "callcard/app.py": "callcard/app.py",
+            "pyscript/web.py": "node_modules/@pyscript/core/src/stdlib/pyscript.js",
+        }
+        written = {}
+        for source, origin in entries.items():
+            pyc = pyc_path(source, "cpython-314")
+            (root / BYTECODE_DIR / pyc).parent.mkdir(parents=True, exist_ok=True)
+            (root / BYTECODE_DIR / pyc).write_bytes(f"bytecode of {source}".encode())
+            digest = hashlib.sha256((root / origin).read_bytes()).hexdigest()
+            written[source] = {"pyc": pyc, "from": origin, "sha256": digest}
+        (root / BYTECODE_DIR / "manifest.json").write_text(json.dumps(written))
+    return root
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_the_bundle_has_every_module_of_the_packages_and_their_bytecode(tmp_path: Path) -> None:
+    inside = members(build_bundle(make_project(tmp_path)))
+    assert inside == {
+        "bx24_bridge/__init__.py": b"BRIDGE = 1\n",
+        "callcard/__init__.py": b"",
+        "callcard/app.py": b"APP = 1\n",
+        "bx24_bridge/__pycache__/__init__.cpython-314.pyc": b"bytecode of bx24_bridge/__init__.py",
+        "callcard/__pycache__/app.cpython-314.pyc": b"bytecode of callcard/app.py",
+        "pyscript/__pycache__/web.cpython-314.pyc": b"bytecode of pyscript/web.py",
+    }
+
+
+def test_bytecode_of_an_edited_file_is_left_out(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "callcard" / "app.py").write_bytes(b"APP = 2\n")
+    (root / "node_modules/@pyscript/core/src/stdlib/pyscript.js").write_bytes(b"// upgraded\n")
+    inside = members(build_bundle(root))
+    assert inside["callcard/app.py"] == b"APP = 2\n"
+    assert sorted(name for name in inside if name.endswith(".pyc")) == [
+        "bx24_bridge/__pycache__/__init__.cpython-314.pyc"
+    ]
+
+
+@pytest.mark.parametrize(
+    "manifest_text",
+    ["", "not json", "[]", '{"callcard/app.py": 1}',
+     '{"x.py": {"pyc": "../../outside.pyc", "from": "callcard/app.py", "sha256": "0"}}',
+     '{"x.py": {"pyc": "a.pyc", "from": "/etc/passwd", "sha256": "0"}}'],
+)
+def test_a_missing_or_odd_manifest_leaves_the_sources_alone(
+    tmp_path: Path, manifest_text: str
+) -> None:
+    root = make_project(tmp_path, with_bytecode=False)
+    (root / BYTECODE_DIR).mkdir(parents=True)
+    (root / BYTECODE_DIR / "manifest.json").write_text(manifest_text)
+    assert sorted(members(build_bundle(root))) == [
+        "bx24_bridge/__init__.py", "callcard/__init__.py", "callcard/app.py"]
+
+
+def test_the_same_files_give_the_same_bytes_and_the_file_is_not_rewritten(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    first = ensure_bundle(root)
+    stamp = first.stat().st_mtime_ns
+    os.utime(root / "callcard" / "app.py")  # touched, not changed
+    assert ensure_bundle(root).stat().st_mtime_ns == stamp
+    assert first.read_bytes() == build_bundle(root)
+
+
+def test_the_server_serves_the_current_bundle_and_revalidates_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    with running(root, "127.0.0.1", 0, log_stream=io.StringIO()) as server:
+        status, headers, body = get(server, "/app-bundle.zip", Accept_Encoding="gzip")
+        assert (status, headers["Cache-Control"], headers["Content-Encoding"]) == (
+            200, "no-cache", "gzip")
+        assert "callcard/__pycache__/app.cpython-314.pyc" in members(gzip.decompress(body))
+        # What a browser sends back: both validators (If-None-Match decides).
+        validators = {"If_None_Match": headers["ETag"],
+                      "If_Modified_Since": headers["Last-Modified"]}
+        assert get(server, "/app-bundle.zip", Accept_Encoding="gzip", **validators)[0] == 304
+
+        # Edited within the same second as the build: Last-Modified alone would say 304.
+        (root / "callcard" / "app.py").write_bytes(b"APP = 'edited'\n")
+        status, _, body = get(server, "/app-bundle.zip", Accept_Encoding="gzip", **validators)
+        assert status == 200
+        assert members(gzip.decompress(body))["callcard/app.py"] == b"APP = 'edited'\n"
+        assert "callcard/__pycache__/app.cpython-314.pyc" not in members(gzip.decompress(body))
