@@ -92,8 +92,11 @@ def instrumented_main(root: Path) -> None:
 
 def package_stdlib(root: Path) -> None:
     """The runtime as npm ships it: no bytecode stdlib from `make stdlib` (.cache/runtime/), and
-    fresh compressed copies (gzip and Brotli, as at install) of what is then served."""
+    fresh compressed copies (gzip and Brotli, as at install) of what is then served; the app's
+    own bytecode (`make bytecode`) is kept."""
     cache = root / ".cache"
     cache.unlink()  # the variant's link to the project's own .cache
     cache.mkdir()
+    # The app's own bytecode stays (make bytecode): this lever is the standard library's alone.
+    (cache / "bytecode").symlink_to(ROOT / ".cache" / "bytecode", target_is_directory=True)
     warm(root)
