@@ -123,8 +123,8 @@ def render(
         "",
         *machine.lines(),
         f"- Rounds: {settings.rounds} per configuration, app and baseline alternated "
-        f"(A B / B A); {settings.events} events; cold page held {settings.hold_s:g} s before "
-        "the warm load.",
+        f"(A B / B A); {settings.events} events; cold page held {settings.hold_s:g} s (quiet, "
+        "after ready and any events) before the warm load.",
         "",
         f"## Budget: {verdict}",
         "",
@@ -187,7 +187,9 @@ def method_notes() -> list[str]:
         "revalidates them (304s); the versioned runtime comes from the cache without a request.",
         "- Cold: first load in a Chromium on an empty temporary profile "
         "(`launch_persistent_context`). Warm: the same page again in a new tab of that profile "
-        "after the cold page was open for the hold time (HTTP cache and V8 code cache filled).",
+        "after the cold page was open and quiet for the hold time (HTTP cache and V8's wasm code "
+        "cache written; V8 writes its cache of compiled JavaScript during the warm load and uses "
+        "it from the third load on).",
         "- Emulated network: CDP `Network.emulateNetworkConditions`, 40 ms latency, 50 Mbit/s "
         "both ways, set on the page before it navigates.",
         "- Transferred: CDP `encodedDataLength` of every request of the page (headers included). "
