@@ -55,6 +55,7 @@ def matching_bytecode(root: Path) -> Iterator[tuple[str, bytes]]:
         return  # not built (or half a build): sources only, the browser compiles them
     if not isinstance(manifest, dict):
         return
+    digests: dict[str, str] = {}  # PyScript's 14 modules share one origin file: hash it once
     for _source, entry in sorted(manifest.items()):
         if not isinstance(entry, dict):
             continue
@@ -64,7 +65,9 @@ def matching_bytecode(root: Path) -> Iterator[tuple[str, bytes]]:
         if not (_is_inside(pyc) and _is_inside(origin)):
             continue
         try:
-            if _sha256(root / origin) != digest:
+            if origin not in digests:
+                digests[origin] = _sha256(root / origin)
+            if digests[origin] != digest:
                 continue  # edited (or upgraded) since `make`: the browser would refuse it
             yield pyc, (root / BYTECODE_DIR / pyc).read_bytes()
         except OSError:
