@@ -22,7 +22,6 @@ from .bundle import APP_PACKAGES, BUNDLE_NAME, ensure_bundle
 INDEX_PATHS = ("/", "/index.html", "/install.html")
 
 APP_FILES = ("main.py", "pyscript.toml", "install.py", "install.toml")
-PYTHON_PACKAGES = APP_PACKAGES
 STATIC_SUFFIXES = frozenset({".css", ".svg", ".png", ".ico", ".js"})
 SIMULATOR_SUFFIXES = frozenset({".html", ".js", ".css", ".py", ".json", ".svg", ".png"})
 
@@ -163,7 +162,7 @@ def resolve(path: str, root: Path, versions: RuntimeVersions) -> Route | None:
             return Route(url_path, ensure_bundle(root), Policy.BUILT)
         case (name,) if name in APP_FILES:
             return _app_route(url_path, root, (name,))
-        case (package, name) if package in PYTHON_PACKAGES and name.endswith(".py"):
+        case (package, name) if package in APP_PACKAGES and name.endswith(".py"):
             return _app_route(url_path, root / package, (name,))
         case ("static", *rest) if rest and _suffix(rest[-1]) in STATIC_SUFFIXES:
             return _app_route(url_path, root / "static", tuple(rest))
