@@ -21,6 +21,7 @@ from .app import (
     make_server,
 )
 from .compression import brotli_module, warm
+from .routes import read_runtime_versions
 from .security import DEFAULT_FRAME_ANCESTORS
 
 
@@ -92,10 +93,12 @@ def _port(parser: argparse.ArgumentParser, value: int | None) -> int:
 
 def _precompress(root: Path) -> int:
     start = time.monotonic()
-    copies = warm(root)
-    if not copies:
+    versions = read_runtime_versions(root)
+    if versions.pyscript is None and versions.pyodide is None:
+        # (warm() always has the app's bundle to copy, so its result cannot tell this.)
         print("No runtime files found (has `npm ci` run?); nothing to precompress.")
         return 0
+    copies = warm(root)
     original = sum(copy.original_size for copy in copies)
     gzip_wire = sum(copy.wire_size(brotli=False) for copy in copies)
     print(

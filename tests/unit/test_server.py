@@ -1209,6 +1209,17 @@ def test_cli_precompress_only_builds_the_cache_and_exits(
     assert not (project / f".cache/precompressed{PYSCRIPT}/core.js.map.gz").exists()
 
 
+def test_cli_precompress_only_without_a_runtime_says_so(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cardserver.__main__ import main
+
+    shutil.rmtree(project / "node_modules")
+    assert main(["--root", str(project), "--precompress-only"]) == 0
+    assert "No runtime files found (has `npm ci` run?)" in capsys.readouterr().out
+    assert not (project / ".cache" / "precompressed").exists()
+
+
 def test_cli_refuses_half_a_tls_configuration(project: Path) -> None:
     from cardserver.__main__ import main
 
