@@ -102,7 +102,7 @@ def _precompress(root: Path) -> int:
     original = sum(copy.original_size for copy in copies)
     gzip_wire = sum(copy.wire_size(brotli=False) for copy in copies)
     print(
-        f"Precompressed {len(copies)} files (runtime, app bundle) into "
+        f"Precompressed {len(copies)} files (runtime, app bundle, boot module) into "
         f"{root / '.cache' / 'precompressed'} "
         f"in {time.monotonic() - start:.1f} s: {original / 1e6:.2f} MB -> "
         f"{gzip_wire / 1e6:.2f} MB on the wire with gzip"

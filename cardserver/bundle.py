@@ -102,8 +102,12 @@ def _member(name: str) -> zipfile.ZipInfo:
 
 def ensure_bundle(root: Path) -> Path:
     """Write the archive under ``.cache/bundle/`` if it is missing or its content changed."""
-    target = root / BUNDLE_FILE
-    data = build_bundle(root)
+    return write_if_changed(root / BUNDLE_FILE, build_bundle(root))
+
+
+def write_if_changed(target: Path, data: bytes) -> Path:
+    """Atomically (re)write a file the server builds, only when its bytes differ, so its
+    Last-Modified and any precompressed copy made of it stay valid across restarts."""
     with _lock:
         try:
             if target.read_bytes() == data:

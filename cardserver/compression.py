@@ -31,8 +31,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import BinaryIO
 
+from .boot_module import BOOT_MODULE_NAME
 from .bundle import BUNDLE_NAME, ensure_bundle
-from .routes import read_runtime_versions, runtime_files
+from .routes import read_runtime_versions, resolve, runtime_files
 
 #: Suffixes that are text-like (or wasm) and compress well.
 COMPRESSIBLE_SUFFIXES = frozenset(
@@ -389,4 +390,10 @@ def warm(root: Path | str) -> list[PrecompressedCopy]:
     # The app's Python bundle, as it is now (cardserver/bundle.py): its Brotli copy stays
     # valid until a source edit rebuilds it; the request after that gets gzip until next time.
     copies.append(cache.ensure(f"/{BUNDLE_NAME}", ensure_bundle(root), encoder))
+    # The interpreter's boot module, written for the standard library served beside it
+    # (cardserver/boot_module.py); a static server can then serve it from .cache/boot/.
+    if versions.pyodide:
+        boot = resolve(versions.pyodide_url(BOOT_MODULE_NAME), root, versions)
+        if boot is not None and boot.file is not None:
+            copies.append(cache.ensure(boot.url_path, boot.file, encoder))
     return copies

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+from .boot_module import BOOT_MODULE_NAME, ensure_boot_module
 from .bundle import APP_PACKAGES, BUNDLE_NAME, ensure_bundle
 
 #: The pages Bitrix24 opens: the handler (index.html) and the install page. It opens both with a
@@ -51,8 +52,8 @@ class Policy(enum.Enum):
     APP = "app"
     #: Runtime files under a URL that carries the package version: they never change.
     RUNTIME = "runtime"
-    #: Made by the server from our files (the Python bundle): revalidated like APP, but
-    #: streamed from disk with the precompressed copies like RUNTIME (it is large).
+    #: Made by the server from our files (the Python bundle, the interpreter's boot module):
+    #: revalidated like APP, but streamed from disk with the precompressed copies like RUNTIME.
     BUILT = "built"
 
 
@@ -191,6 +192,15 @@ def _runtime_route(
         allowed = name.endswith(PYSCRIPT_SUFFIXES)
         base = root / PYSCRIPT_PACKAGE / "dist"
     elif versions.pyodide and versioned == f"pyodide-{versions.pyodide}":
+        if name == BOOT_MODULE_NAME:
+            # Written for the standard library served beside it (cardserver/boot_module.py).
+            stdlib = _runtime_route(
+                f"/runtime/{versioned}/python_stdlib.zip", root, versions, versioned,
+                "python_stdlib.zip",
+            )
+            if stdlib is None or stdlib.file is None:
+                return None
+            return Route(url_path, ensure_boot_module(root, versioned, stdlib.file), Policy.BUILT)
         allowed = name in PYODIDE_FILES
         base = root / PYODIDE_PACKAGE
     else:

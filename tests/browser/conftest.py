@@ -137,18 +137,28 @@ class CardPage:
         self.page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}"))
 
     def open(self, fake: dict[str, Any] | None = None, *, library: str = "fake",
-             path: str = "", wait: bool = True) -> CardPage:
+             path: str = "", wait: bool = True, snapshot: bool = False) -> CardPage:
         """Load the app. ``fake`` becomes window.BX24_FAKE_CONFIG; library "outside" makes the
-        fake behave like the real library outside Bitrix24, "missing" makes it fail to load."""
+        fake behave like the real library outside Bitrix24, "missing" makes it fail to load.
+        ``snapshot`` lets the page use and make interpreter snapshots (callcard-boot.mjs); off,
+        every test starts the same way and no page boots a second interpreter in a worker."""
         config = dict(fake or {})
         if library == "outside":
             config["mode"] = "outside"
         self.guard.library = library
-        self.page.add_init_script(f"window.BX24_FAKE_CONFIG = {json.dumps(config)};")
+        self.page.add_init_script(self.open_script(config, snapshot=snapshot))
         self.page.goto(self.app_url + path)
         if wait:
             self.wait_settled()
         return self
+
+    @staticmethod
+    def open_script(config: dict[str, Any], *, snapshot: bool = False) -> str:
+        """What runs in every frame before the page's own scripts."""
+        script = f"window.BX24_FAKE_CONFIG = {json.dumps(config)};"
+        if not snapshot:
+            script += "\nwindow.callcardInterpreterSnapshot = false;"
+        return script
 
     def wait_settled(self, timeout: int = BOOT_TIMEOUT_MS) -> str:
         """Wait until the page leaves ``loading``; return the state it reached."""

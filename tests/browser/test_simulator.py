@@ -33,6 +33,8 @@ class Simulator:
         self.app_url = app_url
 
     def open(self) -> Simulator:
+        # The framed card starts like every other test's card: no interpreter snapshot.
+        self.page.add_init_script("window.callcardInterpreterSnapshot = false;")
         self.page.goto(self.app_url + "simulator/")
         return self
 

@@ -87,11 +87,15 @@ def test_runtime_versions_are_exact_and_match_the_lock_file() -> None:
         assert declared[package] == _locked_version(package)
 
 
-@pytest.mark.parametrize(("html", "config"), [("index.html", "pyscript.toml"),
-                                             ("install.html", "install.toml")])
-def test_pages_and_configs_point_at_the_locked_runtime(html: str, config: str) -> None:
+@pytest.mark.parametrize(("html", "config", "module"), [
+    # The card boots through the snapshot-aware module the server writes beside pyodide.mjs
+    # (cardserver/boot_module.py); the install page opens once, so it takes Pyodide's own.
+    ("index.html", "pyscript.toml", "callcard-boot.mjs"),
+    ("install.html", "install.toml", "pyodide.mjs"),
+])
+def test_pages_and_configs_point_at_the_locked_runtime(html: str, config: str, module: str) -> None:
     settings = tomllib.loads((ROOT / config).read_text())
-    assert settings["interpreter"] == f"./runtime/pyodide-{_locked_version('pyodide')}/pyodide.mjs"
+    assert settings["interpreter"] == f"./runtime/pyodide-{_locked_version('pyodide')}/{module}"
     page = (ROOT / html).read_text()
     assert f'src="./runtime/pyscript-{_locked_version("@pyscript/core")}/core.js"' in page
     assert f'config="./{config}"' in page

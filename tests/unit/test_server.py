@@ -679,6 +679,7 @@ def test_warm_builds_every_runtime_copy_once(project: Path) -> None:
         f"{PYODIDE}/python_stdlib.zip",
         f"{PYODIDE}/pyodide-lock.json",
         "/app-bundle.zip",  # the app's Python, built from the project's packages
+        f"{PYODIDE}/callcard-boot.mjs",  # written for the archive served (boot_module.py)
     }
     for copy in copies:
         assert copy.path.is_relative_to(project / ".cache" / "precompressed")
@@ -1201,9 +1202,11 @@ def test_cli_precompress_only_builds_the_cache_and_exits(
 
     assert main(["--root", str(project), "--precompress-only"]) == 0
     summary = capsys.readouterr().out
-    assert re.search(r"Precompressed 8 files \(runtime, app bundle\) .* MB on the wire", summary)
+    assert re.search(
+        r"Precompressed 9 files \(runtime, app bundle, boot module\) .* MB on the wire", summary
+    )
     if cardserver.compression.brotli_module() is not None:
-        assert re.search(r"Brotli: [1-8] of 8 files have a .br copy .* MB on the wire", summary)
+        assert re.search(r"Brotli: [1-9] of 9 files have a .br copy .* MB on the wire", summary)
     assert (project / f".cache/precompressed{PYODIDE}/pyodide.asm.wasm.gz").is_file()
     assert (project / f".cache/precompressed{PYSCRIPT}/core.js.gz").is_file()
     assert not (project / f".cache/precompressed{PYSCRIPT}/core.js.map.gz").exists()

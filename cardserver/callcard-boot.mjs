@@ -1,0 +1,135 @@
+// The interpreter module pyscript.toml names: Pyodide's own loadPyodide, plus a memory snapshot.
+//
+// Why: on every load Pyodide starts CPython inside WebAssembly (Py_Initialize, then its own
+// start-up imports), a few hundred milliseconds of the time before the card can render, even when
+// every file comes from the cache. After the first load has rendered, a module worker boots one
+// more interpreter off the main thread, takes Pyodide's memory snapshot of it (the WebAssembly
+// heap right after start-up) and keeps it in CacheStorage. The next load hands that snapshot to
+// loadPyodide, which then restores the heap instead of starting CPython again.
+//
+// Safety: a snapshot is only valid for the exact runtime it was made from. Pyodide checks its
+// build id (wasm + JavaScript) itself; the standard library archive, whose directory CPython
+// caches in the heap, is covered by SNAPSHOT_KEY, the digest of the archive this server sends
+// (cardserver/boot_module.py writes it in); the worker also writes the key into the
+// snapshotted interpreter's environment, and a restore that does not read it back is discarded.
+// Anything unexpected (no CacheStorage, a refused worker, a snapshot that does not restore) ends
+// in a normal boot: the snapshot is only ever a shortcut, never a requirement. `_makeSnapshot` and `_loadSnapshot` are private Pyodide options;
+// the version is pinned, and tests/browser/test_snapshot.py covers both paths for it.
+//
+// Served by cardserver as /runtime/pyodide-<version>/callcard-boot.mjs, beside pyodide.mjs, so
+// PyScript derives the same indexURL from it as from pyodide.mjs.
+
+import { loadPyodide as bootPyodide, version } from "./pyodide.mjs";
+
+export { version };
+
+const SNAPSHOT_KEY = "@SNAPSHOT_KEY@";
+const CACHE_NAME = "callcard-interpreter-snapshot";
+// Set inside the snapshotted interpreter, read back after a restore.
+const KEY_VARIABLE = "CALLCARD_SNAPSHOT_KEY";
+// One entry per origin (not per module URL): the simulator's framed card shares it.
+const SNAPSHOT_URL = `${location.origin}/callcard-interpreter-snapshot/${SNAPSHOT_KEY}`;
+const INDEX_URL = new URL("./", import.meta.url).href;
+// Let the card finish its first render and its first calls to the portal before the worker
+// takes a core for its own boot.
+const SNAPSHOT_DELAY_MS = 1000;
+
+/** PyScript's entry point: Pyodide's loadPyodide, from the stored snapshot when there is one.
+ * A page that sets `window.callcardInterpreterSnapshot = false` first (a host that wants no
+ * CacheStorage use, or a test about something else) gets Pyodide's plain start. */
+export async function loadPyodide(options = {}) {
+  if (globalThis.callcardInterpreterSnapshot === false) return bootPyodide(options);
+  const stored = await storedSnapshot();
+  if (stored) {
+    try {
+      const pyodide = await bootPyodide({ ...options, _loadSnapshot: stored });
+      // The heap names the key it was made under: a mislabelled entry is not used.
+      const madeUnder = pyodide.runPython(`__import__("os").environ.get("${KEY_VARIABLE}")`);
+      if (madeUnder !== SNAPSHOT_KEY) throw new Error(`snapshot made under key ${madeUnder}`);
+      performance.mark("callcard:snapshot-restored");
+      return pyodide;
+    } catch (error) {
+      console.warn("Call card: the stored interpreter snapshot did not restore; starting afresh.", error);
+      await forgetSnapshots();
+    }
+  }
+  const pyodide = await bootPyodide(options);
+  scheduleSnapshot();
+  return pyodide;
+}
+
+/** The stored snapshot's bytes (a promise, so reading overlaps Pyodide's own start), or null. */
+async function storedSnapshot() {
+  try {
+    const cache = await caches.open(CACHE_NAME);
+    const response = await cache.match(SNAPSHOT_URL);
+    return response ? response.arrayBuffer() : null;
+  } catch {
+    return null; // no CacheStorage here (insecure context, storage blocked): boot normally
+  }
+}
+
+async function forgetSnapshots() {
+  try {
+    await caches.delete(CACHE_NAME);
+  } catch {
+    // nothing stored, or no CacheStorage: nothing to forget
+  }
+}
+
+function scheduleSnapshot() {
+  if (typeof Worker !== "function" || !globalThis.caches) return;
+  const idle = globalThis.requestIdleCallback ?? ((run) => setTimeout(run, 0));
+  setTimeout(() => idle(startSnapshotWorker, { timeout: 5000 }), SNAPSHOT_DELAY_MS);
+}
+
+function startSnapshotWorker() {
+  let worker;
+  try {
+    worker = new Worker(import.meta.url, { type: "module", name: "callcard-snapshot" });
+  } catch (error) {
+    console.warn("Call card: no worker for the interpreter snapshot.", error);
+    return;
+  }
+  const done = () => worker.terminate();
+  worker.onmessage = (event) => {
+    if (!event.data?.ok) console.warn("Call card: interpreter snapshot not made:", event.data?.error);
+    done();
+  };
+  worker.onerror = (event) => {
+    console.warn("Call card: interpreter snapshot worker failed:", event.message);
+    done();
+  };
+}
+
+/** In the worker: boot an interpreter the way the page does, snapshot it, store it. */
+async function makeSnapshot() {
+  const run = async () => {
+    const cache = await caches.open(CACHE_NAME);
+    if (await cache.match(SNAPSHOT_URL)) return; // another card got here first
+    const quiet = () => {};
+    const pyodide = await bootPyodide({
+      indexURL: INDEX_URL, _makeSnapshot: true, stdout: quiet, stderr: quiet,
+    });
+    pyodide.runPython(`__import__("os").environ["${KEY_VARIABLE}"] = "${SNAPSHOT_KEY}"`);
+    const snapshot = pyodide.makeMemorySnapshot();
+    for (const request of await cache.keys()) await cache.delete(request); // older runtimes
+    await cache.put(SNAPSHOT_URL, new Response(snapshot, {
+      headers: { "content-type": "application/octet-stream" },
+    }));
+  };
+  // One snapshot at a time per origin, even with several cards open.
+  const locks = globalThis.navigator?.locks;
+  if (locks) {
+    await locks.request(CACHE_NAME, { ifAvailable: true }, (lock) => (lock ? run() : null));
+  } else {
+    await run();
+  }
+}
+
+if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope) {
+  makeSnapshot().then(
+    () => postMessage({ ok: true }),
+    (error) => postMessage({ ok: false, error: String(error?.message ?? error) }),
+  );
+}
