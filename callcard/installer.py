@@ -82,6 +82,18 @@ def normalise_url(url: str) -> str:
     Handler URLs come back from the portal (``placement.get``): one that cannot be read as a URL
     (a port that is not a number, a broken IPv6 literal) is compared as it is, never raised on.
     """
+    # One pass can leave work for the next (dropping '#' bares the space before it, an emptied
+    # query drops its '?'); each pass only removes, so a few reach the fixed point.
+    text = _normalise_once(url)
+    for _ in range(8):
+        again = _normalise_once(text)
+        if again == text:
+            break
+        text = again
+    return text
+
+
+def _normalise_once(url: str) -> str:
     text = _trimmed(url)
     try:
         parts = urlsplit(text)

@@ -229,6 +229,8 @@ def test_parse_bindings_keeps_only_well_formed_rows_of_any_answer(raw: object) -
 @given(st.sampled_from(["http://[::1", "https://h.example:99999/", "https://h.example:x/"])
        | hostile_text | any_unicode)
 @example("\x08\xa00")  # a control char hid a no-break space from strip(), not from urlsplit
+@example("0 #")  # dropping the fragment bared the space before it
+@example("? #")  # ... and then the emptied query dropped its '?'
 def test_normalise_url_never_raises_on_a_handler_from_the_portal(url: str) -> None:
     """Handler URLs come back from the portal (placement.get): a malformed one (bad port, a
     broken IPv6 literal) must not crash the install page, and the result is stable."""
