@@ -39,11 +39,8 @@ def snapshot_key(stdlib: Path) -> str:
     with _digests_lock:
         known = _digests.get(identity)
     if known is None:
-        digest = hashlib.sha256()
         with stdlib.open("rb") as file:
-            for chunk in iter(lambda: file.read(1 << 20), b""):
-                digest.update(chunk)
-        known = digest.hexdigest()[:KEY_LENGTH]
+            known = hashlib.file_digest(file, "sha256").hexdigest()[:KEY_LENGTH]
         with _digests_lock:
             _digests[identity] = known
     return known

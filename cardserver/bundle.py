@@ -19,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from .atomic import replacing
 
 #: The app's Python packages: every .py in them is served, and packed.
 APP_PACKAGES = ("bx24_bridge", "callcard")
@@ -114,14 +114,6 @@ def write_if_changed(target: Path, data: bytes) -> Path:
                 return target
         except OSError:
             pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.chmod(temp, 0o644)  # mkstemp's 0600 would hide it from a static server's user
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with replacing(target, mode=0o644) as file:  # readable by a static server's user
+            file.write(data)
     return target

@@ -23,7 +23,6 @@ import importlib
 import os
 import re
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import BinaryIO
 
+from .atomic import replacing
 from .boot_module import BOOT_MODULE_NAME
 from .bundle import BUNDLE_NAME, ensure_bundle
 from .routes import read_runtime_versions, resolve, runtime_files
@@ -299,7 +299,8 @@ class PrecompressedCache:
                 packed = encoder.compress(data, **brotli_params(len(data)))
                 if not brotli_pays_off(len(data), gzip_size, len(packed)):
                     packed = b""  # the marker: tried, gzip is as good
-                _write_atomically(target, packed)
+                with replacing(target) as temp:
+                    temp.write(packed)
         self._prune_brotli(target)
         return target if target.stat().st_size > 0 else None
 
@@ -327,25 +328,15 @@ class PrecompressedCache:
 
     def _build(self, url_path: str, source: Path) -> None:
         target = self.path_for(url_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         with open(source, "rb") as original:
             stamp = _stamp(os.fstat(original.fileno()))
-            handle, temp_name = tempfile.mkstemp(
-                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-            )
-            try:
-                with (
-                    os.fdopen(handle, "wb") as temp,
-                    gzip.GzipFile(
-                        filename=stamp, mode="wb", compresslevel=LEVEL, fileobj=temp, mtime=0
-                    ) as packed,
-                ):
-                    shutil.copyfileobj(original, packed, _CHUNK)
-                os.replace(temp_name, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp_name)
-                raise
+            with (
+                replacing(target) as temp,
+                gzip.GzipFile(
+                    filename=stamp, mode="wb", compresslevel=LEVEL, fileobj=temp, mtime=0
+                ) as packed,
+            ):
+                shutil.copyfileobj(original, packed, _CHUNK)
 
     def _lock_for(self, url_path: str) -> threading.Lock:
         with self._guard:
@@ -354,22 +345,6 @@ class PrecompressedCache:
     def _report(self, message: str) -> None:
         if self._on_error is not None:
             self._on_error(message)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and `os.replace`: readers see all or nothing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
 
 
 def warm(root: Path | str) -> list[PrecompressedCopy]:
