@@ -6,11 +6,12 @@ this page is served from (``https://host/path/install.html`` -> ``https://host/p
 
 import js
 
-from bx24_bridge import default_bridge
+from bx24_bridge import default_bridge, log_to_console
 from callcard.install_page import InstallPage
 
 HANDLER_URL = ""
 
+log_to_console()
 await InstallPage(  # noqa: F704
     bridge=default_bridge(), page_url=str(js.location.href), handler_override=HANDLER_URL
 ).run()

@@ -50,6 +50,7 @@ __all__ = [
     "default_bridge",
     "get_interface",
     "init",
+    "log_to_console",
     "placement_info",
 ]
 
@@ -86,6 +87,14 @@ def default_bridge() -> Any:
 async def init() -> None:
     """Wait for ``BX24.init``; raises :class:`BridgeUnavailable` outside Bitrix24 or on timeout."""
     await default_bridge().init()
+
+
+def log_to_console(level: int = 20) -> None:
+    """Send the page's ``logging`` to the browser console, never onto the page (INFO and up by
+    default); see :mod:`bx24_bridge.console`."""
+    from .console import log_to_console as install
+
+    install(level)
 
 
 def placement_info() -> Any:

@@ -27,6 +27,10 @@ logger = logging.getLogger("callcard")
 Clock = Callable[[], float]
 
 
+def _no_names(_ref: CrmRef) -> str | None:
+    return None
+
+
 class CallCardApp:
     """Starts the card over a bridge and a view; ``start()`` never raises."""
 
@@ -136,14 +140,15 @@ class CallCardApp:
     def _correct(self, status: CallStatus) -> None:
         """getStatus answered after the first render: it wins over the placement options."""
         assert self._status is not None and self._tracker is not None
-        entity_changed = status.entity != self._status.entity
+        known = (self._status.entity, self._status.bindings)
         self._status = status
         self._tracker.apply(status.state, None, self._clock())
         self._render()
-        if entity_changed:
-            self._load_client(status.entity)
+        if (status.entity, status.bindings) != known:
+            self._load_client(status.entity)  # (the bindings bring names for their links)
         if self._notes is not None:
             self._notes.status_changed(status)
+        self._tell_notes_the_phase()
 
     def _retry(self) -> None:
         self._spawn(self.start() if self._card is None else self._load_status(first=True))
@@ -162,8 +167,16 @@ class CallCardApp:
         if self._tracker.apply(state, failed_code, self._clock()):
             self._render()
             self._follow_timer()
-        if self._notes is not None and self._tracker.phase is Phase.ENDED:
+        self._tell_notes_the_phase()
+
+    def _tell_notes_the_phase(self) -> None:
+        """The notes hold the card with an end that counts only once the call is over."""
+        if self._notes is None or self._tracker is None:
+            return
+        if self._tracker.phase is Phase.ENDED:
             self._notes.call_ended()
+        elif self._tracker.phase in (Phase.CONNECTING, Phase.TALKING):
+            self._notes.call_started()
 
     def _on_entity_changed(self, change: EntityChange) -> None:
         """A new client (next in the dialer, a lead created, a refresh): everything follows."""
@@ -194,19 +207,25 @@ class CallCardApp:
     def _load_client(self, ref: CrmRef | None) -> None:
         self._client_loading = ref is not None
         self._render_client()
-        self._spawn(self._loader.load(ref))
+        bindings = self._status.bindings if self._status is not None else ()
+        self._spawn(self._loader.load(ref, bindings))
 
     def _on_client(self, info: ClientInfo | None, ref: CrmRef | None) -> None:
         self._client = info
         self._client_loading = info is None and ref is not None
+        if info is not None and self._notes is not None:
+            self._notes.client_named(info.entity, info.name)
+        if info is not None and self._status is not None:
+            self._view.update(self._text())  # the links take the names the CRM gave
         self._render_client()
 
     # ------------------------------------------------------------------ rendering
 
     def _text(self) -> Any:
         assert self._status is not None and self._tracker is not None
+        client = self._client
         return present(self._status, self._tracker, self._t, portal=self._portal,
-                       now=self._clock())
+                       now=self._clock(), names=client.name_of if client else _no_names)
 
     def _render(self) -> None:
         self._view.update(self._text())

@@ -67,6 +67,12 @@ class CallTracker:
         return self._phase
 
     @property
+    def never_connected(self) -> bool:
+        """Ended without ever talking: the host has no word for it (no failedCode arrives over
+        the real wire), so it is read from the states: connecting, then idle."""
+        return self._phase is Phase.ENDED and self._started is None
+
+    @property
     def failed_code(self) -> str | None:
         """The SIP code of the last failed call (three digits), kept until a new call starts."""
         return self._failed_code

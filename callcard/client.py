@@ -21,8 +21,8 @@ import asyncio
 import logging
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
 from bx24_bridge.errors import BridgeError, ParseError, RestError, RestTimeout
@@ -37,10 +37,12 @@ from bx24_bridge.payloads import (
 )
 
 __all__ = [
+    "ALSO",
     "COMPANY",
     "CONTACT",
     "FAILURE_RETRY_AFTER",
     "ITEM",
+    "MAX_ALSO",
     "MAX_CACHED",
     "MAX_NAME_LEN",
     "PROBLEM_NOT_FOUND",
@@ -79,6 +81,11 @@ ITEM: Final = "item"
 COMPANY: Final = "company"
 CONTACT: Final = "contact"
 USER: Final = "user"
+ALSO: Final = "also"
+"""Prefix of the keys that read the other items the call is bound to (``also0``...), for the
+names on their links."""
+MAX_ALSO: Final = 3
+"""Other bound items named per batch; the links of any more keep their number."""
 
 _ELLIPSIS: Final = "…"
 _MAX_MARKS_IN_A_ROW: Final = 4
@@ -166,6 +173,9 @@ class ClientInfo:
     ``client.unavailable``) when the item itself could not be read; then every other text field
     is empty. ``partial`` says that a linked record which exists could not be read (its field
     is None): the card shows what it has, and the loader asks again later.
+
+    ``names`` holds the display name of every CRM item the batch read (the item, its company
+    and contact, and the other items the call is bound to), for the card's links.
     """
 
     entity: CrmRef
@@ -175,6 +185,11 @@ class ClientInfo:
     responsible: str | None = None
     problem: str | None = None
     partial: bool = False
+    names: tuple[tuple[CrmRef, str], ...] = ()
+
+    def name_of(self, ref: CrmRef) -> str | None:
+        """The display name of ``ref`` if the batch read it, else None."""
+        return next((name for known, name in self.names if known == ref), None)
 
 
 Plan = dict[str, tuple[str, dict]]
@@ -198,8 +213,15 @@ def _item_call(kind: EntityType, item_id: int | str) -> tuple[str, dict]:
     return ("crm.item.get", {"entityTypeId": kind.entity_type_id, "id": item_id})
 
 
-def plan_batch(ref: CrmRef) -> Plan:
-    """The ONE batch that reads everything the card shows about ``ref``.
+def also_refs(ref: CrmRef, bindings: Sequence[CrmRef]) -> tuple[CrmRef, ...]:
+    """The other bound items whose names the batch reads: distinct, not ``ref``, at most
+    :data:`MAX_ALSO`."""
+    return tuple(dict.fromkeys(other for other in bindings if other != ref))[:MAX_ALSO]
+
+
+def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
+    """The ONE batch that reads everything the card shows about ``ref``, and the names of the
+    other items the call is bound to (``also``, see :func:`also_refs`).
 
     Linked records are read in the same round trip with batch result macros
     (``$result[item][item][companyId]``): the portal substitutes the main item's field before
@@ -217,6 +239,8 @@ def plan_batch(ref: CrmRef) -> Plan:
     if ref.type is EntityType.DEAL:
         plan[CONTACT] = _item_call(EntityType.CONTACT, _ref_to_item("contactId"))
     plan[USER] = ("user.get", {"ID": _ref_to_item("assignedById")})
+    for index, other in enumerate(also_refs(ref, also)):
+        plan[f"{ALSO}{index}"] = _item_call(other.type, other.id)
     return plan
 
 
@@ -275,28 +299,53 @@ def _title(record: CrmItem | None) -> str | None:
     return (clean_text(record.title) or None) if record is not None else None
 
 
-def _failed(ref: CrmRef, problem: str) -> ClientInfo:
-    return ClientInfo(entity=ref, problem=problem)
+def _failed(ref: CrmRef, problem: str, names: tuple[tuple[CrmRef, str], ...] = ()) -> ClientInfo:
+    return ClientInfo(entity=ref, problem=problem, names=names)
 
 
-def build_client(ref: CrmRef, outcomes: Mapping[str, RestOutcome]) -> ClientInfo:
+def display_name(kind: EntityType, item: CrmItem) -> str:
+    """How the card names an item: a person's name for a contact (a lead: its person, else its
+    title), the title of a deal or company."""
+    if kind is EntityType.CONTACT:
+        return _item_person(item)
+    if kind is EntityType.LEAD:
+        return _item_person(item) or clean_text(item.title)
+    return clean_text(item.title)
+
+
+def _also_names(
+    ref: CrmRef, outcomes: Mapping[str, RestOutcome], also: Sequence[CrmRef]
+) -> list[tuple[CrmRef, str]]:
+    names = []
+    for index, other in enumerate(also_refs(ref, also)):
+        record, _ = _linked(outcomes, f"{ALSO}{index}", other.id, parse_crm_item)
+        name = display_name(other.type, record) if record is not None else ""
+        if name:
+            names.append((other, name))
+    return names
+
+
+def build_client(
+    ref: CrmRef, outcomes: Mapping[str, RestOutcome], also: Sequence[CrmRef] = ()
+) -> ClientInfo:
     """Turn the answers to :func:`plan_batch` into what the card shows. Never raises.
 
     The main item decides: its error (or an answer that is not that item) sets ``problem``.
     A linked company, contact or user that exists but failed only leaves its field None and
     sets ``partial``.
     """
+    others = tuple(_also_names(ref, outcomes, also))
     main = _outcome(outcomes, ITEM)
     if main is None:
-        return _failed(ref, PROBLEM_UNAVAILABLE)
+        return _failed(ref, PROBLEM_UNAVAILABLE, others)
     if main.error is not None:
-        return _failed(ref, problem_for(main.error))
+        return _failed(ref, problem_for(main.error), others)
     try:
         item = parse_crm_item(main.data)
     except ParseError:
-        return _failed(ref, PROBLEM_UNAVAILABLE)
+        return _failed(ref, PROBLEM_UNAVAILABLE, others)
     if item.id is not None and item.id != ref.id:
-        return _failed(ref, PROBLEM_UNAVAILABLE)
+        return _failed(ref, PROBLEM_UNAVAILABLE, others)
 
     missing = False
     name = ""
@@ -325,6 +374,13 @@ def build_client(ref: CrmRef, outcomes: Mapping[str, RestOutcome]) -> ClientInfo
     user, missing_user = _linked(outcomes, USER, item.assigned_by_id, parse_user)
     responsible = (clean_text(user.full_name) or None) if user is not None else None
 
+    names: dict[CrmRef, str] = dict(others)
+    if name:
+        names[ref] = name
+    if company and item.company_id is not None:
+        names.setdefault(CrmRef(EntityType.COMPANY, item.company_id), company)
+    if contact and item.contact_id is not None:
+        names.setdefault(CrmRef(EntityType.CONTACT, item.contact_id), contact)
     return ClientInfo(
         entity=ref,
         name=name,
@@ -332,6 +388,7 @@ def build_client(ref: CrmRef, outcomes: Mapping[str, RestOutcome]) -> ClientInfo
         contact=contact,
         responsible=responsible,
         partial=missing or missing_user,
+        names=tuple(names.items()),
     )
 
 
@@ -369,6 +426,7 @@ class ClientLoader:
         # ref -> (info, expiry on the ``now`` clock, or None for "kept for good")
         self._cache: dict[CrmRef, tuple[ClientInfo, float | None]] = {}
         self._in_flight: dict[CrmRef, asyncio.Task[ClientInfo]] = {}
+        self._names_asked: dict[CrmRef, set[CrmRef]] = {}
         self._generation = 0
         self._current: ClientInfo | None = None
         self._current_ref: CrmRef | None = None
@@ -383,8 +441,9 @@ class ClientLoader:
         """The entity the card is bound to: the ref of the latest :meth:`load`."""
         return self._current_ref
 
-    async def load(self, ref: CrmRef | None) -> ClientInfo | None:
-        """Show the client ``ref`` (None: bound to nothing) and return its info.
+    async def load(self, ref: CrmRef | None, also: Sequence[CrmRef] = ()) -> ClientInfo | None:
+        """Show the client ``ref`` (None: bound to nothing) and return its info; ``also`` are
+        the other items the call is bound to, whose names come in the same batch.
 
         Returns None when unbound or when a newer :meth:`load` started meanwhile (even of the
         same ref: that newer call delivers it). Before fetching, ``on_change(None, ref)`` tells
@@ -398,21 +457,23 @@ class ClientLoader:
             self._deliver(None, None)
             return None
         cached = self._cached(ref)
-        if cached is not None:
-            self._deliver(cached, ref)
+        if cached is None:
+            if ref != previous_ref or self._current is None:
+                self._deliver(None, ref)
+            task = self._in_flight.get(ref)
+            if task is None:
+                task = asyncio.create_task(self._fetch_info(ref, also))
+                self._in_flight[ref] = task
+            # shield: a cancelled caller must not cancel a batch others (or the cache) await.
+            cached = await asyncio.shield(task)
+            if generation != self._generation:
+                return None
+        self._deliver(cached, ref)
+        named = await self._name_the_others(cached, also)
+        if named is cached or generation != self._generation:
             return cached
-        if ref != previous_ref or self._current is None:
-            self._deliver(None, ref)
-        task = self._in_flight.get(ref)
-        if task is None:
-            task = asyncio.create_task(self._fetch_info(ref))
-            self._in_flight[ref] = task
-        # shield: a cancelled caller must not cancel a batch that others (or the cache) await.
-        info = await asyncio.shield(task)
-        if generation != self._generation:
-            return None
-        self._deliver(info, ref)
-        return info
+        self._deliver(named, ref)
+        return named
 
     def forget(self, ref: CrmRef) -> None:
         """Drop what is cached for ``ref``, so the next :meth:`load` of it asks the portal.
@@ -447,11 +508,36 @@ class ClientLoader:
         while len(self._cache) > self._max_cached:
             del self._cache[next(iter(self._cache))]
 
-    async def _fetch_info(self, ref: CrmRef) -> ClientInfo:
-        """One batch for ``ref``, turned into info and cached; never raises (but cancels)."""
+    async def _name_the_others(self, info: ClientInfo, also: Sequence[CrmRef]) -> ClientInfo:
+        """``info`` with the names of bound items its batch did not read (the call's bindings
+        became known after it was sent): one small batch, asked once per item and client."""
+        ref = info.entity
+        asked = self._names_asked.setdefault(ref, set())
+        missing = [other for other in also_refs(ref, also)
+                   if info.name_of(other) is None and other not in asked]
+        if not missing:
+            return info
+        asked.update(missing)
+        plan = {f"{ALSO}{i}": _item_call(other.type, other.id) for i, other in enumerate(missing)}
         try:
-            outcomes = await self._fetch(plan_batch(ref))
-            info = build_client(ref, outcomes)
+            outcomes = await self._fetch(plan)
+        except Exception as exc:  # names are a nicety: the links keep their numbers
+            logger.warning("names of %s: %s", ref.path, type(exc).__name__)
+            return info
+        extra = _also_names(ref, {ITEM: RestOutcome(), **outcomes}, missing)
+        if not extra:
+            return info
+        named = replace(info, names=(*info.names, *extra))
+        if self._cached(ref) is info:
+            self._remember(ref, named)
+        return named
+
+    async def _fetch_info(self, ref: CrmRef, also: Sequence[CrmRef] = ()) -> ClientInfo:
+        """One batch for ``ref``, turned into info and cached; never raises (but cancels)."""
+        self._names_asked[ref] = set(also_refs(ref, also))
+        try:
+            outcomes = await self._fetch(plan_batch(ref, also))
+            info = build_client(ref, outcomes, also)
         except BridgeError as exc:
             logger.warning("client %s: %s (%s)", ref.path, type(exc).__name__, _error_code(exc))
             info = _failed(ref, problem_for(exc))

@@ -20,7 +20,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         ),
         "status.outside.hint": "To try it without a portal, open the local simulator:",
         "status.outside.link": "call card simulator",
-        "status.error": "The call data could not be loaded.",
+        "status.error": "The call data could not be loaded. Check the connection and try again.",
         "status.retry": "Try again",
         "label.caller": "Caller",
         "label.direction": "Direction",
@@ -47,6 +47,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "phase.connecting": "Connecting",
         "phase.talking": "Talking",
         "phase.ended": "Ended",
+        "phase.not_connected": "Not connected",
         "failure.generic": "Call failed ({code})",
         "failure.missed": "Missed call ({code})",
         "failure.no_funds": "Not enough funds on the account ({code})",
@@ -65,7 +66,11 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "crm.type.deal": "Deal",
         "crm.type.contact": "Contact",
         "crm.type.company": "Company",
-        "crm.link": "{type} #{id}",
+        "crm.kind.lead": "lead",
+        "crm.kind.deal": "deal",
+        "crm.kind.contact": "contact",
+        "crm.kind.company": "company",
+        "crm.link.unnamed": "#{id}",
         "crm.unbound": "Not linked to CRM",
         "crm.bindings": "Also linked to",
         # Keys other modules of the app use (view, notes, client, install page).
@@ -78,8 +83,39 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.state.draft": "Not saved yet",
         "notes.state.saving": "Saving…",
         "notes.state.saved": "Saved to the CRM timeline",
-        "notes.state.failed": "Could not save: {reason}",
+        "notes.state.failed": "Not saved. The notes stay on this card; press Save to try again.",
+        "notes.error.no_access": (
+            "No permission to write to this client's timeline. Ask your Bitrix24 "
+            "administrator; the notes stay on this card."
+        ),
+        "notes.error.item_gone": (
+            "This client's CRM item no longer exists (deleted or merged). The notes stay on "
+            "this card: copy them to where they belong."
+        ),
+        "notes.error.comment_gone": (
+            "The saved comment was deleted in the CRM; the notes are saved as a new one."
+        ),
+        "notes.error.timeout": (
+            "Bitrix24 did not answer in time. Check the connection and press Save again; the "
+            "notes stay on this card."
+        ),
+        "notes.error.unavailable": (
+            "Bitrix24 could not save the notes just now. Press Save again in a moment; the "
+            "notes stay on this card."
+        ),
+        "notes.others": "Notes about other clients of this card",
+        "notes.other": "{client}: {state}",
+        "notes.other.saving": "saving…",
+        "notes.other.draft": "not saved yet, saving soon",
+        "notes.other.failed": "not saved, trying again",
+        "notes.other.stuck": "not saved: {problem}",
+        "notes.other.no_target": "not linked to a CRM item, so it cannot be saved. Its text:",
         "notes.keep_open": "Keep the card open after the call",
+        "hold.during": (
+            "After the call this card stays open, and new incoming calls wait until it closes."
+        ),
+        "hold.until": "This card stays open, and new incoming calls wait, until {time}.",
+        "hold.close_now": "Close now",
         "notes.no_target": (
             "This call is not linked to a CRM item, so the notes cannot be saved yet. "
             "They stay on this card."
@@ -116,7 +152,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         ),
         "status.outside.hint": "Чтобы попробовать без портала, откройте локальный симулятор:",
         "status.outside.link": "симулятор карточки звонка",
-        "status.error": "Не удалось загрузить данные звонка.",
+        "status.error": "Не удалось загрузить данные звонка. Проверьте связь и повторите.",
         "status.retry": "Повторить",
         "label.caller": "Абонент",
         "label.direction": "Направление",
@@ -143,6 +179,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "phase.connecting": "Соединение",
         "phase.talking": "Разговор",
         "phase.ended": "Звонок завершён",
+        "phase.not_connected": "Звонок не состоялся",
         "failure.generic": "Звонок не удался ({code})",
         "failure.missed": "Пропущенный звонок ({code})",
         "failure.no_funds": "Недостаточно средств на счёте ({code})",
@@ -161,7 +198,11 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "crm.type.deal": "Сделка",
         "crm.type.contact": "Контакт",
         "crm.type.company": "Компания",
-        "crm.link": "{type} №{id}",
+        "crm.kind.lead": "лид",
+        "crm.kind.deal": "сделка",
+        "crm.kind.contact": "контакт",
+        "crm.kind.company": "компания",
+        "crm.link.unnamed": "№{id}",
         "crm.unbound": "Не привязан к CRM",
         "crm.bindings": "Также связан с",
         "label.call": "Звонок",
@@ -172,9 +213,43 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.state.empty": "Заметок пока нет",
         "notes.state.draft": "Не сохранено",
         "notes.state.saving": "Сохранение…",
-        "notes.state.saved": "Сохранено в ленту CRM",
-        "notes.state.failed": "Не удалось сохранить: {reason}",
+        "notes.state.saved": "Сохранено в таймлайн CRM",
+        "notes.state.failed": (
+            "Не сохранено. Заметки остаются в карточке; нажмите «Сохранить», чтобы повторить."
+        ),
+        "notes.error.no_access": (
+            "Нет прав на запись в таймлайн этого клиента. Обратитесь к администратору "
+            "Битрикс24; заметки остаются в карточке."
+        ),
+        "notes.error.item_gone": (
+            "Этого объекта CRM больше нет (удалён или объединён). Заметки остаются в "
+            "карточке: перенесите их, куда нужно."
+        ),
+        "notes.error.comment_gone": (
+            "Сохранённый комментарий удалили в CRM; заметки сохраняются как новый комментарий."
+        ),
+        "notes.error.timeout": (
+            "Битрикс24 не ответил вовремя. Проверьте связь и нажмите «Сохранить» ещё раз; "
+            "заметки остаются в карточке."
+        ),
+        "notes.error.unavailable": (
+            "Битрикс24 сейчас не смог сохранить заметки. Нажмите «Сохранить» чуть позже; "
+            "заметки остаются в карточке."
+        ),
+        "notes.others": "Заметки о других клиентах этой карточки",
+        "notes.other": "{client}: {state}",
+        "notes.other.saving": "сохраняются…",
+        "notes.other.draft": "ещё не сохранены, скоро сохранятся",
+        "notes.other.failed": "не сохранены, пробуем ещё раз",
+        "notes.other.stuck": "не сохранены: {problem}",
+        "notes.other.no_target": "звонок не привязан к объекту CRM, сохранить некуда. Текст:",
         "notes.keep_open": "Не закрывать карточку после звонка",
+        "hold.during": (
+            "После звонка карточка останется открытой, и новые входящие звонки будут ждать, "
+            "пока она не закроется."
+        ),
+        "hold.until": "Карточка открыта, и новые входящие звонки ждут, до {time}.",
+        "hold.close_now": "Закрыть сейчас",
         "notes.no_target": (
             "Звонок не привязан к объекту CRM, поэтому заметки пока некуда сохранить. "
             "Они остаются в карточке."

@@ -1,19 +1,34 @@
 """The operator's notes as a pure state machine: events in, effects out.
 
 Why this shape: the notes are the one thing this app must never lose, and the rules that protect
-them (drafts, saving to the CRM timeline, keeping the card open while work is unsaved, the host
-firing ``CallCard::BeforeClose`` twice) interact in ways that are easy to get wrong with timers
-and callbacks. Here they are plain Python: no browser, no clock, no asyncio. The browser shell
-feeds :class:`NotesMachine` events (typing, button, host events, REST answers, a periodic
-:class:`Tick`) with a ``now`` in seconds from a monotonic clock, performs the effects it returns
-(REST call, localStorage, ``disableAutoClose``/``enableAutoClose``, replacing the textarea text),
-and renders the read-only properties after every event.
+them (drafts, saving to the CRM timeline, one comment per client, keeping the card open while
+work is unsaved and letting it go in the end, the host firing ``CallCard::BeforeClose`` twice, a
+dialer that moves the card to the next client mid-sentence) interact in ways that are easy to
+get wrong with timers and callbacks. Here they are plain Python: no browser, no clock, no
+asyncio. The browser shell feeds :class:`NotesMachine` events (typing, buttons, host events, REST
+answers, a periodic :class:`Tick`) with a ``now`` in seconds from a monotonic clock, performs the
+effects it returns (REST calls, the draft store, ``disableAutoClose``/``enableAutoClose``,
+replacing the textarea text), and renders the read-only properties after every event.
 
-Section numbers (§) refer to ``shared/reference/call-card.md``.
+A note belongs to the client it was written about. The card keeps one note per client
+(:class:`~callcard.comment.CommentTarget`, or None while the call is bound to nothing); the
+textarea shows the current client's. When the host moves the card to another client, the
+previous client's unsaved text is saved to *that* client in the background and never follows the
+card; the textarea switches to the new client's own note. Text written while the call was bound
+to nothing is about the caller, so it goes with the first client the call is bound to, as long as
+the number has not changed (a lead created from the card); a different number means a different
+person, and that text stays where it was.
 
-The invariant everything here serves: a non-blank note is either saved to the timeline, or still
-in the machine (and in the draft store, and the card is kept open); and no text is sent again
-after it was saved once.
+The invariants everything here serves:
+
+* a non-blank note is either in the CRM (its comment holds the text), or in the machine, in the
+  draft store and holding the card open (until the operator has been away for
+  ``hold_limit`` after the call, when it is saved one last time and the card let go: the draft
+  stays in the store);
+* a note's text is only ever sent to its own client;
+* one comment per client and card: the first save adds it, later saves update it, and a new one
+  is added only when that comment is gone;
+* no save is sent while another of the same note is under way.
 """
 
 from __future__ import annotations
@@ -21,59 +36,55 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
-from bx24_bridge.payloads import (
-    CallDirection,
-    CallerNumber,
-    CallStatus,
-    CrmRef,
-    EntityType,
-    parse_id,
-)
+from bx24_bridge.payloads import CallerNumber, parse_caller_number
 
+from .comment import (
+    CommentHeader,
+    CommentTarget,
+    SaveProblem,
+    client_words,
+    compose_comment,
+    target_from_key,
+)
 from .i18n import FALLBACK, Translator
 
 __all__ = [
-    "COMMENT_METHOD",
-    "MAX_ERROR_LEN",
-    "MAX_NOTE_LEN",
     "NO_TARGET",
+    "Activity",
     "AddComment",
     "BeforeClose",
     "CallEnded",
-    "CommentHeader",
-    "CommentTarget",
+    "CallStarted",
+    "ClientChanged",
+    "ClientNamed",
+    "CloseNow",
     "DisableAutoClose",
     "DraftRestored",
     "Effect",
     "EnableAutoClose",
     "Event",
     "KeepOpenChanged",
+    "NoteKey",
     "NotesMachine",
     "NotesState",
+    "OtherNote",
     "RemoveDraft",
     "SaveFailed",
     "SaveRequested",
     "SaveSucceeded",
     "SetText",
     "StoreDraft",
-    "TargetChanged",
     "TextChanged",
     "Tick",
-    "choose_target",
-    "compose_comment",
+    "Unbound",
+    "UpdateComment",
+    "note_key_from_text",
 ]
 
-COMMENT_METHOD: Final = "crm.timeline.comment.add"
-"""The REST method that performs :class:`AddComment`: ``{"fields": target.fields(comment)}``."""
-MAX_NOTE_LEN: Final = 10_000
-"""The operator's text is cut here in the comment; give the textarea this ``maxlength`` so
-nothing is cut silently."""
-MAX_ERROR_LEN: Final = 500
-"""Cap for a failure reason shown to the operator."""
 NO_TARGET: Final = "notes.no_target"
 """Message key: the call is bound to no CRM item, so there is nowhere to save the notes."""
 
@@ -89,74 +100,42 @@ class NotesState(enum.StrEnum):
 
 
 _UNSAVED: Final = frozenset({NotesState.DRAFT, NotesState.SAVING, NotesState.FAILED})
-
-
-# --------------------------------------------------------------------------- the CRM comment
-
-
-@dataclass(frozen=True, slots=True)
-class CommentTarget:
-    """The CRM item the notes are attached to (``crm.timeline.comment.add``, §7)."""
-
-    entity_type: EntityType
-    entity_id: int
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.entity_type, EntityType):
-            raise ValueError("CommentTarget.entity_type must be an EntityType")
-        if isinstance(self.entity_id, bool) or parse_id(self.entity_id) != self.entity_id:
-            raise ValueError("CommentTarget.entity_id must be a positive int")
-
-    @classmethod
-    def from_ref(cls, ref: CrmRef) -> CommentTarget:
-        return cls(ref.type, ref.id)
-
-    def fields(self, comment: str) -> dict[str, object]:
-        """The ``fields`` of the REST call; ENTITY_TYPE is lower case (§7)."""
-        return {
-            "ENTITY_ID": self.entity_id,
-            "ENTITY_TYPE": self.entity_type.path_segment,
-            "COMMENT": comment,
-        }
-
-
-def choose_target(status: CallStatus) -> CommentTarget | None:
-    """Where the notes of this call go: the primary CRM item, else the first binding, else None."""
-    items = status.all_items
-    return CommentTarget.from_ref(items[0]) if items else None
+_TRANSIENT: Final = frozenset({SaveProblem.TIMEOUT, SaveProblem.UNAVAILABLE})
 
 
 @dataclass(frozen=True, slots=True)
-class CommentHeader:
-    """What the first line of the comment says about the call, so the timeline entry makes sense
-    on its own."""
+class Unbound:
+    """The caller of a call bound to no CRM item, known by the number the card showed
+    (``""`` when it was hidden or unknown): two such callers' notes must not mix either."""
 
-    direction: CallDirection
-    number: CallerNumber
-    started: datetime
+    number: str = ""
 
-
-def _number_words(number: CallerNumber, t: Callable[[str], str]) -> str:
-    if number.kind == "number" and number.value:
-        return number.value
-    return t("number.hidden") if number.kind == "hidden" else t("number.unknown")
+    @property
+    def key(self) -> str:
+        """A stable name for storage keys: ``none`` or ``none-+79001234567``."""
+        return f"none-{self.number}" if self.number else "none"
 
 
-def _header_line(header: CommentHeader, t: Callable[[str], str]) -> str:
-    when = header.started
-    date = f"{when.day:02d}.{when.month:02d}.{when.year:04d} {when.hour:02d}:{when.minute:02d}"
-    direction = t(f"direction.{header.direction.value}")
-    return f"{direction}, {_number_words(header.number, t)}, {date}"
+NoteKey = CommentTarget | Unbound
+"""Who a note is about: a CRM item, or the caller while the call is bound to nothing."""
 
 
-def compose_comment(header: CommentHeader | None, text: str, t: Callable[[str], str]) -> str:
-    """The timeline comment: ``"Incoming call, +79001234567, 24.11.2026 14:05"``, a blank line,
-    then the operator's text, trimmed (inner newlines kept) and capped at :data:`MAX_NOTE_LEN`."""
-    body = text.strip()[:MAX_NOTE_LEN].rstrip()
-    if header is None:
-        return body
-    line = _header_line(header, t)
-    return f"{line}\n\n{body}" if body else line
+def note_key_from_text(text: object) -> NoteKey | None:
+    """The note key a stored ``key`` names (``contact-17``, ``none``, ``none-+7900...``)."""
+    if not isinstance(text, str):
+        return None
+    if text == "none":
+        return Unbound()
+    if text.startswith("none-"):
+        number = parse_caller_number(text.removeprefix("none-"))
+        return Unbound(number.value) if number.kind == "number" and number.value else None
+    return target_from_key(text)
+
+
+def _unbound(number: CallerNumber | None) -> Unbound:
+    if number is not None and number.kind == "number" and number.value:
+        return Unbound(number.value)
+    return Unbound()
 
 
 # --------------------------------------------------------------------------- events
@@ -179,27 +158,27 @@ class SaveRequested:
 
 @dataclass(frozen=True, slots=True)
 class SaveSucceeded:
-    """The REST call of the last :class:`AddComment` succeeded. ``attempt``, when given, must be
-    that effect's attempt: a late answer to an older attempt is ignored."""
+    """The REST call of the :class:`AddComment` or :class:`UpdateComment` with this ``attempt``
+    succeeded; ``comment_id`` is the id the portal answered. Any other attempt is ignored."""
 
     comment_id: int | None
     now: float
-    attempt: int | None = None
+    attempt: int
 
 
 @dataclass(frozen=True, slots=True)
 class SaveFailed:
-    """The REST call of the last :class:`AddComment` failed or timed out (§7: the library may
-    never call back, so the shell must time out). ``attempt`` as in :class:`SaveSucceeded`."""
+    """That REST call failed or timed out (§7 of call-card.md: the library may never call back,
+    so the shell must time out)."""
 
-    reason: str
+    problem: SaveProblem
     now: float
-    attempt: int | None = None
+    attempt: int
 
 
 @dataclass(frozen=True, slots=True)
 class BeforeClose:
-    """``CallCard::BeforeClose`` (§5): the host is closing the card. May arrive twice."""
+    """``CallCard::BeforeClose``: the host is closing the card. May arrive twice."""
 
     now: float
 
@@ -213,32 +192,72 @@ class KeepOpenChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class CloseNow:
+    """The operator pressed "Close now": save what is pending, then let the host close."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """The operator did something on the card (a key, a click): they are still there."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
-    """The call reached ``idle`` after it had started: the host will try to close the card soon."""
+    """The call reached ``idle`` after it had started: the host will try to close the card soon,
+    and from now on the hold counts towards its end."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    """A call is on the line again (the dialer's next call): the hold no longer counts down."""
 
     now: float
 
 
 @dataclass(frozen=True, slots=True)
 class Tick:
-    """Periodic (about every 0.25–1 s): fires the debounced draft and the auto-close renewals."""
+    """Periodic (about every 0.25–1 s): drafts, auto-close renewals, retries and the hold's end."""
 
     now: float
 
 
 @dataclass(frozen=True, slots=True)
-class TargetChanged:
-    """The CRM item to attach the notes to changed (``CallCard::EntityChanged``, §5)."""
+class ClientChanged:
+    """The card is now about ``target`` (``CallCard::EntityChanged``, a refreshed status).
+
+    ``number`` is the caller's number the card shows for that client (None: not known, keep the
+    card's), ``started`` when this client's part of the call began, for its comment header."""
 
     target: CommentTarget | None
+    now: float
+    number: CallerNumber | None = None
+    started: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientNamed:
+    """The CRM answered with the client's display name (for headers and the pending list)."""
+
+    target: CommentTarget
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
 class DraftRestored:
-    """A draft of this call was found in the store when the card opened."""
+    """A stored note of this call was found when the card opened (see :class:`StoreDraft`)."""
 
+    client: NoteKey
     text: str
     now: float
+    comment_id: int | None = None
+    saved: bool = False
+    header: CommentHeader | None = None
 
 
 Event = (
@@ -248,9 +267,13 @@ Event = (
     | SaveFailed
     | BeforeClose
     | KeepOpenChanged
+    | CloseNow
+    | Activity
     | CallEnded
+    | CallStarted
     | Tick
-    | TargetChanged
+    | ClientChanged
+    | ClientNamed
     | DraftRestored
 )
 
@@ -260,33 +283,41 @@ Event = (
 
 @dataclass(frozen=True, slots=True)
 class SetText:
-    """Put ``text`` into the textarea: the machine changed the notes itself (a restored draft, or
-    the text of a failed save brought back so it is not lost)."""
+    """Put ``text`` into the textarea: the machine changed the current note itself (another
+    client's note, a restored draft, or the text of a failed save brought back)."""
 
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class StoreDraft:
-    """Write ``text`` as this call's draft (``DraftStore.save``)."""
+    """Write the note of ``client`` to the draft store: its text, the id of its comment when it
+    has one, whether that comment holds this very text, and its header facts (so a reload can
+    save it to the right client with the right words)."""
 
+    client: NoteKey
     text: str
+    comment_id: int | None = None
+    saved: bool = False
+    header: CommentHeader | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RemoveDraft:
-    """Forget this call's draft (``DraftStore.remove``): it is saved, or the operator cleared it."""
+    """Forget the stored note of ``client``: there is nothing left worth keeping."""
+
+    client: NoteKey
 
 
 @dataclass(frozen=True, slots=True)
 class DisableAutoClose:
-    """Placement command ``disableAutoClose`` (§6): keep the card open (~60–65 s, renewed)."""
+    """Placement command ``disableAutoClose``: keep the card open (~60–65 s, renewed)."""
 
 
 @dataclass(frozen=True, slots=True)
 class AddComment:
-    """Call :data:`COMMENT_METHOD` with ``{"fields": target.fields(comment)}`` and answer with
-    :class:`SaveSucceeded` or :class:`SaveFailed` (with ``attempt``), always, with a timeout."""
+    """``crm.timeline.comment.add`` with ``{"fields": target.fields(comment)}``; answer with
+    :class:`SaveSucceeded` (the new id) or :class:`SaveFailed`, always, with a timeout."""
 
     target: CommentTarget
     comment: str
@@ -294,25 +325,57 @@ class AddComment:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdateComment:
+    """``crm.timeline.comment.update`` with ``{"id": comment_id, "fields": {"COMMENT": ...}}``;
+    answered like :class:`AddComment` (``COMMENT_GONE`` when the comment no longer exists)."""
+
+    target: CommentTarget
+    comment_id: int
+    comment: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
 class EnableAutoClose:
-    """Placement command ``enableAutoClose`` (§6): closes the card at once if the call ended."""
+    """Placement command ``enableAutoClose``: closes the card at once if the call ended."""
 
 
-Effect = SetText | StoreDraft | RemoveDraft | DisableAutoClose | AddComment | EnableAutoClose
+Effect = (
+    SetText
+    | StoreDraft
+    | RemoveDraft
+    | DisableAutoClose
+    | AddComment
+    | UpdateComment
+    | EnableAutoClose
+)
 
 # Effects of one event come out in this order: the text and its draft are safe first, then the
-# card is kept open, then the save starts; letting the card close always comes last.
+# card is kept open, then saves start; letting the card close always comes last.
 _EFFECT_ORDER: Final = {
     SetText: 0,
     StoreDraft: 1,
     RemoveDraft: 1,
     DisableAutoClose: 2,
     AddComment: 3,
+    UpdateComment: 3,
     EnableAutoClose: 4,
 }
 
 
-# --------------------------------------------------------------------------- the machine
+@dataclass(frozen=True, slots=True)
+class OtherNote:
+    """An unsaved note of a client the card has moved away from, for the pending list."""
+
+    client: NoteKey
+    label: str
+    """Who it is about, in words: the client's name, "contact 17", or the caller's number."""
+    state: NotesState
+    problem: SaveProblem | None
+    text: str
+
+
+# --------------------------------------------------------------------------- one client's note
 
 
 def _body(text: str) -> str:
@@ -335,30 +398,114 @@ def _merge(older: str, newer: str) -> str:
     return f"{older.rstrip()}\n\n{newer.lstrip()}"
 
 
-def _reason(value: object) -> str:
-    text = " ".join(value.split()) if isinstance(value, str) else ""
-    return text[:MAX_ERROR_LEN] or "error"
+_Record = tuple[str, int | None, bool, CommentHeader | None]
+"""What the draft store holds for a note: text, comment id, saved, header."""
 
 
-def _check_seconds(name: str, value: float) -> float:
+class _Note:
+    """The note of one client: its text, its comment, its save under way and its draft."""
+
+    __slots__ = (
+        "attempt",
+        "client",
+        "comment_id",
+        "draft_due",
+        "header",
+        "in_flight",
+        "message",
+        "problem",
+        "retry_at",
+        "saved_bodies",
+        "stored",
+        "text",
+        "updating",
+    )
+
+    def __init__(self, client: NoteKey, header: CommentHeader | None) -> None:
+        self.client = client
+        self.header = header
+        self.text = ""
+        self.comment_id: int | None = None
+        self.saved_bodies: set[str] = set()  # bodies a comment of this note holds now
+        self.in_flight: str | None = None  # the text of the save under way
+        self.attempt: int | None = None  # that save's attempt number
+        self.updating = False  # whether that save is an update
+        self.problem: SaveProblem | None = None  # the last failure, until the operator types
+        self.message: str | None = None
+        self.stored: _Record | None = None  # what the draft store holds, as far as we told it
+        self.draft_due: float | None = None
+        self.retry_at: float | None = None  # when a background retry is due
+
+    @property
+    def target(self) -> CommentTarget | None:
+        return self.client if isinstance(self.client, CommentTarget) else None
+
+    @property
+    def state(self) -> NotesState:
+        if self.in_flight is not None:
+            return NotesState.SAVING
+        body = _body(self.text)
+        if not body:
+            return NotesState.EMPTY
+        if body in self.saved_bodies:
+            return NotesState.SAVED
+        return NotesState.FAILED if self.problem is not None else NotesState.DRAFT
+
+    @property
+    def unsaved(self) -> bool:
+        return self.state in _UNSAVED
+
+    @property
+    def can_start_save(self) -> bool:
+        return self.state in (NotesState.DRAFT, NotesState.FAILED)
+
+    @property
+    def worth_keeping(self) -> bool:
+        """Whether forgetting this note would lose anything (text, a save, a comment id)."""
+        return bool(_body(self.text)) or self.in_flight is not None or self.comment_id is not None
+
+    def wanted_record(self) -> _Record | None:
+        """What the draft store should hold: during a save, what a failure would leave (the
+        store must not lose the text being sent); unsaved text; a saved text with its comment
+        id (a reload then updates that comment); a comment id alone; else nothing."""
+        if self.in_flight is not None:
+            return (_merge(self.in_flight, self.text), self.comment_id, False, self.header)
+        state = self.state
+        if state in _UNSAVED:
+            return (self.text, self.comment_id, False, self.header)
+        if self.comment_id is None:
+            return None
+        return (self.text, self.comment_id, state is NotesState.SAVED, self.header)
+
+
+def _check_seconds(name: str, value: float, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number of seconds")
-    if value < 0:
-        raise ValueError(f"{name} must not be negative")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'positive' if positive else 'non-negative'}")
     return float(value)
+
+
+def _due(at: float | None, now: float, span: float) -> bool:
+    """Whether a moment ``at`` set ``span`` ahead has come; a clock that went backwards (``now``
+    well before ``at - span``) counts as due, so nothing is postponed for ever."""
+    return at is not None and (now >= at or now < at - span)
+
+
+# --------------------------------------------------------------------------- the machine
 
 
 class NotesMachine:
     """The notes pane's rules. Feed it every event with :meth:`handle`; perform what it returns.
 
-    State is derived, not stored, so it cannot drift from the facts: SAVING while a save is in
-    flight; else EMPTY for blank text; SAVED when the text's body was saved before (typing a
-    character and deleting it again is still saved); FAILED when the last save failed and the
-    operator has not typed since; else DRAFT.
-
-    ``enable_grace``: ``enableAutoClose`` closes the card at once after the call (§6), so it is
-    held back until the operator has not typed for this long. Clearing the box to start over must
-    not make the card vanish under their fingers.
+    ``header``: the comment header facts of the first client (None: comments carry the text
+    only). ``renew_every``: how often ``disableAutoClose`` is re-sent (the host holds ~60 s).
+    ``enable_grace``: ``enableAutoClose`` closes the card at once after the call, so it waits
+    until the operator has not typed for this long; clearing the box to start over must not make
+    the card vanish under their fingers. ``hold_limit``: how long after the call the card is held
+    with no input from the operator before it is let go (the host blocks new incoming calls
+    while it is held). ``retry_every``: how soon a background note whose save failed for a
+    passing reason is tried again.
     """
 
     def __init__(
@@ -369,30 +516,30 @@ class NotesMachine:
         debounce: float = 0.5,
         renew_every: float = 40.0,
         enable_grace: float = 3.0,
+        hold_limit: float = 600.0,
+        retry_every: float = 30.0,
         t: Callable[[str], str] | None = None,
     ) -> None:
-        self._header = header
-        self._target = target
         self._debounce = _check_seconds("debounce", debounce)
-        self._renew_every = _check_seconds("renew_every", renew_every)
-        if self._renew_every == 0:
-            raise ValueError("renew_every must be positive")
+        self._renew_every = _check_seconds("renew_every", renew_every, positive=True)
         self._enable_grace = _check_seconds("enable_grace", enable_grace)
+        self._hold_limit = _check_seconds("hold_limit", hold_limit, positive=True)
+        self._retry_every = _check_seconds("retry_every", retry_every, positive=True)
         self._t: Callable[[str], str] = t if t is not None else Translator(FALLBACK)
+        self._names: dict[CommentTarget, str] = {}
 
-        self._text = ""
-        self._last_typed: float | None = None
-        self._saved_bodies: set[str] = set()  # every body the timeline already has
-        self._saved_text = ""
-        self._comment_id: int | None = None
-        self._in_flight: str | None = None  # the text of the save under way
-        self._attempt = 0  # attempts since the last success
-        self._failed = False
-        self._error: str | None = None
-        self._message: str | None = None
+        number = header.number if header is not None else None
+        first: NoteKey = target if target is not None else _unbound(number)
+        self._current = _Note(first, header)
+        self._notes: dict[NoteKey, _Note] = {first: self._current}
+        self._attempts = 0  # numbers every save of the card, so each answer finds its note
+
         self._keep_open = False
-        self._stored: str | None = None  # what the draft store holds, as far as we told it
-        self._draft_due: float | None = None
+        self._closing = False  # "Close now" pressed: let go once everything is saved
+        self._released = False  # the hold ran out: let go once the last saves answered
+        self._last_typed: float | None = None
+        self._last_active: float | None = None
+        self._ended_at: float | None = None
         self._blocked = False  # what we last told the host
         self._last_disable: float | None = None
 
@@ -400,188 +547,374 @@ class NotesMachine:
 
     @property
     def state(self) -> NotesState:
-        if self._in_flight is not None:
-            return NotesState.SAVING
-        body = _body(self._text)
-        if not body:
-            return NotesState.EMPTY
-        if body in self._saved_bodies:
-            return NotesState.SAVED
-        return NotesState.FAILED if self._failed else NotesState.DRAFT
+        return self._current.state
 
     @property
     def text(self) -> str:
-        """The notes as the textarea should show them."""
-        return self._text
+        """The current client's notes as the textarea should show them."""
+        return self._current.text
 
     @property
-    def saved_text(self) -> str:
-        """The text of the last successful save (``""`` before any)."""
-        return self._saved_text
+    def client(self) -> NoteKey:
+        """Who the notes in the textarea are about."""
+        return self._current.client
+
+    @property
+    def target(self) -> CommentTarget | None:
+        """Where the notes in the textarea go (None: nowhere yet)."""
+        return self._current.target
 
     @property
     def comment_id(self) -> int | None:
-        """The timeline comment id of the last successful save, if the host gave one."""
-        return self._comment_id
+        """The id of the current client's comment, once it has one."""
+        return self._current.comment_id
+
+    @property
+    def error(self) -> SaveProblem | None:
+        """Why the current note's last save failed, while its state is FAILED."""
+        note = self._current
+        return note.problem if note.state is NotesState.FAILED else None
+
+    @property
+    def message_key(self) -> str | None:
+        """An i18n key to show next to unsaved notes (:data:`NO_TARGET`), or None."""
+        note = self._current
+        return note.message if note.state in (NotesState.DRAFT, NotesState.FAILED) else None
+
+    @property
+    def others(self) -> tuple[OtherNote, ...]:
+        """Unsaved notes of clients the card has moved away from, oldest first."""
+        return tuple(
+            OtherNote(note.client, self._label(note), note.state, note.problem, note.text)
+            for note in self._notes.values()
+            if note is not self._current and note.unsaved
+        )
 
     @property
     def keep_open(self) -> bool:
         return self._keep_open
 
     @property
-    def target(self) -> CommentTarget | None:
-        return self._target
-
-    @property
-    def error(self) -> str | None:
-        """Why the last save failed, while the state is FAILED."""
-        return self._error if self.state is NotesState.FAILED else None
-
-    @property
-    def message_key(self) -> str | None:
-        """An i18n key to show next to unsaved notes (e.g. :data:`NO_TARGET`), or None."""
-        return self._message if self.state in (NotesState.DRAFT, NotesState.FAILED) else None
-
-    @property
     def auto_close_blocked(self) -> bool:
         """Whether the last auto-close command we emitted was ``disableAutoClose``."""
         return self._blocked
+
+    @property
+    def call_ended(self) -> bool:
+        return self._ended_at is not None
+
+    @property
+    def held_until(self) -> float | None:
+        """When the hold ends if the operator does nothing (on the ``now`` clock), while the
+        card is held after the call; None before the call ends or when nothing holds it."""
+        if not self._blocked or self._ended_at is None or self._released:
+            return None
+        return self._idle_since() + self._hold_limit
 
     # ----------------------------------------------------------------- events
 
     def handle(self, event: Event) -> list[Effect]:
         """Apply one event; return the effects to perform, in order."""
-        if isinstance(event, TargetChanged):
-            # No clock and no change of state: only where the next save goes.
-            self._target = event.target
-            if event.target is not None:
-                self._message = None
+        if isinstance(event, ClientNamed):
+            self._named(event)
             return []
         out: list[Effect] = []
-        # flush: write the draft now instead of after the debounce (the card may be going away).
+        # flush: write drafts now instead of after the debounce (the card may be going away).
         # renew: re-send disableAutoClose now if we want the card open, even if not yet due.
         flush = renew = False
         match event:
             case TextChanged(text=text, now=now):
+                self._active(now)
                 self._typed(text, now)
-            case DraftRestored(text=text):
-                self._restored(text, out)
-                flush = True
-            case SaveRequested():
-                self._start_save(out)
+            case SaveRequested(now=now):
+                self._active(now)
+                self._closing = False
+                self._save_all(out)
                 flush = True
             case BeforeClose():
-                self._start_save(out)
+                self._save_all(out)
                 flush = renew = True
             case SaveSucceeded():
                 flush = self._succeeded(event)
             case SaveFailed():
                 flush = renew = self._save_failed(event, out)
-            case KeepOpenChanged(checked=checked):
+            case KeepOpenChanged(checked=checked, now=now):
+                self._active(now)
                 self._keep_open = bool(checked)
-            case CallEnded():
+                self._closing = False
+            case CloseNow(now=now):
+                self._active(now)
+                self._keep_open = False
+                self._closing = True
+                self._save_all(out)
+                flush = True
+            case Activity(now=now):
+                self._active(now)
+            case CallEnded(now=now):
+                if self._ended_at is None:
+                    self._ended_at = now
                 flush = renew = True
-            case Tick():
-                pass
+            case CallStarted():
+                self._ended_at = None
+                self._released = False  # the card is in use again
+            case Tick(now=now):
+                self._retry_background(out, now)
+                self._maybe_release(out, now)
+            case ClientChanged():
+                self._switch(event, out)
+                flush = True
+            case DraftRestored():
+                self._restored(event, out)
+                flush = True
             case _:
                 raise TypeError(f"not a notes event: {type(event).__name__}")
-        self._sync_draft(event.now, flush, out)
+        for note in list(self._notes.values()):
+            self._sync_draft(note, event.now, flush, out)
+        self._forget_blank_notes()
         self._sync_auto_close(event.now, renew, out)
         return sorted(out, key=lambda effect: _EFFECT_ORDER[type(effect)])
 
+    # ----------------------------------------------------------------- typing and clients
+
+    def _active(self, now: float) -> None:
+        self._last_active = now
+        self._released = False  # they are back: the hold starts over
+
     def _typed(self, text: str, now: float) -> None:
-        if text == self._text:
+        note = self._current
+        if text == note.text:
             return  # a repeated input event is not an edit
-        self._text = text
+        note.text = text
+        note.problem = None  # the operator has moved on from the failed text
+        note.draft_due = now + self._debounce
         self._last_typed = now
-        self._failed = False  # the operator has moved on from the failed text
-        self._error = None
-        self._draft_due = now + self._debounce
+        self._closing = False
 
-    def _restored(self, text: str, out: list[Effect]) -> None:
-        self._stored = text  # that is what the store holds right now
-        merged = _merge(text, self._text)
-        if merged != self._text:
-            self._text = merged
-            self._failed = False
-            out.append(SetText(merged))
+    def _named(self, event: ClientNamed) -> None:
+        self._names[event.target] = event.name
+        note = self._notes.get(event.target)
+        if note is not None and note.header is not None:
+            note.header = replace(note.header, client=event.name)
 
-    def _start_save(self, out: list[Effect]) -> None:
-        """Start a save if there is unsaved text and none is under way: never two at once, and
-        never a text the timeline already has (both are in the state)."""
-        if self.state not in (NotesState.DRAFT, NotesState.FAILED):
+    def _switch(self, event: ClientChanged, out: list[Effect]) -> None:
+        before = self._current
+        number = event.number
+        if number is None and before.header is not None:
+            number = before.header.number
+        key: NoteKey = event.target if event.target is not None else _unbound(number)
+        if key == before.client:
             return
-        if self._target is None:
-            self._message = NO_TARGET
-            return
-        self._attempt += 1
-        self._in_flight = self._text
-        self._failed = False
-        self._error = self._message = None
-        comment = compose_comment(self._header, self._text, self._t)
-        out.append(AddComment(self._target, comment, self._attempt))
+        shown = before.text
+        if isinstance(before.client, Unbound) and event.target is not None and (
+            _unbound(number) == before.client or not before.client.number
+        ):
+            self._adopt(before, event.target, out)  # the caller's notes go with their client
+        else:
+            if before.can_start_save:
+                self._start_save(before, out)  # saved to the client it was written about
+            note = self._notes.get(key)
+            if note is None:
+                note = self._new_note(key, self._header_for(before, event, number))
+            self._current = note
+        if self._current.text != shown:
+            out.append(SetText(self._current.text))
 
-    def _answers_current_save(self, attempt: int | None) -> bool:
-        return self._in_flight is not None and attempt in (None, self._attempt)
+    def _header_for(
+        self, before: _Note, event: ClientChanged, number: CallerNumber | None
+    ) -> CommentHeader | None:
+        base = before.header
+        if base is None:
+            return None
+        return CommentHeader(
+            direction=base.direction,
+            number=number if number is not None else base.number,
+            started=event.started if event.started is not None else base.started,
+            client=self._names.get(event.target) if event.target is not None else None,
+        )
+
+    def _new_note(self, key: NoteKey, header: CommentHeader | None) -> _Note:
+        note = _Note(key, header)
+        self._notes[key] = note
+        return note
+
+    def _adopt(self, unbound: _Note, target: CommentTarget, out: list[Effect]) -> None:
+        """The call was bound to a client (a lead made from the card): the caller's notes go
+        with it, merged into whatever that client already has."""
+        del self._notes[unbound.client]
+        if unbound.stored is not None:
+            out.append(RemoveDraft(unbound.client))
+        existing = self._notes.get(target)
+        if existing is None:
+            unbound.client = target
+            unbound.message = None
+            unbound.stored = None
+            if unbound.header is not None:
+                unbound.header = replace(unbound.header, client=self._names.get(target))
+            self._notes[target] = unbound
+            self._current = unbound
+        else:
+            existing.text = _merge(existing.text, unbound.text)
+            self._current = existing
+
+    def _restored(self, event: DraftRestored, out: list[Effect]) -> None:
+        note = self._notes.get(event.client)
+        if note is None:
+            note = self._new_note(event.client, event.header or self._current.header)
+        if note.comment_id is None:
+            note.comment_id = event.comment_id
+        if event.saved and _body(event.text):
+            note.saved_bodies.add(_body(event.text))
+        note.stored = (event.text, event.comment_id, event.saved, event.header)
+        merged = _merge(event.text, note.text)
+        if merged != note.text:
+            note.text = merged
+            note.problem = None
+            if note is self._current:
+                out.append(SetText(merged))
+        if note is not self._current:
+            self._start_save(note, out)  # a previous client's note: its next chance is now
+
+    # ----------------------------------------------------------------- saving
+
+    def _save_all(self, out: list[Effect]) -> None:
+        """Save every unsaved note, the current one first: never two saves of one note at once,
+        and never a text its comment already holds (both are in the state)."""
+        self._start_save(self._current, out)
+        for note in list(self._notes.values()):
+            self._start_save(note, out)
+
+    def _start_save(self, note: _Note, out: list[Effect]) -> None:
+        if not note.can_start_save:
+            return
+        target = note.target
+        if target is None:
+            note.message = NO_TARGET
+            return
+        self._attempts += 1
+        note.attempt = self._attempts
+        note.in_flight = note.text
+        note.problem = note.message = note.retry_at = None
+        comment = compose_comment(note.header, note.text, self._t)
+        note.updating = note.comment_id is not None
+        if note.comment_id is not None:
+            out.append(UpdateComment(target, note.comment_id, comment, note.attempt))
+        else:
+            out.append(AddComment(target, comment, note.attempt))
+
+    def _answered(self, attempt: int) -> _Note | None:
+        for note in self._notes.values():
+            if note.in_flight is not None and note.attempt == attempt:
+                return note
+        return None
 
     def _succeeded(self, event: SaveSucceeded) -> bool:
         """Record the saved text; False for a stray or late answer, which changes nothing."""
-        if not self._answers_current_save(event.attempt):
+        note = self._answered(event.attempt)
+        if note is None:
             return False
-        self._saved_bodies.add(_body(self._in_flight or ""))
-        self._saved_text = self._in_flight or ""
-        self._comment_id = event.comment_id
-        self._in_flight = None
-        self._attempt = 0
+        body = _body(note.in_flight or "")
+        if note.updating:
+            note.saved_bodies = {body}  # the comment holds this text now, and only this
+        elif event.comment_id is not None:
+            note.comment_id = event.comment_id
+            note.saved_bodies = {body}
+        else:  # added, but the portal named no id: later saves add again, never this text
+            note.saved_bodies.add(body)
+        note.in_flight = note.attempt = None
+        note.updating = False
         return True
 
     def _save_failed(self, event: SaveFailed, out: list[Effect]) -> bool:
-        """Keep the failed text (bringing it back if the operator cleared or replaced it meanwhile);
-        False for a stray or late answer, which changes nothing."""
-        if not self._answers_current_save(event.attempt):
+        """Keep the failed text (bringing it back if the operator cleared or replaced it
+        meanwhile); False for a stray or late answer, which changes nothing. An update whose
+        comment is gone becomes an add at once."""
+        note = self._answered(event.attempt)
+        if note is None:
             return False
-        merged = _merge(self._in_flight or "", self._text)
-        self._in_flight = None
-        self._failed = True
-        self._error = _reason(event.reason)
-        if merged != self._text:
-            self._text = merged
-            out.append(SetText(merged))
+        merged = _merge(note.in_flight or "", note.text)
+        gone = note.updating and event.problem is SaveProblem.COMMENT_GONE
+        note.in_flight = note.attempt = None
+        note.updating = False
+        if merged != note.text:
+            note.text = merged
+            if note is self._current:
+                out.append(SetText(merged))
+        if gone:
+            note.comment_id = None
+            note.saved_bodies = set()
+            self._start_save(note, out)
+            return True
+        problem = event.problem
+        note.problem = SaveProblem.ITEM_GONE if problem is SaveProblem.COMMENT_GONE else problem
+        if note is not self._current and note.problem in _TRANSIENT:
+            note.retry_at = event.now + self._retry_every
+        self._closing = False  # the operator must see this before the card goes
         return True
 
-    # ----------------------------------------------------------------- draft and auto-close
+    def _retry_background(self, out: list[Effect], now: float) -> None:
+        for note in list(self._notes.values()):
+            if note is not self._current and _due(note.retry_at, now, self._retry_every):
+                self._start_save(note, out)
 
-    def _wanted_draft(self) -> str | None:
-        """What the draft store should hold: during a save, what a failure would leave in the
-        textarea (the store must not lose the text being sent); unsaved text; else nothing."""
-        if self._in_flight is not None:
-            return _merge(self._in_flight, self._text)
-        return self._text if self.state in _UNSAVED else None
+    # ----------------------------------------------------------------- drafts
 
-    def _draft_is_due(self, now: float) -> bool:
-        due = self._draft_due
-        # A clock that went backwards must not postpone the draft forever.
-        return due is not None and (now >= due or now < due - self._debounce)
-
-    def _sync_draft(self, now: float, flush: bool, out: list[Effect]) -> None:
-        wanted = self._wanted_draft()
-        if wanted == self._stored:
-            self._draft_due = None
+    def _sync_draft(self, note: _Note, now: float, flush: bool, out: list[Effect]) -> None:
+        wanted = note.wanted_record()
+        if wanted == note.stored:
+            note.draft_due = None
         elif wanted is None:
-            out.append(RemoveDraft())
-            self._stored = self._draft_due = None
-        elif flush or self._draft_is_due(now):
-            out.append(StoreDraft(wanted))
-            self._stored, self._draft_due = wanted, None
-        elif self._draft_due is None:
-            self._draft_due = now + self._debounce
+            out.append(RemoveDraft(note.client))
+            note.stored = note.draft_due = None
+        elif flush or _due(note.draft_due, now, self._debounce):
+            text, comment_id, saved, header = wanted
+            out.append(StoreDraft(note.client, text, comment_id, saved, header))
+            note.stored, note.draft_due = wanted, None
+        elif note.draft_due is None:
+            note.draft_due = now + self._debounce
+
+    def _forget_blank_notes(self) -> None:
+        """A client left behind with nothing in it is dropped: a long call list stays small."""
+        for key, note in list(self._notes.items()):
+            if note is not self._current and not note.worth_keeping and note.stored is None:
+                del self._notes[key]
+
+    # ----------------------------------------------------------------- the hold
+
+    def _idle_since(self) -> float:
+        marks = [mark for mark in (self._ended_at, self._last_active) if mark is not None]
+        return max(marks) if marks else 0.0
+
+    def _maybe_release(self, out: list[Effect], now: float) -> None:
+        """After the call, once the operator has been away for ``hold_limit``: save what is
+        pending one last time and let the card go, whatever the answers."""
+        if self._ended_at is None or self._released or not self._blocked:
+            return
+        if now - self._idle_since() < self._hold_limit:
+            return  # (a clock that went backwards never ends the hold early)
+        self._released = True
+        self._keep_open = False
+        self._save_all(out)
+
+    def _holds_the_card(self, note: _Note) -> bool:
+        """Unsaved notes that can be saved keep the card open; so does the current one even
+        when it cannot be (it says so), unless the operator asked to close."""
+        if not note.unsaved:
+            return False
+        return note.target is not None or (note is self._current and not self._closing)
 
     def _wants_open(self) -> bool:
-        return self.state in _UNSAVED or self._keep_open
+        notes = self._notes.values()
+        if any(note.in_flight is not None for note in notes):
+            return True
+        if self._released:
+            return False
+        return self._keep_open or any(self._holds_the_card(note) for note in notes)
 
     def _in_grace(self, now: float) -> bool:
         typed = self._last_typed
-        return typed is not None and 0 <= now - typed < self._enable_grace
+        if self._closing or self._released or typed is None:
+            return False
+        return 0 <= now - typed < self._enable_grace
 
     def _renewal_due(self, now: float) -> bool:
         last = self._last_disable
@@ -596,3 +929,10 @@ class NotesMachine:
         elif self._blocked and not self._in_grace(now):
             out.append(EnableAutoClose())
             self._blocked, self._last_disable = False, None
+
+    def _label(self, note: _Note) -> str:
+        if note.target is not None:
+            return client_words(note.target, self._names.get(note.target), self._t)
+        if isinstance(note.client, Unbound) and note.client.number:
+            return note.client.number
+        return self._t("client.new")

@@ -1,8 +1,9 @@
 """The browser half of the notes: it performs what :class:`~callcard.notes.NotesMachine` decides.
 
-The machine is pure and holds every rule (what is unsaved, when to save, when the card may
-close). This shell only turns its effects into actions (localStorage, the REST save, the
-auto-close commands, the textarea) and feeds the outcomes back as events, with the clock's time.
+The machine is pure and holds every rule (whose note is whose, what is unsaved, when to save,
+when the card may close). This shell only turns its effects into actions (localStorage, the
+REST saves, the auto-close commands, the textarea) and feeds the outcomes back as events, with
+the clock's time; then it tells the view what to say.
 """
 
 from __future__ import annotations
@@ -15,42 +16,60 @@ from typing import Any
 
 import js  # type: ignore[import-not-found]
 
-from bx24_bridge.errors import BridgeError
-from bx24_bridge.payloads import CallStatus, parse_id
+from bx24_bridge.errors import BridgeError, RestError, RestTimeout
+from bx24_bridge.payloads import CallStatus, CrmRef, parse_id
 
-from .drafts import DraftStore
+from .comment import (
+    ADD_METHOD,
+    MAX_NOTE_LEN,
+    UPDATE_METHOD,
+    CommentHeader,
+    CommentTarget,
+    SaveProblem,
+    choose_target,
+    header_fields,
+    header_from_fields,
+    problem_for_code,
+)
+from .drafts import LEGACY_CLIENT, DraftStore, StoredNote
 from .i18n import Translator
 from .notes import (
-    COMMENT_METHOD,
-    MAX_NOTE_LEN,
+    Activity,
     AddComment,
     BeforeClose,
     CallEnded,
-    CommentHeader,
+    CallStarted,
+    ClientChanged,
+    ClientNamed,
+    CloseNow,
     DisableAutoClose,
     DraftRestored,
     EnableAutoClose,
     Event,
     KeepOpenChanged,
+    NoteKey,
     NotesMachine,
     NotesState,
+    OtherNote,
     RemoveDraft,
     SaveFailed,
     SaveRequested,
     SaveSucceeded,
     SetText,
     StoreDraft,
-    TargetChanged,
     TextChanged,
     Tick,
-    choose_target,
+    Unbound,
+    UpdateComment,
+    note_key_from_text,
 )
-from .view import NotesHandlers
+from .view import NotesHandlers, OtherNoteText
 
 logger = logging.getLogger("callcard.notes")
 
-TICK_SECONDS = 0.25  # drives the debounce and the auto-close renewals
+TICK_SECONDS = 0.25  # drives the debounce, the auto-close renewals and the hold's end
 SAVE_TIMEOUT = 20.0
+ACTIVITY_EVERY = 1.0  # a key or click tells the machine at most this often that someone is there
 
 
 class BrowserStorage:
@@ -86,15 +105,25 @@ def wall_clock() -> float:
     return float(js.Date.now()) / 1000.0
 
 
-def local_now() -> datetime:
-    """The operator's local date and time (Pyodide's own time zone is UTC)."""
-    now = js.Date.new()
+def local_now(after: float = 0.0) -> datetime:
+    """The operator's local date and time, to the minute, ``after`` seconds from now (Pyodide's
+    own time zone is UTC, so the browser's clock is asked)."""
+    now = js.Date.new(float(js.Date.now()) + after * 1000.0)
     return datetime(int(now.getFullYear()), int(now.getMonth()) + 1, int(now.getDate()),
                     int(now.getHours()), int(now.getMinutes()))
 
 
+def problem_for(error: BridgeError, *, updating: bool) -> SaveProblem:
+    """What a failed save means for the operator (the REST details go to the console)."""
+    if isinstance(error, RestTimeout):
+        return SaveProblem.TIMEOUT
+    if isinstance(error, RestError):
+        return problem_for_code(error.code, updating=updating)
+    return SaveProblem.UNAVAILABLE
+
+
 class NotesShell:
-    """Notes of one call: the machine, its draft store, and the view's notes controls."""
+    """Notes of one card: the machine, its draft store, and the view's notes controls."""
 
     def __init__(
         self, *, bridge: Any, card: Any, view: Any, status: CallStatus, t: Translator,
@@ -107,45 +136,78 @@ class NotesShell:
         self._t = t
         self._clock = clock
         self._spawn = spawn
+        # The card's first CALL_ID names its notes: a dialer may start a new call under the
+        # same card, and the notes of all its clients stay together.
         self._call_id = status.call_id
         self._drafts = DraftStore(BrowserStorage(), portal or "local")
         header = CommentHeader(direction=status.direction, number=status.phone,
                                started=local_now())
         self._machine = NotesMachine(header=header, target=choose_target(status), t=t)
+        self._legacy_draft = False  # an earlier version's draft waits to be stored anew
+        self._last_activity = float("-inf")
         self._ticker: asyncio.Future[None] | None = None
         self.handlers = NotesHandlers(
             on_input=lambda text: self._handle(TextChanged(text[:MAX_NOTE_LEN], self._clock())),
             on_save=lambda: self._handle(SaveRequested(self._clock())),
             on_keep_open=lambda checked: self._handle(KeepOpenChanged(checked, self._clock())),
+            on_close_now=lambda: self._handle(CloseNow(self._clock())),
+            on_activity=self._activity,
+            max_length=MAX_NOTE_LEN,
         )
 
     # ------------------------------------------------------------------ lifecycle
 
     def attach(self) -> None:
-        """After the view has the controls: restore this call's draft, prune old ones, tick."""
+        """After the view has the controls: restore this call's notes, prune old ones, tick."""
         try:
             self._drafts.prune(wall_clock())
         except Exception:  # a broken store must never stop the card
             logger.exception("pruning old drafts failed")
-        draft = self._drafts.load(self._call_id) if self._call_id else None
-        if draft is not None:
-            self._handle(DraftRestored(draft.text, self._clock()))
+        for stored in self._drafts.load(self._call_id) if self._call_id else []:
+            self._restore(stored)
         self._render()
         self._ticker = self._spawn(self._tick())
 
-    def status_changed(self, status: CallStatus) -> None:
-        """The CRM item to attach to may change (a lead created from the card, a refresh)."""
-        if status.call_id and self._call_id and status.call_id != self._call_id:
-            logger.warning("the call changed under the notes (%s); keeping them with the first",
-                           "new CALL_ID")
+    def _restore(self, stored: StoredNote) -> None:
+        if stored.client == LEGACY_CLIENT:
+            key: NoteKey | None = self._machine.client
+            self._legacy_draft = True
+        else:
+            key = note_key_from_text(stored.client)
+        if key is None:
+            logger.warning("a stored note names no client; left in the store")
             return
-        self._handle(TargetChanged(choose_target(status)))
+        header = header_from_fields(dict(stored.header)) if stored.header else None
+        self._handle(DraftRestored(key, stored.text, self._clock(), stored.comment_id,
+                                   stored.saved, header))
+
+    def status_changed(self, status: CallStatus) -> None:
+        """The card may be about another client now (the dialer's next, a lead made from the
+        card, a refreshed status): the machine keeps each client's notes apart."""
+        if status.call_id and self._call_id and status.call_id != self._call_id:
+            logger.info("a new CALL_ID under the same card; its notes stay with the card")
+        self._handle(ClientChanged(choose_target(status), self._clock(), status.phone,
+                                   local_now()))
+
+    def client_named(self, ref: CrmRef, name: str) -> None:
+        """The CRM answered with the client's name: comment headers and the list use it."""
+        if name:
+            self._handle(ClientNamed(CommentTarget.from_ref(ref), name))
 
     def call_ended(self) -> None:
         self._handle(CallEnded(self._clock()))
 
+    def call_started(self) -> None:
+        self._handle(CallStarted(self._clock()))
+
     def before_close(self) -> None:
         self._handle(BeforeClose(self._clock()))
+
+    def _activity(self) -> None:
+        now = self._clock()
+        if now - self._last_activity >= ACTIVITY_EVERY:
+            self._last_activity = now
+            self._handle(Activity(now))
 
     async def _tick(self) -> None:
         while True:
@@ -161,22 +223,32 @@ class NotesShell:
 
     def _perform(self, effect: object) -> None:
         match effect:
-            case StoreDraft(text=text):
-                if self._call_id and not self._drafts.save(self._call_id, text, wall_clock()):
-                    logger.warning("the draft could not be stored locally")
-            case RemoveDraft():
+            case StoreDraft():
+                self._store(effect)
+            case RemoveDraft(client=client):
                 if self._call_id:
-                    self._drafts.remove(self._call_id)
+                    self._drafts.remove(self._call_id, client.key)
             case SetText():
                 self._view.set_notes_text(self._machine.text)
             case DisableAutoClose():
                 self._spawn(self._command(self._card.keep_open, "disableAutoClose"))
             case EnableAutoClose():
                 self._spawn(self._command(self._card.allow_close, "enableAutoClose"))
-            case AddComment():
+            case AddComment() | UpdateComment():
                 self._spawn(self._save(effect))
             case _:
                 logger.error("unknown notes effect %r", effect)
+
+    def _store(self, effect: StoreDraft) -> None:
+        if not self._call_id:
+            return
+        header = header_fields(effect.header) if effect.header is not None else None
+        stored = StoredNote(effect.client.key, effect.text, wall_clock(), effect.comment_id,
+                            effect.saved, header)
+        if not self._drafts.save(self._call_id, stored):
+            logger.warning("the draft could not be stored locally")
+        elif self._legacy_draft and effect.client == self._machine.client:
+            self._legacy_draft = not self._drafts.remove(self._call_id, LEGACY_CLIENT)
 
     async def _command(self, command: Callable[[], Any], name: str) -> None:
         try:
@@ -184,24 +256,63 @@ class NotesShell:
         except BridgeError as exc:  # the machine renews on its own schedule; just log
             logger.warning("%s failed: %s", name, exc)
 
-    async def _save(self, effect: AddComment) -> None:
-        params = {"fields": effect.target.fields(effect.comment)}
+    async def _save(self, effect: AddComment | UpdateComment) -> None:
+        updating = isinstance(effect, UpdateComment)
+        if isinstance(effect, UpdateComment):
+            method = UPDATE_METHOD
+            params: dict[str, Any] = {"id": effect.comment_id,
+                                      "fields": {"COMMENT": effect.comment}}
+        else:
+            method, params = ADD_METHOD, {"fields": effect.target.fields(effect.comment)}
         try:
-            answer = await self._bridge.call_method(COMMENT_METHOD, params, timeout=SAVE_TIMEOUT)
+            answer = await self._bridge.call_method(method, params, timeout=SAVE_TIMEOUT)
         except BridgeError as exc:
-            self._handle(SaveFailed(str(exc), self._clock(), effect.attempt))
+            logger.warning("saving the notes of %s failed: %s", effect.target.key, exc)
+            problem = problem_for(exc, updating=updating)
+            self._handle(SaveFailed(problem, self._clock(), effect.attempt))
             return
         self._handle(SaveSucceeded(parse_id(answer), self._clock(), effect.attempt))
 
     # ------------------------------------------------------------------ view
 
     def _render(self) -> None:
-        state = self._machine.state
-        if self._machine.message_key:
-            text = self._t(self._machine.message_key)
+        machine = self._machine
+        state = machine.state
+        if machine.message_key:
+            text = self._t(machine.message_key)
         elif state is NotesState.FAILED:
-            text = self._t.format("notes.state.failed", reason=self._machine.error or "?")
+            text = self._t(machine.error.value if machine.error else "notes.state.failed")
         else:
             text = self._t(f"notes.state.{state.value}")
         self._view.set_notes_state(state.value, text, saving=state is NotesState.SAVING)
-        self._view.set_keep_open(self._machine.keep_open)
+        self._view.set_keep_open(machine.keep_open)
+        self._view.set_other_notes(tuple(self._other_text(other) for other in machine.others))
+        self._view.set_hold(self._hold_text(), close_now=machine.call_ended
+                            and machine.auto_close_blocked)
+
+    def _other_text(self, other: OtherNote) -> OtherNoteText:
+        if other.state is NotesState.SAVING:
+            words = self._t("notes.other.saving")
+        elif isinstance(other.client, Unbound):
+            words = self._t("notes.other.no_target")
+            return OtherNoteText(self._t.format("notes.other", client=other.label, state=words),
+                                 other.text)
+        elif other.state is NotesState.FAILED and other.problem in (
+            SaveProblem.NO_ACCESS, SaveProblem.ITEM_GONE
+        ):
+            words = self._t.format("notes.other.stuck", problem=self._t(other.problem.value))
+        elif other.state is NotesState.FAILED:
+            words = self._t("notes.other.failed")
+        else:
+            words = self._t("notes.other.draft")
+        return OtherNoteText(self._t.format("notes.other", client=other.label, state=words), None)
+
+    def _hold_text(self) -> str | None:
+        machine = self._machine
+        until = machine.held_until
+        if until is not None:
+            at = local_now(after=max(0.0, until - self._clock()))
+            return self._t.format("hold.until", time=f"{at.hour:02d}:{at.minute:02d}")
+        if machine.keep_open:
+            return self._t("hold.during")
+        return None

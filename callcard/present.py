@@ -9,6 +9,7 @@ host strings pass through unchanged as text, never interpreted (call-card.md sec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,6 +29,7 @@ __all__ = [
     "line_text",
     "portal_origin",
     "present",
+    "theme_from_query",
 ]
 
 # A hostname: dot-separated labels of ASCII letters, digits and inner dashes.
@@ -44,6 +46,9 @@ class CrmLink:
     ``BX24.openPath`` (which opens it in the portal's slider)."""
 
     label: str
+    """The item's name, or its number ("#17") until the CRM has named it."""
+    kind: str
+    """The item's type in small words ("contact"), shown before the name."""
     href: str
     path: str
     type: str
@@ -121,6 +126,22 @@ def _checked_origin(portal: str | None) -> str | None:
     return portal_origin(match.group(2), match.group(1).lower() == "https")
 
 
+# --------------------------------------------------------------------------- theme
+
+
+def theme_from_query(query: object) -> str:
+    """``"dark"`` when the handler URL asks for it (``?theme=dark``), else ``"light"``.
+
+    The portal does not tell a tab its theme, and Bitrix24's call card is light: following the
+    operating system would put a dark block inside a light card. An integrator whose portal is
+    dark registers the handler with ``?theme=dark``.
+    """
+    if not isinstance(query, str):
+        return "light"
+    pairs = (part.partition("=") for part in query.removeprefix("?").split("&"))
+    return "dark" if any(k == "theme" and v.lower() == "dark" for k, _, v in pairs) else "light"
+
+
 # --------------------------------------------------------------------------- fields
 
 
@@ -148,12 +169,16 @@ def line_text(status: CallStatus, t: Translator) -> str:
     return t("line.none")
 
 
-def crm_link(ref: CrmRef, t: Translator, origin: str | None) -> CrmLink:
-    """The link to ``ref``; ``origin`` must already be validated (see :func:`portal_origin`)."""
+def crm_link(
+    ref: CrmRef, t: Translator, origin: str | None, name: str | None = None
+) -> CrmLink:
+    """The link to ``ref``, labelled with its ``name`` when known; ``origin`` must already be
+    validated (see :func:`portal_origin`)."""
     kind = ref.type.path_segment
     path = ref.path
     return CrmLink(
-        label=t.format("crm.link", type=t(f"crm.type.{kind}"), id=ref.id),
+        label=name or t.format("crm.link.unnamed", id=ref.id),
+        kind=t(f"crm.kind.{kind}"),
         href=path if origin is None else origin + path,
         path=path,
         type=kind,
@@ -168,12 +193,14 @@ def present(
     *,
     portal: str | None,
     now: float,
+    names: Callable[[CrmRef], str | None] = lambda ref: None,
 ) -> CardText:
     """Turn the call's data into the words of the card (never a raw host value as markup).
 
     ``portal`` is the portal's origin (``https://example.bitrix24.com``, see
     :func:`portal_origin`); without a valid one, links carry the bare path. ``now`` is the same
-    monotonic clock the tracker is fed with.
+    monotonic clock the tracker is fed with. ``names`` gives the CRM's name of an item, when it
+    has answered (:meth:`~callcard.client.ClientInfo.name_of`).
     """
     origin = _checked_origin(portal)
     primary = status.entity
@@ -182,13 +209,14 @@ def present(
     return CardText(
         caller_number=caller_text(status, t),
         call_direction=t(f"direction.{status.direction.value}"),
-        call_state=t(f"phase.{tracker.phase.value}"),
+        call_state=t("phase.not_connected" if tracker.never_connected
+                     else f"phase.{tracker.phase.value}"),
         call_timer=format_duration(tracker.elapsed(now)),
         call_failure=failure_text(tracker.failed_code, t),
         line=line_text(status, t),
         list_mode=t("list_mode") if status.list_mode else None,
-        crm_entity=None if primary is None else crm_link(primary, t, origin),
-        crm_bindings=tuple(crm_link(ref, t, origin) for ref in bindings),
+        crm_entity=None if primary is None else crm_link(primary, t, origin, names(primary)),
+        crm_bindings=tuple(crm_link(ref, t, origin, names(ref)) for ref in bindings),
         crm_unbound=t("crm.unbound") if unbound else None,
     )
 

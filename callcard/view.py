@@ -9,16 +9,20 @@ calls back into the controller for user actions (``on_*`` callables) and decides
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
 from .i18n import Translator
-from .present import CardText, CrmLink
+from .present import CardText, CrmLink, theme_from_query
 
 APP_STATES = ("loading", "ready", "outside", "error")
 SIMULATOR_PATH = "./simulator/"
+CUT_TO_ONE_LINE = frozenset({"caller-number", "client-name", "line"})
+"""Hooks whose text the stylesheet cuts with an ellipsis: they carry the whole text as a
+``title`` too, so it can still be read."""
 
 
 def element(tag: str, text: str | None = None, **attrs: str) -> Any:
@@ -36,14 +40,21 @@ class CardView:
 
     def __init__(self, root: Any) -> None:
         self._root = root
+        # The page's heading (main is labelled by it) stays whatever the card shows.
+        self._heading = js.document.getElementById("card-title")
         self._nodes: dict[str, Any] = {}
         self._listeners: list[Any] = []
         self._link_listeners: list[Any] = []
         self._links_shown: object = None
+        self._others_shown: tuple[OtherNoteText, ...] = ()
         self._height = 0
 
     @classmethod
     def mount(cls) -> CardView:
+        """The view over the page's card, in the theme the handler URL asks for."""
+        theme = theme_from_query(str(js.location.search))
+        if theme != "light":
+            js.document.documentElement.dataset.theme = theme
         return cls(js.document.getElementById("card"))
 
     # -------------------------------------------------------------- page state
@@ -62,6 +73,8 @@ class CardView:
     def set_language(self, t: Translator) -> None:
         js.document.documentElement.lang = t.lang
         js.document.title = t("card.title")
+        if self._heading is not None:
+            self._heading.textContent = t("card.title")
 
     def height_changed(self) -> bool:
         """True when the content's height differs from the last time this was asked."""
@@ -74,7 +87,7 @@ class CardView:
     def show_outside(self, t: Translator) -> None:
         self._clear()
         status = element("p", t("status.outside"), data_testid="app-status", role="status")
-        hint = element("p", t("status.outside.hint") + " ")
+        hint = element("p", t("status.outside.hint") + " ", **{"class": "hint"})
         hint.appendChild(element("a", t("status.outside.link"), href=SIMULATOR_PATH))
         self._replace(status, hint)
         self.set_app_state("outside")
@@ -122,6 +135,8 @@ class CardView:
         sections = [call, client]
         if notes is not None:
             sections.append(self._notes_section(t, notes, slot))
+            self._listen(self._root, "pointerdown", lambda _e: notes.on_activity())
+            self._listen(self._root, "keydown", lambda _e: notes.on_activity())
         announcer = element("p", None, **{"class": "visually-hidden", "aria-live": "polite"})
         nodes["announcer"] = announcer
         self._replace(*sections, announcer)
@@ -168,23 +183,32 @@ class CardView:
                        slot: Callable[..., Any]) -> Any:
         section = element("section", None, **{"class": "notes", "aria-label": t("label.notes")})
         label = element("label", t("notes.label"), for_="notes-input")
-        max_length = handlers.max_length
-        area = slot("notes", "textarea", id="notes-input", rows="4", maxlength=str(max_length),
-                    placeholder=t("notes.placeholder"))
+        area = slot("notes", "textarea", id="notes-input", rows="4",
+                    maxlength=str(handlers.max_length), placeholder=t("notes.placeholder"))
         status = slot("notes-status", "p", **{"class": "notes-status", "aria-live": "polite"})
         status.dataset.notesState = "empty"
-        save = slot("notes-save", "button", type="button")
+        save = slot("notes-save", "button", type="button", **{"class": "button-primary"})
         save.textContent = t("notes.save")
         keep = slot("keep-open", "input", type="checkbox", id="keep-open")
         keep_label = element("label", t("notes.keep_open"), for_="keep-open")
         row = element("div", None, **{"class": "notes-actions"})
         row.append(save, element("span", None, **{"class": "keep-open"}))
         row.lastChild.append(keep, keep_label)
-        section.append(label, area, status, row)
+        hold = slot("keep-open-status", "p", **{"class": "hold-status", "aria-live": "polite"})
+        hold.hidden = True
+        close = slot("close-now", "button", type="button", **{"class": "button-secondary"})
+        close.textContent = t("hold.close_now")
+        close.hidden = True
+        others = slot("notes-others", "div", **{"class": "notes-others", "role": "status"})
+        others.hidden = True
+        others.append(element("p", t("notes.others"), **{"class": "notes-others-title"}),
+                      element("ul", None))
+        section.append(label, area, status, row, hold, close, others)
         self._listen(area, "input", lambda _e: handlers.on_input(str(area.value)))
         self._listen(area, "keydown", lambda e: self._maybe_save(e, handlers))
-        self._listen(save, "click", lambda _e: handlers.on_save())
+        self._listen(save, "click", lambda _e: self._save_unless_busy(save, handlers))
         self._listen(keep, "change", lambda _e: handlers.on_keep_open(bool(keep.checked)))
+        self._listen(close, "click", lambda _e: handlers.on_close_now())
         return section
 
     def _maybe_save(self, event: Any, handlers: NotesHandlers) -> None:
@@ -192,13 +216,23 @@ class CardView:
             event.preventDefault()
             handlers.on_save()
 
+    @staticmethod
+    def _save_unless_busy(button: Any, handlers: NotesHandlers) -> None:
+        # aria-disabled, not disabled: a disabled button drops the focus to <body> mid-save.
+        if button.getAttribute("aria-disabled") != "true":
+            handlers.on_save()
+
     def set_notes_state(self, state: str, text: str, *, saving: bool) -> None:
         status = self._nodes.get("notes-status")
         if status is None:
             return
-        status.textContent = text
-        status.dataset.notesState = state
-        self._nodes["notes-save"].disabled = saving
+        self._set("notes-status", text)  # a live region: written only when it changes
+        if status.dataset.notesState != state:
+            status.dataset.notesState = state
+        busy = "true" if saving else "false"
+        save = self._nodes["notes-save"]
+        if save.getAttribute("aria-disabled") != busy:
+            save.setAttribute("aria-disabled", busy)
 
     def set_notes_text(self, text: str) -> None:
         area = self._nodes.get("notes")
@@ -207,8 +241,35 @@ class CardView:
 
     def set_keep_open(self, checked: bool) -> None:
         box = self._nodes.get("keep-open")
-        if box is not None:
+        if box is not None and bool(box.checked) != checked:
             box.checked = checked
+
+    def set_hold(self, text: str | None, *, close_now: bool) -> None:
+        """What holding the card means (it also holds new incoming calls), until when, and the
+        button that ends it."""
+        hold, close = self._nodes.get("keep-open-status"), self._nodes.get("close-now")
+        if hold is None or close is None:
+            return
+        self._set("keep-open-status", text or "")
+        if hold.hidden != (text is None):
+            hold.hidden = text is None
+        if close.hidden != (not close_now):
+            close.hidden = not close_now
+
+    def set_other_notes(self, items: tuple[OtherNoteText, ...]) -> None:
+        """The unsaved notes of clients the card has moved on from, one line each."""
+        box = self._nodes.get("notes-others")
+        if box is None or items == self._others_shown:
+            return
+        self._others_shown = items
+        rows = []
+        for item in items:
+            row = element("li", item.line)
+            if item.text is not None:
+                row.appendChild(element("blockquote", item.text, **{"class": "other-text"}))
+            rows.append(row)
+        box.lastChild.replaceChildren(*rows)
+        box.hidden = not rows
 
     # -------------------------------------------------------------- helpers
 
@@ -217,6 +278,8 @@ class CardView:
         if node is None or node.textContent == value:
             return False
         node.textContent = value
+        if key in CUT_TO_ONE_LINE:
+            node.title = value
         return True
 
     def _show_failure(self, failure: str | None) -> None:
@@ -260,8 +323,10 @@ class CardView:
         bindings.hidden = not items
 
     def _link(self, link: CrmLink, testid: str) -> Any:
-        anchor = element("a", link.label, href=link.href, target="_blank",
+        anchor = element("a", None, href=link.href, target="_blank",
                          rel="noopener noreferrer", data_testid=testid)
+        anchor.append(element("span", link.kind, **{"class": "crm-kind"}), " ",
+                      element("span", link.label, **{"class": "crm-name"}))
         anchor.dataset.crmType = link.type
         anchor.dataset.crmId = str(link.id)
 
@@ -292,18 +357,30 @@ class CardView:
         self._release(self._listeners)
         self._release(self._link_listeners)
         self._links_shown = None
+        self._others_shown: tuple[OtherNoteText, ...] = ()
         self._nodes.clear()
 
     def _replace(self, *children: Any) -> None:
-        self._root.replaceChildren(*children)
+        heading = [self._heading] if self._heading is not None else []
+        self._root.replaceChildren(*heading, *children)
 
 
+@dataclass(frozen=True, slots=True)
 class NotesHandlers:
     """What the notes controls call: plain callables, so the view stays free of logic."""
 
-    def __init__(self, on_input: Callable[[str], Any], on_save: Callable[[], Any],
-                 on_keep_open: Callable[[bool], Any], max_length: int = 10_000) -> None:
-        self.max_length = max_length
-        self.on_input = on_input
-        self.on_save = on_save
-        self.on_keep_open = on_keep_open
+    on_input: Callable[[str], Any]
+    on_save: Callable[[], Any]
+    on_keep_open: Callable[[bool], Any]
+    on_close_now: Callable[[], Any]
+    on_activity: Callable[[], Any]
+    max_length: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class OtherNoteText:
+    """One line about another client's unsaved note, and its text when it has nowhere to go
+    (so the operator can copy it)."""
+
+    line: str
+    text: str | None = None

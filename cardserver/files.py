@@ -36,6 +36,7 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
     ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
 }
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 

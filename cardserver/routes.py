@@ -28,6 +28,14 @@ SIMULATOR_SUFFIXES = frozenset({".html", ".js", ".css", ".py", ".json", ".svg", 
 
 PYSCRIPT_PACKAGE = Path("node_modules", "@pyscript", "core")
 PYODIDE_PACKAGE = Path("node_modules", "pyodide")
+#: The card's typeface, Open Sans as Bitrix24 itself uses it, from the npm registry.
+OPEN_SANS_PACKAGE = Path("node_modules", "@fontsource", "open-sans")
+#: The faces static/app.css declares: regular and semibold, Latin and Cyrillic.
+OPEN_SANS_FILES = frozenset(
+    f"open-sans-{subset}-{weight}-normal.woff2"
+    for subset in ("latin", "cyrillic")
+    for weight in (400, 600)
+)
 #: Runtime files built at install time from the pinned packages, served in place of the
 #: package's own file of the same name: `<BUILT_RUNTIME>/pyodide-<version>/python_stdlib.zip`
 #: (the standard library with bytecode for start-up; tools/compile-stdlib.mjs).
@@ -85,6 +93,7 @@ class RuntimeVersions:
 
     pyscript: str | None
     pyodide: str | None
+    open_sans: str | None = None
 
     def pyscript_url(self, file: str = "") -> str:
         """`/runtime/pyscript-<version>/<file>`, the URL the page loads PyScript from."""
@@ -104,6 +113,7 @@ def read_runtime_versions(root: Path) -> RuntimeVersions:
     return RuntimeVersions(
         pyscript=_package_version(root / PYSCRIPT_PACKAGE),
         pyodide=_package_version(root / PYODIDE_PACKAGE),
+        open_sans=_package_version(root / OPEN_SANS_PACKAGE),
     )
 
 
@@ -191,6 +201,9 @@ def _runtime_route(
     if versions.pyscript and versioned == f"pyscript-{versions.pyscript}":
         allowed = name.endswith(PYSCRIPT_SUFFIXES)
         base = root / PYSCRIPT_PACKAGE / "dist"
+    elif versions.open_sans and versioned == f"open-sans-{versions.open_sans}":
+        file = _existing_file(root / OPEN_SANS_PACKAGE / "files", (name,))
+        return Route(url_path, file, Policy.RUNTIME) if file and name in OPEN_SANS_FILES else None
     elif versions.pyodide and versioned == f"pyodide-{versions.pyodide}":
         if name == BOOT_MODULE_NAME:
             # Written for the standard library served beside it (cardserver/boot_module.py).

@@ -366,6 +366,19 @@
       report("crm", "comment.add", comment);
       return { result: id };
     }
+    if (method === "crm.timeline.comment.update") {
+      // The portal's answers (api-reference/crm/timeline/comments/crm-timeline-comment-update.md).
+      const fields = params.fields;
+      if (!fields || !params.id) return { error: "100", error_description: "Required fields" };
+      const comment = crm.comments.find((c) => String(c.ID) === String(params.id));
+      if (!comment) return { error: "NOT_FOUND", error_description: "Not found." };
+      if (!String(fields.COMMENT || "").trim()) {
+        return { error: "INVALID_ARG_VALUE", error_description: "Empty comment" };
+      }
+      comment.COMMENT = fields.COMMENT;
+      report("crm", "comment.update", comment);
+      return { result: comment.ID };
+    }
     if (method.startsWith("placement.")) return placementAnswer(method, params);
     return { error: "ERROR_METHOD_NOT_FOUND", error_description: "Method not found!" };
   }

@@ -248,6 +248,7 @@
     addLogEntry(entry);
     if (entry.kind === "host" && entry.name === "init") adoptCrm();
     if (entry.kind === "crm" && entry.name === "comment.add") addComment(entry.data);
+    if (entry.kind === "crm" && entry.name === "comment.update") updateComment(entry.data);
     if (entry.kind === "host" && entry.name === "close") {
       const closing = card;
       closing.closed = true;
@@ -270,6 +271,14 @@
   function addComment(comment) {
     if (!crmStore) return;
     crmStore.comments.push(comment);
+    renderComments();
+  }
+
+  function updateComment(comment) {
+    if (!crmStore) return;
+    const known = crmStore.comments.find((c) => c.ID === comment.ID);
+    if (known) known.COMMENT = comment.COMMENT;
+    else crmStore.comments.push(comment);
     renderComments();
   }
 

@@ -50,7 +50,7 @@ def test_a_failed_call_says_why_in_russian_and_a_new_connection_clears_it(card: 
     assert card.page.evaluate("document.documentElement.lang") == "ru"
     card.host("host.setState('idle', '486')")
     card.wait_text("call-failure", "Занято (486)")
-    assert card.text("call-state") == "Звонок завершён"
+    assert card.text("call-state") == "Звонок не состоялся"  # connecting, then idle
     card.host("host.setState('connecting')")
     card.wait_text("call-state", "Соединение")
     expect(card.page.get_by_test_id("call-failure")).to_have_count(0)
@@ -64,7 +64,7 @@ def test_over_the_real_wire_a_failure_code_never_arrives_and_nothing_breaks(
     """One argument per event (the default): the state arrives, the code does not."""
     card.open({"status": {"CALL_STATE": "connecting"}})
     card.host("host.setState('idle', '486')")
-    card.wait_text("call-state", "Ended")
+    card.wait_text("call-state", "Not connected")  # read from connecting -> idle
     assert card.count("call-failure") == 0
 
 
@@ -163,7 +163,9 @@ def test_first_render_comes_from_the_options_while_get_status_is_silent(card: Ca
 def test_no_call_data_at_all_shows_an_error_with_a_working_retry(card: CardPage) -> None:
     card.open({"options": [], "commandErrors": {"getStatus": "Call card is undefined"}})
     assert card.app_state == "error"
-    assert card.text("app-status") == "The call data could not be loaded."
+    assert card.text("app-status") == (
+        "The call data could not be loaded. Check the connection and try again."
+    )
     card.page.evaluate("delete window.bx24Host.config.commandErrors.getStatus")
     card.page.get_by_test_id("retry").click()
     card.page.wait_for_function("document.documentElement.dataset.appState === 'ready'")
@@ -178,3 +180,50 @@ def test_the_card_is_labelled_and_usable_from_the_keyboard(card: CardPage) -> No
     card.page.keyboard.press("Tab")
     focused = card.page.evaluate("document.activeElement.dataset.testid")
     assert focused == "crm-entity"
+
+
+def test_log_lines_go_to_the_console_never_onto_the_page(card: CardPage) -> None:
+    """A host that never answers: the app logs it, and the operator reads none of it."""
+    card.open({"silentCommands": ["getStatus", "disableAutoClose"]})
+    card.page.get_by_test_id("notes").fill("typed while the host is silent")
+    wanted = ("no call data", "disableAutoClose failed")  # both commands time out after 5 s
+    for _ in range(60):
+        logged = "\n".join(card.console)
+        if all(line in logged for line in wanted):
+            break
+        card.page.wait_for_timeout(250)
+    assert all(line in logged for line in wanted), logged
+    body = card.page.inner_text("body")
+    for internal in ("placement command", "disableAutoClose", "getStatus", "Traceback"):
+        assert internal not in body
+    assert card.page.locator(".py-error").count() == 0
+    # Outside the card there is nothing but the page's own scripts.
+    extra = card.page.evaluate(
+        "[...document.body.children].filter(e => !['MAIN', 'SCRIPT', 'SCRIPT-PY']"
+        ".includes(e.tagName)).map(e => e.tagName)")
+    assert extra == []
+
+
+def test_links_name_their_items_and_cut_text_can_still_be_read(card: CardPage) -> None:
+    card.open({"lang": "ru"})
+    card.wait_text("client-name", "Ivan Petrov")
+    entity = card.page.get_by_test_id("crm-entity")
+    expect(entity).to_have_text("контакт Ivan Petrov")
+    binding = card.page.get_by_test_id("crm-bindings").get_by_role("link")
+    expect(binding).to_have_text("компания Romashka LLC")
+    # A deal bound later is named from one more small batch.
+    card.host("host.changeEntity({PHONE_NUMBER: '+79001234567', CRM_ENTITY_TYPE: 'DEAL',"
+              " CRM_ENTITY_ID: 10})")
+    expect(card.page.get_by_test_id("crm-entity")).to_have_text("сделка Поставка оборудования")
+    for testid in ("caller-number", "client-name", "line"):
+        node = card.page.get_by_test_id(testid)
+        assert node.get_attribute("title") == node.inner_text(), testid
+
+
+def test_the_heading_labels_the_card_whatever_it_shows(card: CardPage) -> None:
+    card.open({"lang": "ru"})
+    label = card.page.evaluate(
+        "document.getElementById(document.getElementById('card')"
+        ".getAttribute('aria-labelledby'))?.textContent")
+    assert label == "Карточка звонка"
+    assert card.page.get_by_role("heading", name="Карточка звонка").count() == 1

@@ -41,7 +41,7 @@ from cardserver import running
 
 PORTAL = "https://example.bitrix24.com"
 PHASE_WORDS = {"waiting": "Waiting", "connecting": "Connecting", "talking": "Talking",
-               "ended": "Ended"}
+               "ended": "Ended", "not_connected": "Not connected"}
 APP_STATES = {"loading", "ready", "outside", "error"}
 SAFE_CRM_HREF = re.compile(
     r"(?:https?://[a-z0-9.-]+(?::[0-9]{1,5})?)?/crm/(?:lead|deal|contact|company)/details/"
@@ -49,7 +49,7 @@ SAFE_CRM_HREF = re.compile(
 )
 # Every tag the view creates; anything else inside the card came from data.
 VIEW_TAGS = {"H1", "P", "SECTION", "DIV", "SPAN", "DL", "DT", "DD", "NAV", "UL", "LI", "A",
-             "LABEL", "TEXTAREA", "BUTTON", "INPUT"}
+             "LABEL", "TEXTAREA", "BUTTON", "INPUT", "BLOCKQUOTE"}
 CANARY_SCRIPT = '<img src=x onerror="window.__pwned=1">'
 CARD_VIEWPORT = {"width": 380, "height": 700}  # the call card's tab is narrow
 
@@ -154,20 +154,24 @@ STATES = ("idle", "connecting", "connected")
 class CallModel:
     """What the card must say, derived from the valid states delivered so far (ui-contract:
     waiting -> connecting -> talking -> ended; idle before anything happened is still waiting,
-    unless it came with a failure code)."""
+    unless it came with a failure code; ended without talking since the last connecting is
+    "not connected")."""
 
     phase: str = "connecting"
+    talked: bool = False
 
     def deliver(self, state: str, failed_code_arrives: bool) -> None:
         if state == "connecting":
-            self.phase = "connecting"
+            self.phase, self.talked = "connecting", False
         elif state == "connected":
-            self.phase = "talking"
+            self.phase, self.talked = "talking", True
         elif self.phase != "waiting" or failed_code_arrives:
             self.phase = "ended"
 
     @property
     def words(self) -> str:
+        if self.phase == "ended" and not self.talked:
+            return PHASE_WORDS["not_connected"]
         return PHASE_WORDS[self.phase]
 
 

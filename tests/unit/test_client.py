@@ -116,6 +116,7 @@ def test_contact_name_company_and_responsible() -> None:
         name="Ivan Petrov",
         company="Romashka LLC",
         responsible="Anna Smirnova",
+        names=((CONTACT_17, "Ivan Petrov"), (COMPANY_5, "Romashka LLC")),
     )
 
 
@@ -140,7 +141,8 @@ def test_contact_company_title_on_the_item_wins_over_the_fetched_company() -> No
 def test_company_is_its_title() -> None:
     answers = {ITEM: item(id=5, title="  Romashka   LLC ", assignedById=1), USER: ok(USER_ANNA)}
     info = build_client(COMPANY_5, answers)
-    assert info == ClientInfo(entity=COMPANY_5, name="Romashka LLC", responsible="Anna Smirnova")
+    assert info == ClientInfo(entity=COMPANY_5, name="Romashka LLC", responsible="Anna Smirnova",
+                              names=((COMPANY_5, "Romashka LLC"),))
 
 
 def test_lead_with_a_person_name_shows_the_person_and_its_company_title() -> None:
@@ -175,6 +177,8 @@ def test_deal_shows_title_company_and_contact() -> None:
         company="Romashka LLC",
         contact="Ivan Ivanovich Petrov",
         responsible="Anna Smirnova",
+        names=((DEAL_9, "Supply of 100 chairs"), (COMPANY_5, "Romashka LLC"),
+               (CrmRef(EntityType.CONTACT, 17), "Ivan Ivanovich Petrov")),
     )
 
 
@@ -665,5 +669,58 @@ def test_no_on_change_is_fine() -> None:
         assert await loader.load(None) is None
         info = await loader.load(COMPANY_5)
         assert loader.current is info
+
+    run(scenario())
+
+
+# --------------------------------------------------------------------------- names of bound items
+
+
+def test_the_batch_also_reads_the_other_bound_items_for_their_names() -> None:
+    deal_10, lead_31 = CrmRef(EntityType.DEAL, 10), CrmRef(EntityType.LEAD, 31)
+    plan = plan_batch(CONTACT_17, also=(CONTACT_17, deal_10, deal_10, lead_31, COMPANY_5, DEAL_9))
+    assert [key for key in plan if key.startswith("also")] == ["also0", "also1", "also2"]
+    assert plan["also0"] == ("crm.item.get", {"entityTypeId": 2, "id": 10})
+    answers = contact_answers()
+    answers["also0"] = item(id=10, title="Поставка оборудования")
+    answers["also1"] = item(id=31, title="Website request", name="Sergey", lastName="Orlov")
+    answers["also2"] = item(id=999, title="not the company asked for")
+    info = build_client(CONTACT_17, answers, also=(deal_10, lead_31, COMPANY_5))
+    assert info.name_of(deal_10) == "Поставка оборудования"
+    assert info.name_of(lead_31) == "Sergey Orlov"
+    assert info.name_of(COMPANY_5) == "Romashka LLC"  # from the contact's own company
+    assert info.name_of(CrmRef(EntityType.DEAL, 11)) is None
+
+
+def test_names_of_bound_items_survive_a_failed_main_item() -> None:
+    deal_10 = CrmRef(EntityType.DEAL, 10)
+    answers = {ITEM: failed("ACCESS_DENIED"), "also0": item(id=10, title="Deal ten")}
+    info = build_client(CONTACT_17, answers, also=(deal_10,))
+    assert info.problem == PROBLEM_NO_ACCESS and info.name_of(deal_10) == "Deal ten"
+
+
+def test_bindings_learnt_later_are_named_in_one_small_batch_once() -> None:
+    deal_10 = CrmRef(EntityType.DEAL, 10)
+    plans: list[Plan] = []
+
+    async def fetch(plan: Plan) -> Mapping[str, RestOutcome]:
+        plans.append(plan)
+        if ITEM in plan:
+            return contact_answers()
+        return {"also0": item(id=10, title="Deal ten")}
+
+    async def scenario() -> None:
+        changes = Recorder()
+        loader = ClientLoader(fetch, on_change=changes)
+        first = await loader.load(CONTACT_17)  # from the placement options: no bindings yet
+        assert first is not None and first.name_of(deal_10) is None
+        named = await loader.load(CONTACT_17, also=(CONTACT_17, COMPANY_5, deal_10))
+        assert named is not None and named.name_of(deal_10) == "Deal ten"
+        assert changes.delivered[-1] is named
+        again = await loader.load(CONTACT_17, also=(COMPANY_5, deal_10))
+        assert again is named
+        # The company was named by the first batch: only the deal was asked for, and once.
+        assert [sorted(plan) for plan in plans] == [[COMPANY, ITEM, USER], ["also0"]]
+        assert plans[1]["also0"] == ("crm.item.get", {"entityTypeId": 2, "id": 10})
 
     run(scenario())

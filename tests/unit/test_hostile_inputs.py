@@ -43,7 +43,7 @@ from bx24_bridge.payloads import (
 )
 from callcard.callstate import CallTracker
 from callcard.client import ClientInfo, build_client
-from callcard.drafts import APP_PREFIX, KEY_PREFIX, Draft, DraftStore, MemoryStore
+from callcard.drafts import APP_PREFIX, KEY_PREFIX, DraftStore, MemoryStore, StoredNote
 from callcard.i18n import CATALOGUE, Translator
 from callcard.installer import (
     PLACEMENT,
@@ -274,14 +274,15 @@ def test_present_gives_text_and_only_safe_crm_links(
     status: CallStatus, moves: list, portal: str | None, lang: str
 ) -> None:
     """For any status and history: every field is a string (or None where allowed), the state
-    is one of the four phase words, and every link is /crm/<allowed type>/details/<id>/ under
+    is one of the phase words, and every link is /crm/<allowed type>/details/<id>/ under
     a plain http(s) origin or none, with its type and id taken from a validated CrmRef."""
     t = Translator(lang)
     tracker, now = drive(status, moves)
     text = present(status, tracker, t, portal=portal, now=now)
     for value in (text.caller_number, text.call_direction, text.call_timer, text.line):
         assert isinstance(value, str)
-    phases = {t(f"phase.{phase}") for phase in ("waiting", "connecting", "talking", "ended")}
+    phases = {t(f"phase.{phase}") for phase in
+              ("waiting", "connecting", "talking", "ended", "not_connected")}
     assert text.call_state in phases
     links = ([text.crm_entity] if text.crm_entity else []) + list(text.crm_bindings)
     for link in links:
@@ -437,12 +438,13 @@ def test_drafts_never_raise_whatever_the_store_does(
     drafts = DraftStore(store, portal)
     for op, call_id, text in ops:
         if op == "save":
-            assert isinstance(drafts.save(call_id, text, 1_000.0), bool)
+            stored = StoredNote(text[:8] or "c", text, 1_000.0)
+            assert isinstance(drafts.save(call_id, stored), bool)
         elif op == "load":
-            draft = drafts.load(call_id)
-            assert draft is None or (isinstance(draft, Draft) and draft.text.strip())
+            notes = drafts.load(call_id)
+            assert all(isinstance(n, StoredNote) and n.text.strip() for n in notes)
         elif op == "remove":
-            assert isinstance(drafts.remove(call_id), bool)
+            assert isinstance(drafts.remove(call_id, text[:8] or "c"), bool)
         else:
             assert isinstance(drafts.prune(1_000.0 + 8 * 24 * 3600), int)
     for key, raw in store.inner.data.items():
@@ -457,21 +459,22 @@ def test_hostile_call_ids_get_their_own_key_and_their_own_text_back(
     call_ids: list[str], portal: str, text: str
 ) -> None:
     """Call ids and portal names are untrusted: whatever they hold, each call's key is its own,
-    is one ``callcard:draft:v1:<portal>:<id>`` line of bounded length, and round-trips its text."""
+    is one ``callcard:draft:v2:<portal>:<id>:<client>`` line of bounded length, and round-trips
+    its text."""
     drafts = DraftStore(MemoryStore(), portal)
     usable = [call_id for call_id in call_ids if call_id.strip()]
-    keys = {drafts.draft_key(call_id) for call_id in usable}
+    keys = {drafts.draft_key(call_id, "contact-1") for call_id in usable}
     assert len(keys) == len(usable)
     for key in keys:
         assert key.startswith(KEY_PREFIX) and key.startswith(APP_PREFIX)
-        assert key.count(":") == KEY_PREFIX.count(":") + 1
-        assert len(key) <= len(KEY_PREFIX) + 2 * 128 + 1
+        assert key.count(":") == KEY_PREFIX.count(":") + 2
+        assert len(key) <= len(KEY_PREFIX) + 3 * 128 + 2
         assert key.isprintable() and key.isascii()
     for index, call_id in enumerate(usable):
-        assert drafts.save(call_id, f"{index}:{text}", 5.0)
+        assert drafts.save(call_id, StoredNote("contact-1", f"{index}:{text}", 5.0))
     for index, call_id in enumerate(usable):
-        loaded = drafts.load(call_id)
-        assert loaded is not None and loaded.text == f"{index}:{text}"
+        [loaded] = drafts.load(call_id)
+        assert loaded.text == f"{index}:{text}"
 
 
 # --------------------------------------------------------------------------- nesting depth

@@ -52,7 +52,9 @@ def test_everything_the_card_names_has_words() -> None:
     needed |= {f"direction.{direction.value}" for direction in CallDirection}
     needed |= {f"crm.type.{kind.path_segment}" for kind in EntityType}
     needed |= set(SIP_KEYS.values()) | {GENERIC_KEY}
-    needed |= {"list_mode", "crm.link", "crm.unbound", "crm.bindings", "line.none"}
+    needed |= {f"crm.kind.{kind.path_segment}" for kind in EntityType}
+    needed |= {"list_mode", "crm.link.unnamed", "crm.unbound", "crm.bindings", "line.none"}
+    needed |= {"phase.not_connected", "hold.during", "hold.until", "hold.close_now"}
     needed |= {"number.hidden", "number.unknown", "label.timer", "label.client", "label.crm"}
     needed |= {"label.caller", "label.direction", "label.state", "label.line"}
     assert needed <= keys, needed - keys
@@ -99,15 +101,17 @@ def test_unknown_language_and_key() -> None:
 
 
 def test_format_fills_placeholders() -> None:
-    assert Translator("en").format("crm.link", type="Contact", id=17) == "Contact #17"
-    assert Translator("ru").format("crm.link", type="Контакт", id=17) == "Контакт №17"
+    assert Translator("en").format("notes.other", client="Ivan", state="saving…") == (
+        "Ivan: saving…"
+    )
+    assert Translator("ru").format("crm.link.unnamed", id=17) == "№17"
     assert Translator("en").format("failure.generic", code="499") == "Call failed (499)"
 
 
 def test_format_never_raises_on_missing_values() -> None:
     en = Translator("en")
-    assert en.format("crm.link", type="Deal") == "Deal #{id}"
-    assert en.format("crm.link") == "{type} #{id}"
+    assert en.format("notes.other", client="Deal") == "Deal: {state}"
+    assert en.format("notes.other") == "{client}: {state}"
     assert en.format("phase.talking", unused="x") == "Talking"
     assert en.format("no.such.key", a=1) == "no.such.key"
 
@@ -115,14 +119,14 @@ def test_format_never_raises_on_missing_values() -> None:
 def test_format_inserts_values_as_plain_text() -> None:
     en = Translator("en")
     hostile = "<img src=x onerror=alert(1)> {id} {0} {__class__}"
-    assert en.format("crm.link", type=hostile, id=5) == f"{hostile} #5"
+    assert en.format("notes.other", client=hostile, state=5) == f"{hostile}: 5"
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=30), st.text(max_size=30) | st.integers())
 def test_format_property(kind: str, number: object) -> None:
     for lang in CATALOGUE:
-        text = Translator(lang).format("crm.link", type=kind, id=number)
+        text = Translator(lang).format("notes.other", client=kind, state=number)
         assert text.startswith(kind) and text.endswith(str(number))
 
 
@@ -138,4 +142,4 @@ def test_format_takes_any_value_name() -> None:
     t = Translator("en")
     t._strings = {"x": "{key} {self}"}
     assert t.format("x", key="k", self="s") == "k s"
-    assert isinstance(t.format("crm.link", type="Deal", id=10**5000), str)  # str() would raise
+    assert isinstance(t.format("crm.link.unnamed", id=10**5000), str)  # str() would raise

@@ -1,4 +1,6 @@
-"""The notes state machine, one transition at a time: drafts, saving, auto-close, BeforeClose.
+"""The notes state machine for one client, one transition at a time: drafts, saving, updating
+the comment, auto-close, BeforeClose. (Several clients: test_notes_clients.py; the hold's end:
+test_notes_hold.py; any sequence at all: test_notes_properties.py.)
 
 Times are plain seconds; ``t0`` is 100 so a clock that goes backwards can be tried.
 """
@@ -9,29 +11,19 @@ from datetime import datetime
 
 import pytest
 
-from bx24_bridge.payloads import (
-    HIDDEN_NUMBER,
-    UNKNOWN_NUMBER,
-    CallDirection,
-    CallerNumber,
-    CallStatus,
-    CrmRef,
-    EntityType,
-)
+from bx24_bridge.payloads import CallDirection, CallerNumber
+from callcard.comment import CommentHeader, CommentTarget, EntityType, SaveProblem, compose_comment
 from callcard.i18n import Translator
 from callcard.notes import (
-    MAX_ERROR_LEN,
-    MAX_NOTE_LEN,
     NO_TARGET,
     AddComment,
     BeforeClose,
     CallEnded,
-    CommentHeader,
-    CommentTarget,
     DisableAutoClose,
     DraftRestored,
     EnableAutoClose,
     KeepOpenChanged,
+    NoteKey,
     NotesMachine,
     NotesState,
     RemoveDraft,
@@ -40,11 +32,10 @@ from callcard.notes import (
     SaveSucceeded,
     SetText,
     StoreDraft,
-    TargetChanged,
     TextChanged,
     Tick,
-    choose_target,
-    compose_comment,
+    Unbound,
+    UpdateComment,
 )
 
 T0 = 100.0
@@ -53,8 +44,8 @@ HEADER = CommentHeader(
     CallDirection.INCOMING, CallerNumber("number", "+79001234567"), datetime(2026, 11, 24, 14, 5)
 )
 TARGET = CommentTarget(EntityType.DEAL, 17)
-OTHER = CommentTarget(EntityType.CONTACT, 5)
-DISABLE, ENABLE, REMOVE = DisableAutoClose(), EnableAutoClose(), RemoveDraft()
+DISABLE, ENABLE, REMOVE = DisableAutoClose(), EnableAutoClose(), RemoveDraft(TARGET)
+TIMEOUT = SaveProblem.TIMEOUT
 
 
 def machine(**kwargs: object) -> NotesMachine:
@@ -67,11 +58,21 @@ def add(text: str, attempt: int = 1, target: CommentTarget = TARGET) -> AddComme
     return AddComment(target, compose_comment(HEADER, text, EN), attempt)
 
 
+def update(text: str, attempt: int, comment_id: int = 501) -> UpdateComment:
+    return UpdateComment(TARGET, comment_id, compose_comment(HEADER, text, EN), attempt)
+
+
+def store(
+    text: str, comment_id: int | None = None, saved: bool = False, client: NoteKey = TARGET
+) -> StoreDraft:
+    return StoreDraft(client, text, comment_id, saved, HEADER)
+
+
 def drafted(text: str = "Call back tomorrow", at: float = T0) -> NotesMachine:
     """A machine with ``text`` typed at ``at`` and its draft stored (debounce elapsed)."""
     m = machine()
     assert m.handle(TextChanged(text, at)) == [DISABLE]
-    assert m.handle(Tick(at + 0.5)) == [StoreDraft(text)]
+    assert m.handle(Tick(at + 0.5)) == [store(text)]
     return m
 
 
@@ -82,8 +83,9 @@ def saving(text: str = "Call back tomorrow") -> NotesMachine:
 
 
 def saved(text: str = "Call back tomorrow") -> NotesMachine:
+    """Saved as comment 501 (attempt 1)."""
     m = saving(text)
-    assert m.handle(SaveSucceeded(501, T0 + 5)) == [REMOVE, ENABLE]
+    assert m.handle(SaveSucceeded(501, T0 + 5, 1)) == [store(text, 501, True), ENABLE]
     return m
 
 
@@ -98,19 +100,34 @@ def test_state_values_are_the_ui_contract_strings() -> None:
 def test_initial_state() -> None:
     m = machine()
     assert m.state is NotesState.EMPTY
-    assert (m.text, m.saved_text, m.error, m.message_key) == ("", "", None, None)
-    assert (m.keep_open, m.auto_close_blocked, m.comment_id, m.target) == (
+    assert (m.text, m.error, m.message_key, m.others) == ("", None, None, ())
+    assert (m.keep_open, m.auto_close_blocked, m.comment_id, m.target, m.client) == (
         False,
         False,
         None,
         TARGET,
+        TARGET,
     )
+    assert m.held_until is None
     assert m.handle(Tick(T0)) == []
+
+
+def test_an_unbound_card_keys_its_note_by_the_caller() -> None:
+    assert machine(target=None).client == Unbound("+79001234567")
+    assert machine(target=None, header=None).client == Unbound()
+    assert Unbound("+7900").key == "none-+7900" and Unbound().key == "none"
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"debounce": -1}, {"renew_every": 0}, {"renew_every": float("nan")}, {"enable_grace": True}],
+    [
+        {"debounce": -1},
+        {"renew_every": 0},
+        {"renew_every": float("nan")},
+        {"enable_grace": True},
+        {"hold_limit": 0},
+        {"retry_every": float("inf")},
+    ],
 )
 def test_bad_timings_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
@@ -133,14 +150,14 @@ def test_typing_blocks_auto_close_and_debounces_the_draft() -> None:
     assert m.handle(TextChanged("Ca", T0 + 0.3)) == []
     assert m.handle(Tick(T0 + 0.5)) == []  # 0.2 s after the last keystroke
     assert m.handle(Tick(T0 + 0.79)) == []
-    assert m.handle(Tick(T0 + 0.8)) == [StoreDraft("Ca")]
+    assert m.handle(Tick(T0 + 0.8)) == [store("Ca")]
     assert m.handle(Tick(T0 + 5)) == []  # stored once
 
 
 def test_tick_long_after_the_keystroke_still_stores_once() -> None:
     m = machine()
     m.handle(TextChanged("abc", T0))
-    assert m.handle(Tick(T0 + 30)) == [StoreDraft("abc")]
+    assert m.handle(Tick(T0 + 30)) == [store("abc")]
     assert m.handle(Tick(T0 + 31)) == []
 
 
@@ -200,52 +217,65 @@ def test_typing_again_within_the_grace_keeps_the_block_without_a_new_command() -
     m.handle(TextChanged("", T0 + 10))
     assert m.handle(TextChanged("new", T0 + 11)) == []
     assert m.auto_close_blocked
-    assert m.handle(Tick(T0 + 11.5)) == [StoreDraft("new")]
+    assert m.handle(Tick(T0 + 11.5)) == [store("new")]
 
 
 def test_clock_going_backwards_does_not_postpone_the_draft() -> None:
     m = machine()
     m.handle(TextChanged("abc", T0))
-    assert m.handle(Tick(T0 - 50)) == [StoreDraft("abc"), DISABLE]
+    assert m.handle(Tick(T0 - 50)) == [store("abc"), DISABLE]
 
 
 # --------------------------------------------------------------------------- saving
 
 
-def test_save_success() -> None:
+def test_save_success_remembers_the_comment() -> None:
     m = drafted("abc")
     assert m.handle(SaveRequested(T0 + 1)) == [add("abc")]
     assert m.state is NotesState.SAVING
-    assert m.handle(SaveSucceeded(501, T0 + 5)) == [REMOVE, ENABLE]
+    # The store keeps the saved text with its comment id: a reload updates that comment.
+    assert m.handle(SaveSucceeded(501, T0 + 5, 1)) == [store("abc", 501, True), ENABLE]
     assert m.state is NotesState.SAVED
-    assert (m.saved_text, m.comment_id, m.auto_close_blocked) == ("abc", 501, False)
+    assert (m.comment_id, m.auto_close_blocked) == (501, False)
 
 
 def test_save_request_flushes_a_pending_draft_first() -> None:
     m = machine()
     m.handle(TextChanged("abc", T0))
-    assert m.handle(SaveRequested(T0 + 0.1)) == [StoreDraft("abc"), add("abc")]
+    assert m.handle(SaveRequested(T0 + 0.1)) == [store("abc"), add("abc")]
 
 
-def test_enable_after_success_waits_out_the_grace_after_typing() -> None:
+def test_a_comment_without_an_id_leaves_nothing_to_store() -> None:
     m = machine()
     m.handle(TextChanged("abc", T0))
     m.handle(SaveRequested(T0 + 0.1))
-    assert m.handle(SaveSucceeded(None, T0 + 1)) == [REMOVE]
+    assert m.handle(SaveSucceeded(None, T0 + 1, 1)) == [REMOVE]
     assert m.state is NotesState.SAVED
-    assert m.handle(Tick(T0 + 3)) == [ENABLE]
+    assert m.handle(Tick(T0 + 3)) == [ENABLE]  # after the grace since typing
+    # Without an id nothing can be updated: more text is a new comment, never the same again.
+    assert m.handle(TextChanged("abc, more", T0 + 10)) == [DISABLE]
+    assert m.handle(SaveRequested(T0 + 11)) == [store("abc, more"), add("abc, more", 2)]
+    m.handle(SaveSucceeded(None, T0 + 12, 2))
+    m.handle(TextChanged("abc", T0 + 13))
+    assert m.state is NotesState.SAVED
 
 
 def test_save_failure_then_retry() -> None:
     m = saving("abc")
-    assert m.handle(SaveFailed("  NETWORK\nerror ", T0 + 5)) == [DISABLE]
+    assert m.handle(SaveFailed(SaveProblem.UNAVAILABLE, T0 + 5, 1)) == [DISABLE]
     assert m.state is NotesState.FAILED
-    assert m.error == "NETWORK error"
+    assert m.error is SaveProblem.UNAVAILABLE
     assert m.auto_close_blocked
     assert m.handle(SaveRequested(T0 + 6)) == [add("abc", attempt=2)]
     assert (m.state, m.error) == (NotesState.SAVING, None)
-    assert m.handle(SaveSucceeded(7, T0 + 7)) == [REMOVE, ENABLE]
+    assert m.handle(SaveSucceeded(7, T0 + 7, 2)) == [store("abc", 7, True), ENABLE]
     assert m.state is NotesState.SAVED
+
+
+def test_a_failed_current_note_is_not_retried_behind_the_operators_back() -> None:
+    m = saving("abc")
+    m.handle(SaveFailed(TIMEOUT, T0 + 5, 1))
+    assert [m.handle(Tick(T0 + s)) for s in (45, 85)] == [[DISABLE], [DISABLE]]
 
 
 def test_failure_stores_the_draft_if_it_was_not_yet_stored() -> None:
@@ -253,27 +283,17 @@ def test_failure_stores_the_draft_if_it_was_not_yet_stored() -> None:
     m.handle(TextChanged("abc", T0))
     m.handle(BeforeClose(T0 + 0.1))  # flushes
     m.handle(TextChanged("abc!", T0 + 0.2))
-    assert m.handle(SaveFailed("timeout", T0 + 0.3)) == [StoreDraft("abc!"), DISABLE]
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 0.3, 1)) == [store("abc!"), DISABLE]
 
 
-def test_attempts_keep_counting_until_a_success() -> None:
+def test_every_attempt_has_a_number_of_its_own() -> None:
     m = saving("abc")
     for attempt in (2, 3):
-        m.handle(SaveFailed("x", T0 + attempt))
+        m.handle(SaveFailed(TIMEOUT, T0 + attempt, attempt - 1))
         assert m.handle(SaveRequested(T0 + attempt)) == [add("abc", attempt)]
-    m.handle(SaveSucceeded(1, T0 + 10))
-    m.handle(TextChanged("more", T0 + 20))
-    assert m.handle(SaveRequested(T0 + 21)) == [StoreDraft("more"), add("more", 1)]
-
-
-def test_empty_reason_still_reports_an_error_and_long_one_is_capped() -> None:
-    m = saving()
-    m.handle(SaveFailed("", T0 + 2))
-    assert m.error == "error"
-    m.handle(SaveRequested(T0 + 3))
-    m.handle(SaveFailed("x" * 5000, T0 + 4))
-    assert m.error is not None
-    assert len(m.error) == MAX_ERROR_LEN
+    m.handle(SaveSucceeded(501, T0 + 10, 3))
+    assert m.handle(TextChanged("more", T0 + 20)) == [DISABLE]
+    assert m.handle(SaveRequested(T0 + 21)) == [store("more", 501), update("more", 4)]
 
 
 def test_double_save_request_sends_one_comment() -> None:
@@ -291,22 +311,23 @@ def test_save_request_with_nothing_to_save_does_nothing() -> None:
 
 def test_stale_answers_are_ignored() -> None:
     m = saved("abc")
-    assert m.handle(SaveSucceeded(1, T0 + 10)) == []
-    assert m.handle(SaveFailed("late", T0 + 11)) == []
+    assert m.handle(SaveSucceeded(1, T0 + 10, 1)) == []
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 11, 1)) == []
+    assert m.handle(SaveSucceeded(1, T0 + 10, 99)) == []
     assert m.state is NotesState.SAVED
 
 
 def test_answer_to_an_older_attempt_is_ignored() -> None:
     m = saving("abc")
-    m.handle(SaveFailed("timeout", T0 + 2, attempt=1))
+    m.handle(SaveFailed(TIMEOUT, T0 + 2, 1))
     m.handle(SaveRequested(T0 + 3))  # attempt 2
-    assert m.handle(SaveFailed("late answer of attempt 1", T0 + 4, attempt=1)) == []
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 4, 1)) == []
     assert m.state is NotesState.SAVING
     assert m.handle(SaveRequested(T0 + 5)) == []  # still no second save in flight
-    assert m.handle(SaveSucceeded(9, T0 + 6, attempt=2)) == [REMOVE, ENABLE]
+    assert m.handle(SaveSucceeded(9, T0 + 6, 2)) == [store("abc", 9, True), ENABLE]
 
 
-def test_saved_text_is_not_sent_again_after_typing_back_to_it() -> None:
+def test_typing_back_to_the_saved_text_is_saved_again() -> None:
     m = saved("abc")
     assert m.handle(TextChanged("abcd", T0 + 10)) == [DISABLE]
     assert m.state is NotesState.DRAFT
@@ -314,16 +335,6 @@ def test_saved_text_is_not_sent_again_after_typing_back_to_it() -> None:
     assert m.state is NotesState.SAVED
     assert m.handle(SaveRequested(T0 + 10.3)) == []
     assert m.handle(Tick(T0 + 13.2)) == [ENABLE]
-
-
-def test_an_older_saved_text_is_not_saved_twice_either() -> None:
-    m = saved("first")
-    m.handle(TextChanged("second", T0 + 10))
-    m.handle(SaveRequested(T0 + 11))
-    m.handle(SaveSucceeded(2, T0 + 12))
-    m.handle(TextChanged("first", T0 + 20))
-    assert m.state is NotesState.SAVED
-    assert m.handle(SaveRequested(T0 + 21)) == []
 
 
 def test_trailing_whitespace_does_not_make_a_saved_note_unsaved() -> None:
@@ -334,9 +345,68 @@ def test_trailing_whitespace_does_not_make_a_saved_note_unsaved() -> None:
 
 def test_typing_after_a_failure_is_a_draft_again() -> None:
     m = saving("abc")
-    m.handle(SaveFailed("boom", T0 + 2))
+    m.handle(SaveFailed(SaveProblem.NO_ACCESS, T0 + 2, 1))
     assert m.handle(TextChanged("abc, fixed", T0 + 3)) == []
     assert (m.state, m.error) == (NotesState.DRAFT, None)
+
+
+# --------------------------------------------------------------------------- one comment per client
+
+
+def test_a_re_save_updates_the_comment_instead_of_adding_one() -> None:
+    m = saved("line 1")
+    assert m.handle(TextChanged("line 1\nline 2", T0 + 10)) == [DISABLE]
+    assert m.handle(SaveRequested(T0 + 11)) == [store("line 1\nline 2", 501),
+                                                 update("line 1\nline 2", 2)]
+    assert m.handle(SaveSucceeded(501, T0 + 12, 2)) == [store("line 1\nline 2", 501, True)]
+    m.handle(TextChanged("line 1\nline 2\nline 3", T0 + 20))
+    effects = m.handle(SaveRequested(T0 + 21))
+    assert [type(e) for e in effects] == [StoreDraft, UpdateComment]
+    assert not [e for e in effects if isinstance(e, AddComment)]
+
+
+def test_the_comment_keeps_its_id_whatever_the_update_answers() -> None:
+    m = saved("abc")
+    m.handle(TextChanged("abcd", T0 + 10))
+    m.handle(SaveRequested(T0 + 11))
+    m.handle(SaveSucceeded(None, T0 + 12, 2))  # an update may answer anything
+    assert m.comment_id == 501
+
+
+def test_an_older_text_typed_again_replaces_the_comment_text() -> None:
+    """The comment mirrors the textarea: it holds the latest saved text only."""
+    m = saved("first")
+    m.handle(TextChanged("second", T0 + 10))
+    m.handle(SaveRequested(T0 + 11))
+    m.handle(SaveSucceeded(501, T0 + 12, 2))
+    m.handle(TextChanged("first", T0 + 20))
+    assert m.state is NotesState.DRAFT
+    assert update("first", 3) in m.handle(SaveRequested(T0 + 21))
+
+
+def test_a_comment_deleted_in_the_crm_is_added_again_at_once() -> None:
+    m = saved("abc")
+    m.handle(TextChanged("abc, more", T0 + 10))
+    m.handle(SaveRequested(T0 + 11))
+    effects = m.handle(SaveFailed(SaveProblem.COMMENT_GONE, T0 + 12, 2))
+    assert effects == [store("abc, more"), DISABLE, add("abc, more", 3)]
+    assert m.state is NotesState.SAVING and m.comment_id is None
+    assert m.handle(SaveSucceeded(777, T0 + 13, 3))[0] == store("abc, more", 777, True)
+    assert m.comment_id == 777
+
+
+def test_comment_gone_on_an_add_means_the_item_is_gone() -> None:
+    m = saving("abc")
+    assert m.handle(SaveFailed(SaveProblem.COMMENT_GONE, T0 + 2, 1)) == [DISABLE]
+    assert m.error is SaveProblem.ITEM_GONE
+
+
+def test_clearing_a_saved_note_keeps_the_comment_id_for_the_next_save() -> None:
+    m = saved("abc")
+    assert m.handle(TextChanged("", T0 + 10)) == []
+    assert m.handle(Tick(T0 + 11)) == [store("", 501)]
+    m.handle(TextChanged("new text", T0 + 20))
+    assert update("new text", 2) in m.handle(SaveRequested(T0 + 21))
 
 
 # --------------------------------------------------------------------------- typing during a save
@@ -346,25 +416,19 @@ def test_typing_during_a_save_keeps_the_newer_text_as_a_draft() -> None:
     m = saving("abc")
     assert m.handle(TextChanged("abc and more", T0 + 2)) == []
     assert m.state is NotesState.SAVING
-    assert m.handle(Tick(T0 + 2.5)) == [StoreDraft("abc and more")]
-    assert m.handle(SaveSucceeded(1, T0 + 3)) == []  # draft kept, card kept open
+    assert m.handle(Tick(T0 + 2.5)) == [store("abc and more")]
+    assert m.handle(SaveSucceeded(501, T0 + 3, 1)) == [store("abc and more", 501)]
     assert m.state is NotesState.DRAFT
-    assert (m.text, m.saved_text) == ("abc and more", "abc")
+    assert m.text == "abc and more"
     assert m.auto_close_blocked
-    assert m.handle(SaveRequested(T0 + 4)) == [add("abc and more")]
-
-
-def test_new_text_typed_during_a_save_is_stored_at_once_on_success() -> None:
-    m = saving("abc")
-    m.handle(TextChanged("abc!", T0 + 2))
-    assert m.handle(SaveSucceeded(1, T0 + 2.1)) == [StoreDraft("abc!")]
+    assert m.handle(SaveRequested(T0 + 4)) == [update("abc and more", 2)]
 
 
 def test_typing_back_to_the_sent_text_during_a_save_ends_saved() -> None:
     m = saving("abc")
     m.handle(TextChanged("abcd", T0 + 2))
     m.handle(TextChanged("abc", T0 + 2.1))
-    assert m.handle(SaveSucceeded(1, T0 + 2.2)) == [REMOVE]
+    assert m.handle(SaveSucceeded(501, T0 + 2.2, 1)) == [store("abc", 501, True)]
     assert m.state is NotesState.SAVED
 
 
@@ -373,14 +437,14 @@ def test_text_cleared_during_a_save_is_brought_back_if_the_save_fails() -> None:
     assert m.handle(TextChanged("", T0 + 2)) == []
     assert m.state is NotesState.SAVING
     assert m.handle(Tick(T0 + 3)) == []  # the draft keeps "abc" while it is in flight
-    assert m.handle(SaveFailed("timeout", T0 + 4)) == [SetText("abc"), DISABLE]
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 4, 1)) == [SetText("abc"), DISABLE]
     assert (m.state, m.text) == (NotesState.FAILED, "abc")
 
 
 def test_text_cleared_during_a_save_ends_empty_if_the_save_succeeds() -> None:
     m = saving("abc")
     m.handle(TextChanged("", T0 + 2))
-    assert m.handle(SaveSucceeded(1, T0 + 3)) == [REMOVE]
+    assert m.handle(SaveSucceeded(501, T0 + 3, 1)) == [store("", 501)]
     assert m.state is NotesState.EMPTY
     assert m.handle(Tick(T0 + 5)) == [ENABLE]
 
@@ -388,8 +452,8 @@ def test_text_cleared_during_a_save_ends_empty_if_the_save_succeeds() -> None:
 def test_text_replaced_during_a_failed_save_keeps_both_notes() -> None:
     m = saving("first note")
     m.handle(TextChanged("second", T0 + 2))
-    assert m.handle(Tick(T0 + 3)) == [StoreDraft("first note\n\nsecond")]
-    assert m.handle(SaveFailed("timeout", T0 + 4)) == [SetText("first note\n\nsecond"), DISABLE]
+    assert m.handle(Tick(T0 + 3)) == [store("first note\n\nsecond")]
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 4, 1)) == [SetText("first note\n\nsecond"), DISABLE]
     assert m.state is NotesState.FAILED
     assert m.handle(SaveRequested(T0 + 5)) == [add("first note\n\nsecond", 2)]
 
@@ -399,27 +463,12 @@ def test_text_replaced_during_a_failed_save_keeps_both_notes() -> None:
 
 def test_no_target_keeps_the_draft_and_says_so() -> None:
     m = machine(target=None)
+    unbound = Unbound("+79001234567")
     m.handle(TextChanged("abc", T0))
-    assert m.handle(SaveRequested(T0 + 0.1)) == [StoreDraft("abc")]
+    assert m.handle(SaveRequested(T0 + 0.1)) == [store("abc", client=unbound)]
     assert (m.state, m.message_key) == (NotesState.DRAFT, NO_TARGET)
     assert m.auto_close_blocked
     assert m.handle(BeforeClose(T0 + 1)) == [DISABLE]  # kept open, nothing sent
-    assert m.message_key == NO_TARGET
-
-
-def test_a_target_arriving_clears_the_message_and_allows_the_save() -> None:
-    m = machine(target=None)
-    m.handle(TextChanged("abc", T0))
-    m.handle(SaveRequested(T0 + 0.1))
-    assert m.handle(TargetChanged(OTHER)) == []
-    assert (m.message_key, m.target) == (None, OTHER)
-    assert m.handle(SaveRequested(T0 + 1)) == [add("abc", target=OTHER)]
-
-
-def test_target_lost_before_saving() -> None:
-    m = drafted("abc")
-    m.handle(TargetChanged(None))
-    assert m.handle(SaveRequested(T0 + 1)) == []
     assert m.message_key == NO_TARGET
 
 
@@ -429,13 +478,6 @@ def test_message_is_hidden_once_the_text_is_cleared() -> None:
     m.handle(SaveRequested(T0 + 0.1))
     m.handle(TextChanged("", T0 + 1))
     assert m.message_key is None
-
-
-def test_target_change_during_a_save_does_not_resend() -> None:
-    m = saving("abc")
-    assert m.handle(TargetChanged(OTHER)) == []
-    assert m.handle(SaveSucceeded(1, T0 + 5)) == [REMOVE, ENABLE]
-    assert m.target == OTHER
 
 
 # --------------------------------------------------------------------------- BeforeClose
@@ -450,13 +492,13 @@ def test_before_close_saves_unsaved_notes_and_keeps_the_card_open() -> None:
 def test_before_close_flushes_the_debounced_draft_first() -> None:
     m = machine()
     m.handle(TextChanged("abc", T0))
-    assert m.handle(BeforeClose(T0 + 0.1)) == [StoreDraft("abc"), DISABLE, add("abc")]
+    assert m.handle(BeforeClose(T0 + 0.1)) == [store("abc"), DISABLE, add("abc")]
 
 
 def test_before_close_twice_after_a_success_does_nothing() -> None:
     m = drafted("abc")
     m.handle(BeforeClose(T0 + 10))
-    assert m.handle(SaveSucceeded(1, T0 + 11)) == [REMOVE, ENABLE]
+    assert m.handle(SaveSucceeded(1, T0 + 11, 1)) == [store("abc", 1, True), ENABLE]
     assert m.handle(BeforeClose(T0 + 12)) == []
     assert m.handle(BeforeClose(T0 + 70)) == []
 
@@ -466,7 +508,7 @@ def test_before_close_during_a_save_sends_nothing_new() -> None:
     # The block is re-asserted (host counts from now); the comment is not sent again.
     assert m.handle(BeforeClose(T0 + 2)) == [DISABLE]
     assert m.handle(BeforeClose(T0 + 3)) == [DISABLE]
-    assert m.handle(SaveSucceeded(1, T0 + 4)) == [REMOVE, ENABLE]
+    assert m.handle(SaveSucceeded(1, T0 + 4, 1)) == [store("abc", 1, True), ENABLE]
 
 
 def test_before_close_then_failure_then_second_before_close_retries_once() -> None:
@@ -474,19 +516,19 @@ def test_before_close_then_failure_then_second_before_close_retries_once() -> No
     After a failure the host's second BeforeClose therefore retries once; there is no retry loop."""
     m = drafted("abc")
     assert m.handle(BeforeClose(T0 + 10)) == [DISABLE, add("abc", 1)]
-    assert m.handle(SaveFailed("timeout", T0 + 40)) == [DISABLE]
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 40, 1)) == [DISABLE]
     assert m.state is NotesState.FAILED
     assert m.handle(Tick(T0 + 60)) == []
     assert m.handle(BeforeClose(T0 + 75)) == [DISABLE, add("abc", 2)]
     assert m.handle(BeforeClose(T0 + 76)) == [DISABLE]  # in flight: no third send
-    assert m.handle(SaveSucceeded(3, T0 + 77)) == [REMOVE, ENABLE]
+    assert m.handle(SaveSucceeded(3, T0 + 77, 2)) == [store("abc", 3, True), ENABLE]
     assert m.handle(BeforeClose(T0 + 78)) == []
 
 
 def test_failure_after_before_close_keeps_renewing() -> None:
     m = drafted("abc")
     m.handle(BeforeClose(T0 + 10))
-    m.handle(SaveFailed("timeout", T0 + 20))  # renewed at +20
+    m.handle(SaveFailed(TIMEOUT, T0 + 20, 1))  # renewed at +20
     assert m.handle(Tick(T0 + 59.9)) == []
     assert m.handle(Tick(T0 + 60)) == [DISABLE]
     assert m.handle(Tick(T0 + 100)) == [DISABLE]
@@ -537,7 +579,7 @@ def test_unsaved_notes_renew_the_block_every_40_seconds() -> None:
     m.handle(TextChanged("abc", 0.0))
     effects = {now: m.handle(Tick(float(now))) for now in range(1, 125)}
     assert {now: e for now, e in effects.items() if e} == {
-        1: [StoreDraft("abc")],
+        1: [store("abc")],
         40: [DISABLE],
         80: [DISABLE],
         120: [DISABLE],
@@ -567,7 +609,7 @@ def test_keep_open_while_notes_are_unsaved_does_not_send_a_second_block() -> Non
 def test_keep_open_survives_a_successful_save() -> None:
     m = saving("abc")
     m.handle(KeepOpenChanged(True, T0 + 2))
-    assert m.handle(SaveSucceeded(1, T0 + 3)) == [REMOVE]
+    assert m.handle(SaveSucceeded(1, T0 + 3, 1)) == [store("abc", 1, True)]
     assert m.auto_close_blocked
     assert m.handle(KeepOpenChanged(False, T0 + 4)) == [ENABLE]
 
@@ -580,7 +622,7 @@ def test_enable_is_only_sent_after_a_disable() -> None:
         Tick(T0 + 10),
         BeforeClose(T0 + 11),
         CallEnded(T0 + 12),
-        SaveSucceeded(1, T0 + 13),
+        SaveSucceeded(1, T0 + 13, 1),
     ]
     assert [m.handle(e) for e in events] == [[]] * len(events)
 
@@ -588,7 +630,7 @@ def test_enable_is_only_sent_after_a_disable() -> None:
 def test_call_end_flushes_the_draft_and_renews_the_block() -> None:
     m = machine()
     m.handle(TextChanged("abc", T0))
-    assert m.handle(CallEnded(T0 + 0.1)) == [StoreDraft("abc"), DISABLE]
+    assert m.handle(CallEnded(T0 + 0.1)) == [store("abc"), DISABLE]
     assert m.handle(Tick(T0 + 40)) == []
     assert m.handle(Tick(T0 + 40.1)) == [DISABLE]
 
@@ -612,7 +654,7 @@ def test_call_end_with_nothing_unsaved_does_nothing() -> None:
 
 def test_restored_draft_is_a_draft_and_blocks_auto_close() -> None:
     m = machine()
-    assert m.handle(DraftRestored("from before the reload", T0)) == [
+    assert m.handle(DraftRestored(TARGET, "from before the reload", T0, header=HEADER)) == [
         SetText("from before the reload"),
         DISABLE,
     ]
@@ -625,24 +667,37 @@ def test_restored_draft_is_a_draft_and_blocks_auto_close() -> None:
     assert m.handle(SaveRequested(T0 + 6)) == [add("from before the reload")]
 
 
+def test_restored_saved_note_is_saved_and_its_next_save_updates() -> None:
+    m = machine()
+    restored = DraftRestored(TARGET, "said before", T0, comment_id=42, saved=True, header=HEADER)
+    assert m.handle(restored) == [SetText("said before")]
+    assert (m.state, m.comment_id, m.auto_close_blocked) == (NotesState.SAVED, 42, False)
+    m.handle(TextChanged("said before, and more", T0 + 1))
+    assert UpdateComment(TARGET, 42, compose_comment(HEADER, "said before, and more", EN), 1) in (
+        m.handle(SaveRequested(T0 + 2))
+    )
+
+
 def test_restored_draft_does_not_overwrite_text_typed_meanwhile() -> None:
     m = machine()
     m.handle(TextChanged("typed", T0))
-    assert m.handle(DraftRestored("restored", T0 + 0.1)) == [
+    assert m.handle(DraftRestored(TARGET, "restored", T0 + 0.1, header=HEADER)) == [
         SetText("restored\n\ntyped"),
-        StoreDraft("restored\n\ntyped"),
+        store("restored\n\ntyped"),
     ]
 
 
 def test_restored_draft_already_contained_in_the_text() -> None:
     m = machine()
     m.handle(TextChanged("restored and more", T0))
-    assert m.handle(DraftRestored("restored", T0 + 0.1)) == [StoreDraft("restored and more")]
+    assert m.handle(DraftRestored(TARGET, "restored", T0 + 0.1, header=HEADER)) == [
+        store("restored and more")
+    ]
 
 
 def test_blank_restored_draft_is_removed() -> None:
     m = machine()
-    assert m.handle(DraftRestored("  ", T0)) == [REMOVE]
+    assert m.handle(DraftRestored(TARGET, "  ", T0)) == [REMOVE]
     assert m.state is NotesState.EMPTY
     assert not m.auto_close_blocked
 
@@ -655,85 +710,6 @@ def test_effects_come_out_safe_first() -> None:
     m.handle(TextChanged("abc", T0))
     effects = m.handle(BeforeClose(T0 + 0.1))
     assert [type(e) for e in effects] == [StoreDraft, DisableAutoClose, AddComment]
-
-
-# --------------------------------------------------------------------------- the comment
-
-
-def test_target_fields_are_exactly_the_rest_fields() -> None:
-    assert CommentTarget(EntityType.CONTACT, 5).fields("hi") == {
-        "ENTITY_ID": 5,
-        "ENTITY_TYPE": "contact",
-        "COMMENT": "hi",
-    }
-    assert TARGET.fields("x")["ENTITY_TYPE"] == "deal"
-
-
-@pytest.mark.parametrize("entity_id", [0, -1, True, 2**53, "5"])
-def test_target_rejects_bad_ids(entity_id: object) -> None:
-    with pytest.raises(ValueError):
-        CommentTarget(EntityType.LEAD, entity_id)  # type: ignore[arg-type]
-
-
-def test_target_rejects_a_plain_string_type() -> None:
-    with pytest.raises(ValueError):
-        CommentTarget("lead", 5)  # type: ignore[arg-type]
-
-
-def test_choose_target_prefers_the_primary_item_then_the_first_binding() -> None:
-    deal, contact, company = (
-        CrmRef(EntityType.DEAL, 1),
-        CrmRef(EntityType.CONTACT, 2),
-        CrmRef(EntityType.COMPANY, 3),
-    )
-    assert choose_target(CallStatus(entity=deal, bindings=(contact,))) == CommentTarget(
-        EntityType.DEAL, 1
-    )
-    assert choose_target(CallStatus(bindings=(company, contact))) == CommentTarget(
-        EntityType.COMPANY, 3
-    )
-    assert choose_target(CallStatus()) is None
-    assert CommentTarget.from_ref(contact) == CommentTarget(EntityType.CONTACT, 2)
-
-
-def test_compose_comment_header_and_body() -> None:
-    text = "  Client asks for a callback.\n\nTomorrow, after 10.  \n"
-    assert compose_comment(HEADER, text, EN) == (
-        "Incoming call, +79001234567, 24.11.2026 14:05\n\n"
-        "Client asks for a callback.\n\nTomorrow, after 10."
-    )
-
-
-def test_compose_comment_in_russian() -> None:
-    header = CommentHeader(CallDirection.OUTGOING, HIDDEN_NUMBER, datetime(2026, 1, 2, 3, 4))
-    assert compose_comment(header, "Перезвонить", Translator("ru")) == (
-        "Исходящий звонок, Скрытый номер, 02.01.2026 03:04\n\nПерезвонить"
-    )
-
-
-@pytest.mark.parametrize(
-    ("direction", "number", "line"),
-    [
-        (CallDirection.CALLBACK, UNKNOWN_NUMBER, "callback, number.unknown"),
-        (CallDirection.INCOMING_TRANSFER, HIDDEN_NUMBER, "incomingTransfer, number.hidden"),
-        (CallDirection.UNKNOWN, CallerNumber("number", "101"), "unknown, 101"),
-    ],
-)
-def test_compose_comment_uses_the_catalogue_keys(
-    direction: CallDirection, number: CallerNumber, line: str
-) -> None:
-    def keys(key: str) -> str:
-        return key.removeprefix("direction.")
-
-    header = CommentHeader(direction, number, datetime(2026, 11, 24, 9, 7))
-    assert compose_comment(header, "x", keys) == f"{line}, 24.11.2026 09:07\n\nx"
-
-
-def test_compose_comment_without_header_and_capped() -> None:
-    assert compose_comment(None, " just text ", EN) == "just text"
-    long = "a" * (MAX_NOTE_LEN + 50)
-    assert compose_comment(None, long, EN) == "a" * MAX_NOTE_LEN
-    assert compose_comment(HEADER, "  ", EN) == "Incoming call, +79001234567, 24.11.2026 14:05"
 
 
 def test_machine_uses_the_given_translator() -> None:

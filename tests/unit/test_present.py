@@ -66,7 +66,9 @@ def test_field_names_are_the_contract() -> None:
         "crm_bindings",
         "crm_unbound",
     ]
-    assert [f.name for f in dataclasses.fields(CrmLink)] == ["label", "href", "path", "type", "id"]
+    assert [f.name for f in dataclasses.fields(CrmLink)] == [
+        "label", "kind", "href", "path", "type", "id"
+    ]
 
 
 def test_a_talking_call_in_english() -> None:
@@ -80,7 +82,8 @@ def test_a_talking_call_in_english() -> None:
         line="Sales",
         list_mode=None,
         crm_entity=CrmLink(
-            label="Contact #17",
+            label="#17",
+            kind="contact",
             href="https://example.bitrix24.com/crm/contact/details/17/",
             path="/crm/contact/details/17/",
             type="contact",
@@ -88,14 +91,16 @@ def test_a_talking_call_in_english() -> None:
         ),
         crm_bindings=(
             CrmLink(
-                "Deal #5",
+                "#5",
+                "deal",
                 "https://example.bitrix24.com/crm/deal/details/5/",
                 "/crm/deal/details/5/",
                 "deal",
                 5,
             ),
             CrmLink(
-                "Company #3",
+                "#3",
+                "company",
                 "https://example.bitrix24.com/crm/company/details/3/",
                 "/crm/company/details/3/",
                 "company",
@@ -111,8 +116,19 @@ def test_the_same_call_in_russian() -> None:
     assert card.call_direction == "Исходящий звонок"
     assert card.call_state == "Разговор"
     assert card.list_mode == "Обзвон"
-    assert card.crm_entity is not None and card.crm_entity.label == "Контакт №17"
-    assert [link.label for link in card.crm_bindings] == ["Сделка №5", "Компания №3"]
+    assert card.crm_entity is not None
+    assert (card.crm_entity.kind, card.crm_entity.label) == ("контакт", "№17")
+    assert [(link.kind, link.label) for link in card.crm_bindings] == [
+        ("сделка", "№5"), ("компания", "№3")
+    ]
+
+
+def test_links_carry_the_names_the_crm_gave() -> None:
+    names = {CrmRef(EntityType.CONTACT, 17): "Ivan Petrov", CrmRef(EntityType.COMPANY, 3): "ACME"}
+    card = present(parse_status(STATUS), CallTracker(None, 0.0), EN, portal=PORTAL, now=0.0,
+                   names=names.get)
+    assert card.crm_entity is not None and card.crm_entity.label == "Ivan Petrov"
+    assert [link.label for link in card.crm_bindings] == ["#5", "ACME"]
 
 
 def test_list_mode_in_english() -> None:
@@ -188,11 +204,26 @@ def test_state_timer_and_failure_follow_the_tracker() -> None:
     assert (card.call_state, card.call_timer, card.call_failure) == ("Connecting", "0:00", None)
     tracker.apply(CallState.IDLE, "486", now=5.0)
     card = present(status, tracker, EN, portal=PORTAL, now=10.0)
-    assert (card.call_state, card.call_timer, card.call_failure) == ("Ended", "0:00", "Busy (486)")
+    assert (card.call_state, card.call_timer, card.call_failure) == (
+        "Not connected", "0:00", "Busy (486)"
+    )
     card = present(status, tracker, RU, portal=PORTAL, now=10.0)
-    assert (card.call_state, card.call_failure) == ("Звонок завершён", "Занято (486)")
+    assert (card.call_state, card.call_failure) == ("Звонок не состоялся", "Занято (486)")
     tracker.apply(CallState.CONNECTING, None, now=20.0)
     assert present(status, tracker, EN, portal=PORTAL, now=21.0).call_failure is None
+
+
+def test_a_call_that_connected_and_ended_says_ended() -> None:
+    tracker = CallTracker(CallState.CONNECTING, now=0.0)
+    tracker.apply(CallState.CONNECTED, None, now=1.0)
+    tracker.apply(CallState.IDLE, None, now=5.0)
+    card = present(parse_status(STATUS), tracker, EN, portal=PORTAL, now=6.0)
+    assert (card.call_state, card.call_timer) == ("Ended", "0:04")
+    tracker.apply(CallState.CONNECTING, None, now=10.0)  # the dialer's next call...
+    tracker.apply(CallState.IDLE, None, now=12.0)  # ...that nobody answered
+    assert present(parse_status(STATUS), tracker, EN, portal=PORTAL, now=13.0).call_state == (
+        "Not connected"
+    )
 
 
 def test_generic_failure_and_long_call() -> None:
@@ -262,7 +293,7 @@ def test_bindings_deduplicated_even_when_built_directly() -> None:
     lead = CrmRef(EntityType.LEAD, 8)
     status = CallStatus(entity=deal, bindings=(lead, deal, lead, deal))
     card = present(status, CallTracker(None, 0.0), EN, portal=PORTAL, now=0.0)
-    assert [link.label for link in card.crm_bindings] == ["Lead #8"]
+    assert [(link.kind, link.label) for link in card.crm_bindings] == [("lead", "#8")]
 
 
 def test_placement_options_give_the_same_links() -> None:
@@ -416,3 +447,14 @@ def test_portal_origin_never_raises_and_is_plain(domain: str) -> None:
     origin = portal_origin(domain)
     if origin is not None:
         assert re.fullmatch(r"https://[a-z0-9.\-]+(:[0-9]+)?", origin)
+
+
+@pytest.mark.parametrize(
+    ("query", "theme"),
+    [("", "light"), ("?theme=dark", "dark"), ("?a=1&theme=DARK", "dark"), ("?theme=light", "light"),
+     ("?theme=darkish", "light"), ("?xtheme=dark", "light"), (None, "light")],
+)
+def test_the_theme_is_light_unless_the_handler_url_asks_for_dark(query: object, theme: str) -> None:
+    from callcard.present import theme_from_query
+
+    assert theme_from_query(query) == theme
