@@ -16,7 +16,11 @@ Hierarchy::
 
 from __future__ import annotations
 
+from typing import Final
+
 __all__ = [
+    "NOT_FOUND_CODES",
+    "NO_ACCESS_CODES",
     "BridgeError",
     "BridgeUnavailable",
     "CommandTimeout",
@@ -81,6 +85,27 @@ class RestError(BridgeError):
         self.description = description
         message = f"{method}: {code}: {description}" if description else f"{method}: {code}"
         super().__init__(message)
+
+
+NOT_FOUND_CODES: Final = frozenset({"NOT_FOUND", "ERROR_NOT_FOUND", "404"})
+"""REST error codes (upper case) that mean the item asked for does not exist."""
+NO_ACCESS_CODES: Final = frozenset(
+    {
+        "ACCESS_DENIED",
+        "ERROR_ACCESS_DENIED",
+        "INSUFFICIENT_SCOPE",
+        "INVALID_CREDENTIALS",
+        "WRONG_AUTH_TYPE",
+        "NO_AUTH_FOUND",
+        "AUTHORIZATION_ERROR",
+        "USER_ACCESS_ERROR",
+        "ALLOWED_ONLY_INTRANET_USER",
+        "401",
+        "403",
+    }
+)
+"""REST error codes (upper case) that mean the user or the app's scopes may not do this: the
+portal writes some in lower case (``insufficient_scope``), so compare ``code.upper()``."""
 
 
 class RestTimeout(RestError):

@@ -25,7 +25,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
-from bx24_bridge.errors import BridgeError, ParseError, RestError, RestTimeout
+from bx24_bridge.errors import (
+    NO_ACCESS_CODES,
+    NOT_FOUND_CODES,
+    BridgeError,
+    ParseError,
+    RestError,
+    RestTimeout,
+)
 from bx24_bridge.payloads import (
     CrmItem,
     CrmRef,
@@ -93,24 +100,6 @@ _MAX_MARKS_IN_A_ROW: Final = 4
 dozens that spill over the neighbouring lines of the card."""
 # Zero-width (non-)joiners shape Persian/Indic text and emoji sequences: harmless, keep them.
 _KEPT_FORMAT_CHARS: Final = frozenset("\u200c\u200d")
-
-_NOT_FOUND_CODES: Final = frozenset({"NOT_FOUND", "ERROR_NOT_FOUND", "404"})
-_NO_ACCESS_CODES: Final = frozenset(
-    {
-        "ACCESS_DENIED",
-        "ERROR_ACCESS_DENIED",
-        "INSUFFICIENT_SCOPE",
-        "INVALID_CREDENTIALS",
-        "WRONG_AUTH_TYPE",
-        "NO_AUTH_FOUND",
-        "AUTHORIZATION_ERROR",
-        "USER_ACCESS_ERROR",
-        "ALLOWED_ONLY_INTRANET_USER",
-        "401",
-        "403",
-    }
-)
-
 
 # --------------------------------------------------------------------------- text
 
@@ -257,9 +246,9 @@ def problem_for(error: BaseException) -> str:
     if isinstance(error, RestTimeout) or not isinstance(error, RestError):
         return PROBLEM_UNAVAILABLE
     code = error.code.strip().upper()
-    if code in _NOT_FOUND_CODES:
+    if code in NOT_FOUND_CODES:
         return PROBLEM_NOT_FOUND
-    if code in _NO_ACCESS_CODES:
+    if code in NO_ACCESS_CODES:
         return PROBLEM_NO_ACCESS
     return PROBLEM_UNAVAILABLE
 

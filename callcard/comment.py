@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from bx24_bridge.errors import NO_ACCESS_CODES, NOT_FOUND_CODES
 from bx24_bridge.payloads import (
     CallDirection,
     CallerNumber,
@@ -197,23 +198,6 @@ class SaveProblem(enum.StrEnum):
     UNAVAILABLE = "notes.error.unavailable"
 
 
-_NO_ACCESS_CODES: Final = frozenset(
-    {
-        "ACCESS_DENIED",
-        "ERROR_ACCESS_DENIED",
-        "INSUFFICIENT_SCOPE",
-        "INVALID_CREDENTIALS",
-        "WRONG_AUTH_TYPE",
-        "NO_AUTH_FOUND",
-        "AUTHORIZATION_ERROR",
-        "USER_ACCESS_ERROR",
-        "401",
-        "403",
-    }
-)
-_GONE_CODES: Final = frozenset({"NOT_FOUND", "ERROR_NOT_FOUND", "404"})
-
-
 def problem_for_code(code: str | None, *, updating: bool) -> SaveProblem:
     """The problem behind a REST error code of a save (None: no answer in time).
 
@@ -224,10 +208,10 @@ def problem_for_code(code: str | None, *, updating: bool) -> SaveProblem:
     if code is None:
         return SaveProblem.TIMEOUT
     upper = code.strip().upper()
-    if upper in _NO_ACCESS_CODES:
+    if upper in NO_ACCESS_CODES:
         return SaveProblem.NO_ACCESS
     if upper == "OWNER_NOT_FOUND":
         return SaveProblem.ITEM_GONE
-    if upper in _GONE_CODES:
+    if upper in NOT_FOUND_CODES:
         return SaveProblem.COMMENT_GONE if updating else SaveProblem.ITEM_GONE
     return SaveProblem.UNAVAILABLE

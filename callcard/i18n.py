@@ -106,6 +106,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.others": "Notes about other clients of this card",
         "notes.other": "{client}: {state}",
         "notes.other.saving": "saving…",
+        "notes.other.saved": "saved to the CRM timeline",
         "notes.other.draft": "not saved yet, saving soon",
         "notes.other.failed": "not saved, trying again",
         "notes.other.stuck": "not saved: {problem}",
@@ -140,8 +141,11 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "install.error.no_telephony": "The app has no access to telephony on this portal.",
         "install.error.wrong_auth": "The app must be installed from the portal, not by a webhook.",
         "install.error.not_admin": "Only a portal administrator can install the call card.",
-        "install.error.timeout": "Bitrix24 did not answer in time.",
-        "install.error.other": "The installation failed ({code}).",
+        "install.error.timeout": "Bitrix24 did not answer in time. Press Try again.",
+        "install.error.other": (
+            "The installation failed. Press Try again; if it fails again, give whoever set up "
+            "the app this code: {code}."
+        ),
     },
     "ru": {
         "card.title": "Карточка звонка",
@@ -239,6 +243,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.others": "Заметки о других клиентах этой карточки",
         "notes.other": "{client}: {state}",
         "notes.other.saving": "сохраняются…",
+        "notes.other.saved": "сохранены в таймлайн CRM",
         "notes.other.draft": "ещё не сохранены, скоро сохранятся",
         "notes.other.failed": "не сохранены, пробуем ещё раз",
         "notes.other.stuck": "не сохранены: {problem}",
@@ -274,8 +279,11 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "install.error.no_telephony": "У приложения нет доступа к телефонии этого портала.",
         "install.error.wrong_auth": "Приложение нужно устанавливать с портала, а не вебхуком.",
         "install.error.not_admin": "Установить карточку звонка может только администратор портала.",
-        "install.error.timeout": "Битрикс24 не ответил вовремя.",
-        "install.error.other": "Установка не удалась ({code}).",
+        "install.error.timeout": "Битрикс24 не ответил вовремя. Нажмите «Повторить».",
+        "install.error.other": (
+            "Установка не удалась. Нажмите «Повторить»; если не получится, передайте этот "
+            "код тому, кто настраивал приложение: {code}."
+        ),
     },
 }
 

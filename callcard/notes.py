@@ -533,6 +533,7 @@ class NotesMachine:
         self._current = _Note(first, header)
         self._notes: dict[NoteKey, _Note] = {first: self._current}
         self._attempts = 0  # numbers every save of the card, so each answer finds its note
+        self._saved_behind: NoteKey | None = None  # the last note saved after the card moved on
 
         self._keep_open = False
         self._closing = False  # "Close now" pressed: let go once everything is saved
@@ -583,11 +584,13 @@ class NotesMachine:
 
     @property
     def others(self) -> tuple[OtherNote, ...]:
-        """Unsaved notes of clients the card has moved away from, oldest first."""
+        """Unsaved notes of clients the card has moved away from, oldest first; and the one
+        saved last in the background, so the operator sees that it reached its client."""
         return tuple(
             OtherNote(note.client, self._label(note), note.state, note.problem, note.text)
             for note in self._notes.values()
-            if note is not self._current and note.unsaved
+            if note is not self._current
+            and (note.unsaved or (note.client == self._saved_behind and _body(note.text)))
         )
 
     @property
@@ -704,6 +707,7 @@ class NotesMachine:
         key: NoteKey = event.target if event.target is not None else _unbound(number)
         if key == before.client:
             return
+        self._saved_behind = None  # a new client: what was saved before is old news
         shown = before.text
         if isinstance(before.client, Unbound) and event.target is not None and (
             _unbound(number) == before.client or not before.client.number
@@ -822,6 +826,8 @@ class NotesMachine:
             note.saved_bodies.add(body)
         note.in_flight = note.attempt = None
         note.updating = False
+        if note is not self._current:
+            self._saved_behind = note.client
         return True
 
     def _save_failed(self, event: SaveFailed, out: list[Effect]) -> bool:

@@ -291,7 +291,9 @@ class NotesShell:
                             and machine.auto_close_blocked)
 
     def _other_text(self, other: OtherNote) -> OtherNoteText:
-        if other.state is NotesState.SAVING:
+        if other.state is NotesState.SAVED:
+            words = self._t("notes.other.saved")
+        elif other.state is NotesState.SAVING:
             words = self._t("notes.other.saving")
         elif isinstance(other.client, Unbound):
             words = self._t("notes.other.no_target")

@@ -203,7 +203,7 @@ class CardView:
         others.hidden = True
         others.append(element("p", t("notes.others"), **{"class": "notes-others-title"}),
                       element("ul", None))
-        section.append(label, area, status, row, hold, close, others)
+        section.append(label, area, status, others, row, hold, close)
         self._listen(area, "input", lambda _e: handlers.on_input(str(area.value)))
         self._listen(area, "keydown", lambda e: self._maybe_save(e, handlers))
         self._listen(save, "click", lambda _e: self._save_unless_busy(save, handlers))

@@ -249,6 +249,7 @@
     if (entry.kind === "host" && entry.name === "init") adoptCrm();
     if (entry.kind === "crm" && entry.name === "comment.add") addComment(entry.data);
     if (entry.kind === "crm" && entry.name === "comment.update") updateComment(entry.data);
+    if (entry.kind === "command" && entry.name === "fitWindow") fitCard(entry.data);
     if (entry.kind === "host" && entry.name === "close") {
       const closing = card;
       closing.closed = true;
@@ -272,6 +273,14 @@
     if (!crmStore) return;
     crmStore.comments.push(comment);
     renderComments();
+  }
+
+  /* BX24.fitWindow asks the portal for the page's height: the tab grows, never below its own
+     600 px (call-card.md, section 2). */
+  function fitCard(data) {
+    const height = Number(data && data.height);
+    if (!Number.isFinite(height)) return;
+    byId("card-slot").style.height = `${Math.max(600, Math.min(height, 2000))}px`;
   }
 
   function updateComment(comment) {

@@ -65,7 +65,8 @@ def test_errors_are_explained_and_the_install_can_be_retried(card: CardPage) -> 
     card.page.evaluate("() => { window.bx24Host.config.rest['placement.bind'] ="
                        " {error: 'SOMETHING_NEW', error_description: 'x'}; }")
     card.page.get_by_test_id("install-retry").click()
-    expect(status).to_contain_text("The installation failed (SOMETHING_NEW).")
+    expect(status).to_contain_text("The installation failed.")
+    expect(status).to_contain_text("this code: SOMETHING_NEW.")
 
     card.page.evaluate("delete window.bx24Host.config.rest['placement.bind']")
     card.page.get_by_test_id("install-retry").click()

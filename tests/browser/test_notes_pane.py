@@ -135,6 +135,8 @@ def test_in_the_dialer_a_note_goes_to_the_client_it_was_written_about(card: Card
     assert (ivan["ENTITY_TYPE"], ivan["ENTITY_ID"]) == ("contact", 17)
     assert ivan["COMMENT"].startswith("Outgoing call, +79001234567, Ivan Petrov, ")
     assert ivan["COMMENT"].endswith("\n\nNotes about Ivan Petrov")
+    expect(card.page.get_by_test_id("notes-others")).to_have_text(
+        "Notes about other clients of this card" "Ivan Petrov: saved to the CRM timeline")
     notes_state(card, "empty")
     card.page.get_by_test_id("notes-save").click()
     card.page.wait_for_timeout(300)

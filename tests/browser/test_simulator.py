@@ -21,6 +21,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 from callcard.i18n import CATALOGUE
 
 SCREENSHOT = ROOT / "docs" / "simulator.png"
+DIALER_SCREENSHOT = ROOT / "docs" / "dialer.png"
 EN = CATALOGUE["en"]  # the card's own words, so wording changes do not break this test
 NOTE = "Клиент просит перезвонить в пятницу <b>после 15:00</b>"
 
@@ -201,3 +202,28 @@ def test_update_the_readme_screenshot(sim: Simulator) -> None:
     SCREENSHOT.parent.mkdir(exist_ok=True)
     sim.page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(
+    os.environ.get("UPDATE_SCREENSHOT") != "1", reason="set UPDATE_SCREENSHOT=1 to refresh it"
+)
+def test_update_the_readme_dialer_screenshot(sim: Simulator) -> None:
+    """docs/dialer.png: the call list moved on; the previous client's note went to that client,
+    the card is held after the call, and says until when."""
+    sim.page.set_viewport_size({"width": 1360, "height": 1000})
+    sim.open()
+    sim.page.get_by_test_id("sim-scenario").select_option("dialer")
+    sim.press("reload")
+    assert sim.card_settled() == "ready"
+    expect(sim.in_card("client-name")).to_have_text("Ivan Petrov")
+    sim.press("connect")
+    sim.in_card("notes").fill("Wants the annual plan; send the offer by Friday.")
+    sim.in_card("keep-open").check()
+    sim.press("end")
+    sim.press("next-client")
+    expect(sim.in_card("notes-others")).to_contain_text("saved to the CRM timeline")
+    sim.in_card("notes").fill("Мария: выставить счёт до пятницы")
+    expect(sim.in_card("keep-open-status")).to_be_visible()
+    sim.page.wait_for_timeout(1_000)
+    sim.page.screenshot(path=str(DIALER_SCREENSHOT))
+    assert DIALER_SCREENSHOT.stat().st_size > 10_000

@@ -69,7 +69,8 @@ def test_next_client_saves_the_previous_clients_note_to_that_client() -> None:
     assert (other.client, other.state, other.label) == (IVAN, NotesState.SAVING, "contact 17")
     assert m.auto_close_blocked  # held until Ivan's note is in the CRM
     done = m.handle(SaveSucceeded(90, T0 + 11, 1))
-    assert m.others == ()
+    [saved] = m.others  # listed as saved until the card moves on again
+    assert (saved.client, saved.state) == (IVAN, NotesState.SAVED)
     assert StoreDraft(IVAN, "Notes about Ivan Petrov", 90, True, IVAN_HEADER) in done
     assert done[-1] == ENABLE
 
@@ -95,7 +96,7 @@ def test_a_switch_during_a_save_lets_that_save_finish_for_its_own_client() -> No
     m.handle(TextChanged("Maria", T0 + 11))
     m.handle(SaveSucceeded(90, T0 + 12, 1))
     assert (m.target, m.text, m.state) == (MARIA, "Maria", NotesState.DRAFT)
-    assert m.others == ()
+    assert [(o.client, o.state) for o in m.others] == [(IVAN, NotesState.SAVED)]
 
 
 def test_a_switch_during_a_save_that_fails_keeps_the_text_with_its_client() -> None:
