@@ -30,7 +30,11 @@ logger = logging.getLogger("bx24_bridge")
 
 INIT_TIMEOUT = 10.0  # ui-contract: a library whose init never completes within 10 s means outside
 COMMAND_TIMEOUT = 5.0  # the host answers known commands within milliseconds
-REST_TIMEOUT = 20.0  # the library paces bursts to ~2 calls/s, so allow for queueing
+# On an HTTP 5xx or a network error the library throws "Query error!" and never calls back: a
+# wait is the only way to notice, and an operator on a call needs the answer within seconds.
+# (That uncaught error names no request, so it cannot tell which pending call died.) Writes
+# that must not be taken for dead while a slow portal still works pass a longer timeout.
+REST_TIMEOUT = 8.0
 MAX_PAGES = 50  # a runaway next() loop would hammer the portal
 
 EventHandler = Callable[[list[Any]], Awaitable[None] | None]

@@ -130,7 +130,8 @@ class CallCardApp:
                 t=self._t, portal=self._bridge.domain(), clock=self._clock, spawn=self._spawn,
             )
         handlers = self._notes.handlers if self._notes is not None else None
-        self._view.show_card(self._t, self._text(), on_link=self._open_link, notes=handlers)
+        self._view.show_card(self._t, self._text(), on_link=self._open_link,
+                             on_client_retry=self._retry_client, notes=handlers)
         if self._notes is not None:
             self._notes.attach()
         self._after_render()
@@ -210,6 +211,13 @@ class CallCardApp:
         bindings = self._status.bindings if self._status is not None else ()
         self._spawn(self._loader.load(ref, bindings))
 
+    def _retry_client(self) -> None:
+        """The operator asks again for a client the portal did not answer about."""
+        if self._status is None or self._status.entity is None:
+            return
+        self._loader.forget(self._status.entity)
+        self._load_client(self._status.entity)
+
     def _on_client(self, info: ClientInfo | None, ref: CrmRef | None) -> None:
         self._client = info
         self._client_loading = info is None and ref is not None
@@ -238,7 +246,7 @@ class CallCardApp:
             self._client, self._t, bound=self._status.entity is not None,
             loading=self._client_loading, number=caller_text(self._status, self._t),
         )
-        self._view.update_client(text.name, text.details, text.problem)
+        self._view.update_client(text.name, text.details, text.problem, text.retry)
         self._after_render()
 
     def _after_render(self) -> None:

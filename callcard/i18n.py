@@ -112,6 +112,10 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.other.stuck": "not saved: {problem}",
         "notes.other.no_target": "not linked to a CRM item, so it cannot be saved. Its text:",
         "notes.keep_open": "Keep the card open after the call",
+        "notes.drafts_off": (
+            "This browser does not keep drafts for this app: the notes are saved to the CRM "
+            "when you press Save or the card closes."
+        ),
         "hold.during": (
             "After the call this card stays open, and new incoming calls wait until it closes."
         ),
@@ -130,7 +134,8 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "label.responsible": "Responsible",
         "client.not_found": "The CRM item was not found (deleted or merged).",
         "client.no_access": "You have no access to this CRM item.",
-        "client.unavailable": "The client's data could not be loaded.",
+        "client.unavailable": "Bitrix24 did not answer with the client's data.",
+        "client.retry": "Try again",
         "install.outside": "This is the install page of the call card. Open it from Bitrix24.",
         "install.checking": "Checking the call card tab…",
         "install.binding": "Adding the call card tab…",
@@ -249,6 +254,10 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "notes.other.stuck": "не сохранены: {problem}",
         "notes.other.no_target": "звонок не привязан к объекту CRM, сохранить некуда. Текст:",
         "notes.keep_open": "Не закрывать карточку после звонка",
+        "notes.drafts_off": (
+            "Этот браузер не хранит черновики приложения: заметки сохраняются в CRM, когда вы "
+            "нажимаете «Сохранить» или карточка закрывается."
+        ),
         "hold.during": (
             "После звонка карточка останется открытой, и новые входящие звонки будут ждать, "
             "пока она не закроется."
@@ -268,7 +277,8 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "label.responsible": "Ответственный",
         "client.not_found": "Объект CRM не найден (удалён или объединён).",
         "client.no_access": "У вас нет доступа к этому объекту CRM.",
-        "client.unavailable": "Не удалось загрузить данные клиента.",
+        "client.unavailable": "Битрикс24 не ответил данными клиента.",
+        "client.retry": "Повторить",
         "install.outside": "Это страница установки карточки звонка. Откройте её из Битрикс24.",
         "install.checking": "Проверяем вкладку карточки звонка…",
         "install.binding": "Добавляем вкладку карточки звонка…",

@@ -144,6 +144,7 @@ class NotesShell:
                                started=local_now())
         self._machine = NotesMachine(header=header, target=choose_target(status), t=t)
         self._legacy_draft = False  # an earlier version's draft waits to be stored anew
+        self._drafts_refused = False  # the browser would not keep a draft: said once, quietly
         self._last_activity = float("-inf")
         self._ticker: asyncio.Future[None] | None = None
         self.handlers = NotesHandlers(
@@ -246,7 +247,10 @@ class NotesShell:
         stored = StoredNote(effect.client.key, effect.text, wall_clock(), effect.comment_id,
                             effect.saved, header)
         if not self._drafts.save(self._call_id, stored):
-            logger.warning("the draft could not be stored locally")
+            if not self._drafts_refused:
+                logger.warning("the draft could not be stored locally")
+                self._drafts_refused = True
+                self._view.set_drafts_note(self._t("notes.drafts_off"))
         elif self._legacy_draft and effect.client == self._machine.client:
             self._legacy_draft = not self._drafts.remove(self._call_id, LEGACY_CLIENT)
 

@@ -16,7 +16,7 @@ from typing import Final
 from bx24_bridge.payloads import CallStatus, CrmRef
 
 from .callstate import CallTracker, format_duration
-from .client import ClientInfo
+from .client import PROBLEM_UNAVAILABLE, ClientInfo
 from .i18n import Translator
 from .phone import format_number
 from .sip import failure_text
@@ -223,11 +223,13 @@ def present(
 
 @dataclass(frozen=True, slots=True)
 class ClientText:
-    """The client block's words: ``client-name``, a details line, and a problem line or None."""
+    """The client block's words: ``client-name``, a details line, a problem line or None, and
+    whether asking again may help (the portal did not answer: offer a retry)."""
 
     name: str
     details: str
     problem: str | None
+    retry: bool = False
 
 
 def present_client(
@@ -251,4 +253,5 @@ def present_client(
         details.append(f"{t('label.responsible')}: {info.responsible}")
     problem = t(info.problem) if info.problem else (t("client.partial") if info.partial else None)
     name = info.name or ("" if info.problem else t("client.unnamed"))
-    return ClientText(name, " · ".join(details), problem)
+    retry = info.problem == PROBLEM_UNAVAILABLE or (info.problem is None and info.partial)
+    return ClientText(name, " · ".join(details), problem, retry)

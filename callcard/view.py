@@ -101,6 +101,7 @@ class CardView:
         self.set_app_state("error")
 
     def show_card(self, t: Translator, text: CardText, *, on_link: Callable[[CrmLink], Any],
+                  on_client_retry: Callable[[], Any] = lambda: None,
                   notes: NotesHandlers | None = None) -> None:
         """Build the card once (first render), then fill it; later changes use the update_*."""
         self._clear()
@@ -128,6 +129,11 @@ class CardView:
         client.append(slot("client-name", "p", **{"class": "client-name"}),
                       slot("client-details", "p", **{"class": "client-details"}),
                       slot("client-problem", "p", **{"class": "client-problem"}))
+        retry = slot("client-retry", "button", type="button", **{"class": "button-secondary"})
+        retry.textContent = t("client.retry")
+        retry.hidden = True
+        self._listen(retry, "click", lambda _e: on_client_retry())
+        client.append(retry)
         crm = element("nav", None, **{"class": "crm", "aria-label": t("label.crm")})
         crm.append(slot("crm-entity-slot", "p"), slot("crm-bindings", "ul", **{"class": "links"}))
         client.append(crm)
@@ -168,14 +174,20 @@ class CardView:
     def update_timer(self, timer: str) -> None:
         self._set("call-timer", timer)
 
-    def update_client(self, name: str, details: str, problem: str | None) -> None:
-        """The client block: a name, a line of details, and a short problem line if any."""
+    def update_client(self, name: str, details: str, problem: str | None,
+                      retry: bool = False) -> None:
+        """The client block: a name, a line of details, a short problem line if any, and a
+        retry button when asking the portal again may help."""
         self._set("client-name", name)
         self._set("client-details", details)
         node = self._nodes.get("client-problem")
         if node is not None:
-            node.textContent = problem or ""
-            node.hidden = problem is None
+            self._set("client-problem", problem or "")
+            if node.hidden != (problem is None):
+                node.hidden = problem is None
+        button = self._nodes.get("client-retry")
+        if button is not None and button.hidden != (not retry):
+            button.hidden = not retry
 
     # -------------------------------------------------------------- notes
 
@@ -199,11 +211,13 @@ class CardView:
         close = slot("close-now", "button", type="button", **{"class": "button-secondary"})
         close.textContent = t("hold.close_now")
         close.hidden = True
+        drafts_off = slot("notes-drafts-off", "p", **{"class": "notes-drafts-off"})
+        drafts_off.hidden = True
         others = slot("notes-others", "div", **{"class": "notes-others", "role": "status"})
         others.hidden = True
         others.append(element("p", t("notes.others"), **{"class": "notes-others-title"}),
                       element("ul", None))
-        section.append(label, area, status, others, row, hold, close)
+        section.append(label, area, status, drafts_off, others, row, hold, close)
         self._listen(area, "input", lambda _e: handlers.on_input(str(area.value)))
         self._listen(area, "keydown", lambda e: self._maybe_save(e, handlers))
         self._listen(save, "click", lambda _e: self._save_unless_busy(save, handlers))
@@ -243,6 +257,13 @@ class CardView:
         box = self._nodes.get("keep-open")
         if box is not None and bool(box.checked) != checked:
             box.checked = checked
+
+    def set_drafts_note(self, text: str) -> None:
+        """Say (once: the shell calls this once) that the browser keeps no drafts."""
+        node = self._nodes.get("notes-drafts-off")
+        if node is not None:
+            self._set("notes-drafts-off", text)
+            node.hidden = False
 
     def set_hold(self, text: str | None, *, close_now: bool) -> None:
         """What holding the card means (it also holds new incoming calls), until when, and the

@@ -78,7 +78,12 @@ async function forgetSnapshots() {
 }
 
 function scheduleSnapshot() {
-  if (typeof Worker !== "function" || !globalThis.caches) return;
+  try {
+    // A frame denied its storage may throw on the very look at CacheStorage: no snapshot then.
+    if (typeof Worker !== "function" || !globalThis.caches) return;
+  } catch {
+    return;
+  }
   const idle = globalThis.requestIdleCallback ?? ((run) => setTimeout(run, 0));
   setTimeout(() => idle(startSnapshotWorker, { timeout: 5000 }), SNAPSHOT_DELAY_MS);
 }

@@ -66,8 +66,9 @@
       CALL_LIST_MODE: false,
     },
     auth: { AUTH_ID: "fake-auth-id", REFRESH_ID: "fake-refresh-id", AUTH_EXPIRES: 3600 },
-    // per method: {result} | {error, error_description} | {never: true}; {delayMs} alone delays
-    // the fake CRM's own answer, with result/error it delays that one
+    // per method: {result} | {error, error_description} | {never: true} | {fail: "500" |
+    // "network"} (the real library throws "Query error!" and never calls back); {delayMs}
+    // alone delays the fake CRM's own answer, with result/error it delays that one
     rest: {},
     crm: null, // the fake CRM REST reads and writes (defaults below)
   };
@@ -333,7 +334,8 @@
 
   function restAnswer(method, params) {
     const scripted = config.rest[method];
-    const scriptsAnswer = scripted && ("result" in scripted || "error" in scripted || scripted.never);
+    const scriptsAnswer = scripted && ("result" in scripted || "error" in scripted || scripted.never
+      || scripted.fail);
     if (scriptsAnswer) return withRestDelay(scripted);
     const own = withRestDelay(crmAnswer(method, params));
     // {delayMs} alone: the fake CRM's own answer, only late.
@@ -434,6 +436,15 @@
     return out;
   }
 
+  /* What the real library does when the portal answers 5xx or the network fails: it throws
+     from inside its request handler, uncaught, and the callback is never called. */
+  function queryError(kind) {
+    later(() => {
+      record("host", "query-error", { kind });
+      throw new Error("Query error!");
+    });
+  }
+
   function AjaxResult(answer, query) {
     this.answer = answer;
     this.query = query;
@@ -463,8 +474,9 @@
     record("rest", query.method, params);
     const answer = wire(restAnswer(query.method, params));
     // The real library throws on HTTP 5xx and never calls back (contract section 7).
-    if (answer.never) {
+    if (answer.never || answer.fail) {
       report("dropped", query.method, null);
+      if (answer.fail) queryError(answer.fail);
       return;
     }
     later(() => {
@@ -539,12 +551,14 @@
         const raw = wire((Array.isArray(call) ? call[1] : call.params) || {});
         const params = resolveBatchReferences(raw, answers);
         const answer = wire(restAnswer(method, params));
-        if (answer.never) never = true;
+        if (answer.never || answer.fail) never = true;
         answers[key] = answer;
         results[key] = new AjaxResult(answer, { method, params, callback });
       }
       if (never) {
         report("dropped", "batch", null); // an HTTP failure of the one batch request: no callback
+        const failed = Object.values(answers).find((a) => a.fail);
+        if (failed) queryError(failed.fail);
         return;
       }
       const delay = Math.max(0, ...Object.values(answers).map((a) => a.delayMs || 0));

@@ -655,7 +655,7 @@ def test_hostile_strings_everywhere_are_text_and_the_layout_holds(card: CardPage
     card.host("host.changeEntity({PHONE_NUMBER: 'unknown', CRM_ENTITY_TYPE: 'DEAL', "
               "CRM_ENTITY_ID: 9})")
     expect(card.page.get_by_test_id("client-problem")).to_have_text(
-        "The client's data could not be loaded.")
+        "Bitrix24 did not answer with the client's data.")
     card.host("host.setState('idle')")  # the interpreter still answers
     wait_for_call_state(card, "Ended", where="after the deep values")
     check_page(card, where="after the deep values")

@@ -213,7 +213,7 @@ def test_the_status_line_is_written_only_when_it_changes(card: CardPage) -> None
         new MutationObserver(rs => { window.statusWrites += rs.length; })
             .observe(node, {childList: true, characterData: true, subtree: true});
     }""")
-    card.page.wait_for_timeout(1500)  # six ticks of the notes machine
+    card.page.wait_for_timeout(1000)  # four ticks of the notes machine
     assert card.page.evaluate("window.statusWrites") == 0
     card.page.get_by_test_id("notes-save").click()
     notes_state(card, "saved")
@@ -298,3 +298,21 @@ def test_an_unbound_call_keeps_the_note_and_says_there_is_nowhere_to_save(
     notes_state(card, "saved")
     [comment] = comments(card)
     assert (comment["ENTITY_TYPE"], comment["ENTITY_ID"]) == ("lead", 31)
+
+
+@pytest.mark.own_context  # page.clock (which swallows the library's "Query error!" throws)
+def test_a_save_into_a_dead_portal_keeps_the_note_and_says_what_to_do(card: CardPage) -> None:
+    card.page.clock.install()
+    card.open({"rest": {"crm.timeline.comment.add": {"fail": "500"}}})
+    card.page.get_by_test_id("notes").fill(NOTE)
+    card.host("host.beforeClose()")
+    notes_state(card, "saving")
+    card.page.clock.run_for("00:21")  # a write waits longer than a read before giving up
+    notes_state(card, "failed")
+    assert card.text("notes-status").startswith("Bitrix24 did not answer in time.")
+    assert card.host("host.autoCloseDisabled") is True
+    assert any(NOTE in s["text"] for s in card.page.evaluate(STORED))
+    card.page.evaluate("delete window.bx24Host.config.rest['crm.timeline.comment.add']")
+    card.page.get_by_test_id("notes-save").click()
+    notes_state(card, "saved")
+    assert len(comments(card)) == 1

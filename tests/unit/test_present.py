@@ -18,6 +18,7 @@ from bx24_bridge.payloads import (
     parse_status,
 )
 from callcard.callstate import CallTracker
+from callcard.client import ClientInfo
 from callcard.i18n import Translator
 from callcard.present import CardText, CrmLink, portal_origin, present
 
@@ -458,3 +459,23 @@ def test_the_theme_is_light_unless_the_handler_url_asks_for_dark(query: object, 
     from callcard.present import theme_from_query
 
     assert theme_from_query(query) == theme
+
+
+@pytest.mark.parametrize(
+    ("info", "retry"),
+    [
+        (ClientInfo(entity=CrmRef(EntityType.CONTACT, 1), problem="client.unavailable"), True),
+        (ClientInfo(entity=CrmRef(EntityType.CONTACT, 1), name="x", partial=True), True),
+        (ClientInfo(entity=CrmRef(EntityType.CONTACT, 1), problem="client.no_access"), False),
+        (ClientInfo(entity=CrmRef(EntityType.CONTACT, 1), problem="client.not_found"), False),
+        (ClientInfo(entity=CrmRef(EntityType.CONTACT, 1), name="x"), False),
+    ],
+)
+def test_the_client_block_offers_a_retry_only_where_asking_again_may_help(
+    info: ClientInfo, retry: bool
+) -> None:
+    from callcard.present import present_client
+
+    text = present_client(info, EN, bound=True, loading=False, number="+7")
+    assert text.retry is retry
+    assert present_client(None, EN, bound=False, loading=False, number="+7").retry is False
