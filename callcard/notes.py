@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
-from bx24_bridge.payloads import CallerNumber, parse_caller_number
+from bx24_bridge.payloads import CallerNumber
 
 from .comment import (
     CommentHeader,
@@ -51,6 +51,7 @@ from .comment import (
     target_from_key,
 )
 from .i18n import FALLBACK, Translator
+from .phone import format_number
 
 __all__ = [
     "NO_TARGET",
@@ -105,14 +106,16 @@ _TRANSIENT: Final = frozenset({SaveProblem.TIMEOUT, SaveProblem.UNAVAILABLE})
 
 @dataclass(frozen=True, slots=True)
 class Unbound:
-    """The caller of a call bound to no CRM item, known by the number the card showed
-    (``""`` when it was hidden or unknown): two such callers' notes must not mix either."""
+    """The caller of a call bound to no CRM item, known by the digits of the number the card
+    showed (``""`` when it was hidden or unknown): two such callers' notes must not mix either.
+    Digits only, because the host writes one number as ``+7900…`` in one place and ``7900…``
+    in another."""
 
     number: str = ""
 
     @property
     def key(self) -> str:
-        """A stable name for storage keys: ``none`` or ``none-+79001234567``."""
+        """A stable name for storage keys: ``none`` or ``none-79001234567``."""
         return f"none-{self.number}" if self.number else "none"
 
 
@@ -127,14 +130,14 @@ def note_key_from_text(text: object) -> NoteKey | None:
     if text == "none":
         return Unbound()
     if text.startswith("none-"):
-        number = parse_caller_number(text.removeprefix("none-"))
-        return Unbound(number.value) if number.kind == "number" and number.value else None
+        digits = text.removeprefix("none-")
+        return Unbound(digits) if digits.isascii() and digits.isdigit() else None
     return target_from_key(text)
 
 
 def _unbound(number: CallerNumber | None) -> Unbound:
     if number is not None and number.kind == "number" and number.value:
-        return Unbound(number.value)
+        return Unbound("".join(char for char in number.value if char in "0123456789"))
     return Unbound()
 
 
@@ -940,5 +943,5 @@ class NotesMachine:
         if note.target is not None:
             return client_words(note.target, self._names.get(note.target), self._t)
         if isinstance(note.client, Unbound) and note.client.number:
-            return note.client.number
+            return format_number(note.client.number)
         return self._t("client.new")

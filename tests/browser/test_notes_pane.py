@@ -37,10 +37,21 @@ def test_a_note_is_saved_to_the_timeline_and_remembered_with_its_comment(card: C
     card.page.wait_for_function(f"{DRAFTS}.length === 1")  # stored locally (debounced)
     # Unsaved work keeps the card open.
     card.page.wait_for_function("window.bx24Host.autoCloseDisabled === true")
+    # The status line is a live region: the machine ticks four times a second, yet the line is
+    # written only when its words change.
+    card.page.evaluate("""() => {
+        window.statusWrites = 0;
+        const node = document.querySelector('[data-testid=notes-status]');
+        new MutationObserver(rs => { window.statusWrites += rs.length; })
+            .observe(node, {childList: true, characterData: true, subtree: true});
+    }""")
+    card.page.wait_for_timeout(1000)
+    assert card.page.evaluate("window.statusWrites") == 0
 
     card.page.get_by_test_id("notes-save").click()
     notes_state(card, "saved")
     assert card.text("notes-status") == "Saved to the CRM timeline"
+    assert card.page.evaluate("window.statusWrites") > 0  # the observer does see real changes
     [comment] = comments(card)
     assert comment["ENTITY_TYPE"] == "contact" and comment["ENTITY_ID"] == 17
     header, body = comment["COMMENT"].split("\n\n", 1)
@@ -55,48 +66,36 @@ def test_a_note_is_saved_to_the_timeline_and_remembered_with_its_comment(card: C
     assert card.page.evaluate("document.activeElement.dataset.testid") == "notes-save"
 
 
-def test_every_re_save_updates_the_one_comment(card: CardPage) -> None:
+def test_one_comment_per_client_through_re_saves_a_deletion_and_a_reload(card: CardPage) -> None:
     card.open()
-    area = card.page.get_by_test_id("notes")
+    area, save = card.page.get_by_test_id("notes"), card.page.get_by_test_id("notes-save")
     lines = ["line 1", "line 1\nline 2", "line 1\nline 2\nline 3"]
     for text in lines:
         area.fill(text)
-        card.page.get_by_test_id("notes-save").click()
+        save.click()
         notes_state(card, "saved")
     [comment] = comments(card)
     assert comment["COMMENT"].split("\n\n", 1)[1] == lines[-1]
     assert [e["name"] for e in card.host_log("rest") if "comment" in e["name"]] == [
         "crm.timeline.comment.add", "crm.timeline.comment.update", "crm.timeline.comment.update",
     ]
-
-
-def test_a_reload_after_a_save_updates_the_same_comment(card: CardPage) -> None:
-    card.open()
-    card.page.get_by_test_id("notes").fill("first")
-    card.page.get_by_test_id("notes-save").click()
-    notes_state(card, "saved")
-    card.page.reload()
-    card.wait_settled()
-    expect(card.page.get_by_test_id("notes")).to_have_value("first")
-    notes_state(card, "saved")
-    card.page.get_by_test_id("notes").fill("first, and more")
-    card.page.get_by_test_id("notes-save").click()
-    notes_state(card, "saved")
-    [comment] = comments(card)
-    assert comment["COMMENT"].endswith("\n\nfirst, and more")
-
-
-def test_a_comment_deleted_in_the_crm_is_added_again(card: CardPage) -> None:
-    card.open()
-    card.page.get_by_test_id("notes").fill("first")
-    card.page.get_by_test_id("notes-save").click()
-    notes_state(card, "saved")
-    card.host("host.crm.comments.splice(0)")  # someone deletes it in the portal
-    card.page.get_by_test_id("notes").fill("first, again")
-    card.page.get_by_test_id("notes-save").click()
+    # Someone deletes the comment in the portal: the next save adds it again.
+    card.host("host.crm.comments.splice(0)")
+    area.fill("first, again")
+    save.click()
     notes_state(card, "saved")
     [comment] = comments(card)
     assert comment["COMMENT"].endswith("\n\nfirst, again")
+    # After a reload the saved note is back, and a further save updates that same comment.
+    card.page.reload()
+    card.wait_settled()
+    expect(area).to_have_value("first, again")
+    notes_state(card, "saved")
+    area.fill("first, again, and more")
+    save.click()
+    notes_state(card, "saved")
+    [comment] = comments(card)
+    assert comment["COMMENT"].endswith("\n\nfirst, again, and more")
 
 
 def test_a_draft_survives_a_reload_of_the_same_call(card: CardPage) -> None:
@@ -203,25 +202,8 @@ def test_a_failed_save_says_what_to_do_keeps_the_card_and_can_be_retried(
     assert len(comments(card)) == 1
 
 
-def test_the_status_line_is_written_only_when_it_changes(card: CardPage) -> None:
-    card.open()
-    card.page.get_by_test_id("notes").fill(NOTE)
-    notes_state(card, "draft")
-    card.page.evaluate("""() => {
-        window.statusWrites = 0;
-        const node = document.querySelector('[data-testid=notes-status]');
-        new MutationObserver(rs => { window.statusWrites += rs.length; })
-            .observe(node, {childList: true, characterData: true, subtree: true});
-    }""")
-    card.page.wait_for_timeout(1000)  # four ticks of the notes machine
-    assert card.page.evaluate("window.statusWrites") == 0
-    card.page.get_by_test_id("notes-save").click()
-    notes_state(card, "saved")
-    assert card.page.evaluate("window.statusWrites") > 0  # the observer does see real changes
-
-
 @pytest.mark.own_context  # page.clock
-def test_auto_close_stays_disabled_while_notes_are_unsaved_or_keep_open_is_ticked(
+def test_auto_close_is_held_while_notes_are_unsaved_or_keep_open_and_close_now_ends_it(
     card: CardPage,
 ) -> None:
     card.page.clock.install()
@@ -244,6 +226,19 @@ def test_auto_close_stays_disabled_while_notes_are_unsaved_or_keep_open_is_ticke
     card.page.wait_for_function("window.bx24Host.autoCloseDisabled === false")
     expect(card.page.get_by_test_id("keep-open-status")).to_be_hidden()
 
+    # Held again after the call, with a note: Close now saves it and lets the host close.
+    card.page.get_by_test_id("keep-open").check()
+    card.page.get_by_test_id("notes").fill("One more thing")
+    card.host("host.setState('idle')")
+    card.host("host.beforeClose()")
+    card.page.clock.run_for("00:05")
+    expect(card.page.get_by_test_id("close-now")).to_be_visible()
+    card.page.get_by_test_id("close-now").click()
+    card.page.clock.run_for("00:02")
+    card.page.wait_for_function("window.bx24Host.closed === true")
+    [comment] = comments(card)
+    assert comment["COMMENT"].endswith("\n\nOne more thing")  # the one comment, updated
+
 
 @pytest.mark.own_context  # page.clock
 def test_keep_open_ends_ten_idle_minutes_after_the_call(card: CardPage) -> None:
@@ -262,23 +257,6 @@ def test_keep_open_ends_ten_idle_minutes_after_the_call(card: CardPage) -> None:
     card.page.clock.run_for("00:40")
     card.page.wait_for_function("window.bx24Host.closed === true")
     expect(card.page.get_by_test_id("keep-open")).not_to_be_checked()
-
-
-@pytest.mark.own_context  # page.clock
-def test_close_now_saves_what_is_pending_and_lets_the_host_close(card: CardPage) -> None:
-    card.page.clock.install()
-    card.open({"status": {"CALL_STATE": "connected"}})
-    card.page.get_by_test_id("keep-open").check()
-    card.page.get_by_test_id("notes").fill(NOTE)
-    card.host("host.setState('idle')")
-    card.host("host.beforeClose()")
-    card.page.clock.run_for("00:05")
-    expect(card.page.get_by_test_id("close-now")).to_be_visible()
-    card.page.get_by_test_id("close-now").click()
-    card.page.clock.run_for("00:02")
-    card.page.wait_for_function("window.bx24Host.closed === true")
-    [comment] = comments(card)
-    assert comment["COMMENT"].endswith(NOTE)
 
 
 def test_an_unbound_call_keeps_the_note_and_says_there_is_nowhere_to_save(

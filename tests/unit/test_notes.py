@@ -113,9 +113,9 @@ def test_initial_state() -> None:
 
 
 def test_an_unbound_card_keys_its_note_by_the_caller() -> None:
-    assert machine(target=None).client == Unbound("+79001234567")
+    assert machine(target=None).client == Unbound("79001234567")
     assert machine(target=None, header=None).client == Unbound()
-    assert Unbound("+7900").key == "none-+7900" and Unbound().key == "none"
+    assert Unbound("7900").key == "none-7900" and Unbound().key == "none"
 
 
 @pytest.mark.parametrize(
@@ -463,7 +463,7 @@ def test_text_replaced_during_a_failed_save_keeps_both_notes() -> None:
 
 def test_no_target_keeps_the_draft_and_says_so() -> None:
     m = machine(target=None)
-    unbound = Unbound("+79001234567")
+    unbound = Unbound("79001234567")
     m.handle(TextChanged("abc", T0))
     assert m.handle(SaveRequested(T0 + 0.1)) == [store("abc", client=unbound)]
     assert (m.state, m.message_key) == (NotesState.DRAFT, NO_TARGET)

@@ -205,7 +205,7 @@ def test_a_lead_made_from_the_card_takes_the_callers_notes() -> None:
     m.handle(SaveRequested(T0 + 1))
     assert m.message_key == NO_TARGET
     effects = m.handle(ClientChanged(LEAD, T0 + 5, IVAN_PHONE))
-    assert RemoveDraft(Unbound("+79001234567")) in effects
+    assert RemoveDraft(Unbound("79001234567")) in effects
     assert StoreDraft(LEAD, "Wants 50 licences", None, False, IVAN_HEADER) in effects
     assert not [e for e in effects if isinstance(e, SetText)]  # the text stays in the box
     assert (m.target, m.message_key) == (LEAD, None)
@@ -227,11 +227,11 @@ def test_unbound_notes_never_go_to_a_client_with_another_number() -> None:
     effects = next_client(m)
     assert comments(effects) == [] and SetText("") in effects
     [other] = m.others
-    assert other.client == Unbound("+79001234567")
+    assert other.client == Unbound("79001234567")
     assert other.text == "About the unknown caller"
     # It cannot be saved anywhere: it is shown and kept in the store, but does not hold the card.
     assert effects[-1] == ENABLE
-    assert StoreDraft(Unbound("+79001234567"), "About the unknown caller", None, False,
+    assert StoreDraft(Unbound("79001234567"), "About the unknown caller", None, False,
                       IVAN_HEADER) in effects
 
 
@@ -265,7 +265,15 @@ def test_a_restored_saved_note_of_another_client_sends_nothing() -> None:
 def test_note_keys_round_trip_through_their_text() -> None:
     from callcard.notes import note_key_from_text
 
-    for key in (IVAN, LEAD, Unbound(), Unbound("+79001234567")):
+    for key in (IVAN, LEAD, Unbound(), Unbound("79001234567")):
         assert note_key_from_text(key.key) == key
     for text in ("", "none-", "none-hidden", "none-\u202e1", "deal", 5):
         assert note_key_from_text(text) is None
+
+
+def test_the_same_number_written_without_its_plus_is_the_same_caller() -> None:
+    m = dialer(target=None)  # the card showed +79001234567
+    m.handle(TextChanged("x", T0))
+    m.handle(ClientChanged(LEAD, T0 + 5, CallerNumber("number", "79001234567")))
+    assert (m.target, m.text) == (LEAD, "x")
+    assert dialer(target=None).client == Unbound("79001234567")
