@@ -1,7 +1,8 @@
 # Two commands do everything from a fresh clone:
-#   make run    install what is missing, then serve the app (/) and the simulator (/simulator/)
-#   make test   install what is missing, then run the whole suite (unit + browser)
-# Other targets: make bench, make lint, make clean.
+#   make run    install and build what is missing, then serve the app (/) and the simulator
+#   make test   install and build what is missing, then run the whole suite (unit + browser)
+# Other targets: make dist (the publish folder a production server serves), make bench,
+# make lint, make clean.
 
 PYTHON ?= python3
 # Test processes: a Pyodide boot keeps about one core busy, so two workers use a 2-core machine.
@@ -12,10 +13,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PORT HOST
 
-.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib bytecode precompress clean
+.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib bytecode dist clean
 
 run: install
-	$(PY) -m cardserver --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
+	$(PY) -m cardserver --dev --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
 
 test: install
 	$(PY) -m ruff check .
@@ -30,7 +31,7 @@ browser: install
 lint: deps-python
 	$(PY) -m ruff check .
 
-install: deps-python deps-node deps-browser stdlib bytecode precompress
+install: deps-python deps-node deps-browser stdlib bytecode dist
 
 deps-python: $(VENV)/.installed
 deps-node: node_modules/.installed
@@ -38,9 +39,9 @@ deps-browser:
 	@tools/ensure-chromium.sh
 stdlib: .cache/runtime/.stamp
 bytecode: .cache/bytecode/.stamp
-precompress: .cache/precompressed/.stamp
+dist: dist/.stamp
 
-# The virtualenv holds the dev tools listed in pyproject.toml ([project.optional-dependencies] dev).
+# The virtualenv holds the server's libraries and the dev tools listed in pyproject.toml.
 $(VENV)/.installed: pyproject.toml tools/dev_requirements.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,18 +60,21 @@ node_modules/.installed: package.json package-lock.json
 	node tools/compile-stdlib.mjs
 	touch $@
 
-# Checked bytecode for the app's modules and PyScript's package, packed into app-bundle.zip by
-# the server while it matches the sources (tools/app_bytecode.py, cardserver/bundle.py).
+# Checked bytecode for the app's modules and PyScript's package, packed into the app bundle by
+# the build while it matches the sources (tools/app_bytecode.py, cardserver/bundle.py).
 APP_PY := $(wildcard bx24_bridge/*.py callcard/*.py)
 .cache/bytecode/.stamp: node_modules/.installed tools/compile-app.mjs tools/app_bytecode.py tools/stdlib_bytecode.py $(APP_PY)
 	node tools/compile-app.mjs
 	touch $@
 
-# Gzip and Brotli copies of the runtime files, so no request pays for compression (Brotli is
-# too slow to run on a request at all: cardserver/compression.py), and of the app's bundle.
-.cache/precompressed/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp .cache/bytecode/.stamp
-	$(PY) -m cardserver --precompress-only
-	mkdir -p $(@D) && touch $@
+# The publish folder (cardserver/dist.py): every file the pages load, content-addressed, with
+# Brotli and gzip copies (cached by content in .cache/compressed/, so a rebuild takes a second).
+# The server only reads it. Rebuilt when any source of it changes.
+DIST_SOURCES := $(APP_PY) index.html install.html main.py install.py pyscript.toml install.toml \
+	$(wildcard static/* simulator/* cardserver/*.py) cardserver/callcard-boot.mjs
+dist/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp .cache/bytecode/.stamp $(DIST_SOURCES)
+	$(PY) -m cardserver.dist
+	touch $@
 
 # The performance benchmark (bench/): app vs a bare PyScript page, cold/warm, loopback/emulated
 # network; writes bench/results.md and fails if a budget line fails. BENCH_ROUNDS=N overrides the
@@ -80,4 +84,4 @@ bench: install
 	$(if $(BENCH_ROUNDS),BENCH_ROUNDS=$(BENCH_ROUNDS) )$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .cache .pytest_cache .ruff_cache .hypothesis test-results
+	rm -rf $(VENV) node_modules .cache dist .pytest_cache .ruff_cache .hypothesis test-results

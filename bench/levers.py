@@ -2,8 +2,9 @@
 
 Each lever is an A/B of two builds of the app served side by side (A: as shipped, or with a
 common base change; B: A plus the lever's change) through bench/variants.py and, for server-side
-levers, a cardserver handler tweak. Runs alternate like the budget run. The effect is the median
-of per-round ratios B / A (min–max), so "1.25" means B is 25 % slower or bigger than A; first
+levers, an ASGI wrapper around the app that changes how it answers. Runs alternate like the
+budget run. The effect is the median of per-round ratios B / A (min–max), so "1.25" means B is
+25 % slower or bigger than A; first
 paint is given as a difference in ms. The decisions are written by hand from these numbers;
 `make bench BENCH_ARGS=levers` re-measures them into bench/levers.md, which results.md includes.
 """
@@ -12,19 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from playwright.sync_api import Playwright, sync_playwright
 
-from cardserver.files import CACHE_IMMUTABLE
-from cardserver.handler import CardRequestHandler
+from cardserver.asgi import ASGIApp
 
 from .browser import EMULATED, LOOPBACK, MeasuredPage, Network, fresh_browser
 from .hints import hint_tag, startup_urls
 from .report import LEVERS_MD
 from .run import Run, Settings, Target, run_rounds
-from .servers import ROOT, all_servers, app_server
+from .servers import ROOT, all_servers, app_site
 from .stats import Spread, ratios, spread
 from .summary import Metric, fcp, ready, transferred
 from .variants import (
@@ -39,35 +40,32 @@ from .variants import (
 A, B = "A", "B"
 
 
-class NoGzipHandler(CardRequestHandler):
-    """cardserver as if the browser accepted no compression: every file goes out as is."""
-
-    def parse_request(self) -> bool:
-        parsed = super().parse_request()
-        if parsed:
-            del self.headers["Accept-Encoding"]
-        return parsed
-
-
-class GzipOnlyHandler(CardRequestHandler):
-    """cardserver for a browser that accepts gzip but not Brotli."""
-
-    def parse_request(self) -> bool:
-        parsed = super().parse_request()
-        if parsed and "Accept-Encoding" in self.headers:
-            del self.headers["Accept-Encoding"]
-            self.headers["Accept-Encoding"] = "gzip"
-        return parsed
+def _with_accept_encoding(value: str | None) -> Callable[[ASGIApp], ASGIApp]:
+    """The app as if the browser accepted only ``value`` (None: no compression at all)."""
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def answer(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+                if value is not None:
+                    headers.append((b"accept-encoding", value.encode()))
+                scope = {**scope, "headers": headers}
+            await app(scope, receive, send)
+        return answer
+    return wrap
 
 
-class RevalidatingRuntimeHandler(CardRequestHandler):
-    """cardserver with the versioned runtime marked no-cache instead of immutable: a warm load
-    then asks about every runtime file again (304s via Last-Modified)."""
-
-    def send_header(self, keyword: str, value: str) -> None:
-        if keyword == "Cache-Control" and value == CACHE_IMMUTABLE:
-            value = "no-cache"
-        super().send_header(keyword, value)
+def revalidating_runtime(app: ASGIApp) -> ASGIApp:
+    """The app with its immutable files marked no-cache: a warm load then asks about every
+    file again (304s)."""
+    async def answer(scope: Any, receive: Any, send: Any) -> None:
+        async def send_revalidating(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [
+                    (k, b"no-cache" if k == b"cache-control" and b"immutable" in v else v)
+                    for k, v in message.get("headers", [])]}
+            await send(message)
+        await app(scope, receive, send_revalidating)
+    return answer
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ class Lever:
     decision: str
     base: tuple[Edit, ...] = ()
     edits: tuple[Edit, ...] = ()
-    handler: type[CardRequestHandler] | None = None
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None
     warm: bool = False
     networks: tuple[Network, ...] = (LOOPBACK, EMULATED)
     paint: bool = False
@@ -100,21 +98,21 @@ def levers(hints: list[str], hints_with_wasm: list[str]) -> tuple[Lever, ...]:
             what="Pre-compressed runtime files (Brotli, gzip for other clients)",
             a="shipped (Brotli)", b="no compression",
             decision="kept (cardserver, copies made at install)",
-            handler=NoGzipHandler,
+            wrap=_with_accept_encoding(None),
         ),
         Lever(
             what="Brotli rather than gzip",
             a="shipped (Brotli)", b="gzip -9 only",
             decision="kept: fewer bytes (the budget's 0.45 line needs it); decoding costs "
             "nothing measurable; copies are made at install (quality 9 on the big files)",
-            handler=GzipOnlyHandler,
+            wrap=_with_accept_encoding("gzip"),
         ),
         Lever(
             what="Immutable caching of the versioned runtime",
             a="shipped (immutable)", b="runtime revalidated (no-cache)",
             decision="kept (cardserver): without it a warm load asks about every runtime file "
             "again, 1.3x slower on the emulated network; on loopback within the noise",
-            handler=RevalidatingRuntimeHandler, warm=True,
+            wrap=revalidating_runtime, warm=True,
         ),
         Lever(
             what="Config format: pyscript.toml (one fetch + PyScript's TOML parser chunk)",
@@ -194,11 +192,9 @@ def measure_lever(playwright: Playwright, lever: Lever, settings: Settings) -> L
     with contextlib.ExitStack() as stack:
         root_a = stack.enter_context(variant_root(*lever.base))
         root_b = stack.enter_context(variant_root(*lever.base, *lever.edits))
-        server_b = app_server(root_b)
-        if lever.handler is not None:
-            server_b.RequestHandlerClass = lever.handler
-        ends_a = stack.enter_context(all_servers(app_server(root_a)))
-        ends_b = stack.enter_context(all_servers(server_b))
+        ends_a = stack.enter_context(all_servers(stack.enter_context(app_site(root_a))))
+        site_b = stack.enter_context(app_site(root_b, lever.wrap))
+        ends_b = stack.enter_context(all_servers(site_b))
         targets = (
             Target(A, ends_a.app, "callcard:ready", ends_a.resolver_rules),
             Target(B, ends_b.app, "callcard:ready", ends_b.resolver_rules),
@@ -237,7 +233,8 @@ class PythonTime:
 
 def measure_python_time(playwright: Playwright, settings: Settings) -> PythonTime:
     """Cold loopback loads of an instrumented main.py (marks around its imports)."""
-    with variant_root(instrumented_main) as root, all_servers(app_server(root)) as endpoints:
+    with (variant_root(instrumented_main) as root, app_site(root) as site,
+          all_servers(site) as endpoints):
         target = Target("instrumented", endpoints.app, "callcard:ready", endpoints.resolver_rules)
         runs = run_rounds(
             playwright, (target,), (LOOPBACK,), replace(settings, warm=False, events=0),

@@ -1,6 +1,7 @@
 """The local servers of a benchmark run, all on 127.0.0.1.
 
-- the app, served by ``cardserver`` exactly as ``make run`` serves it (gzip, caching, CSP);
+- the app, built by ``cardserver.dist`` into a folder of the run's own and served by
+  ``cardserver`` under uvicorn exactly as ``make run`` serves it (Brotli, caching, CSP);
 - the baseline, served *plainly*: Python's stock static handler (``SimpleHTTPRequestHandler``),
   so no compression and no Cache-Control (browsers then cache by the Last-Modified heuristic).
   Two things are set that any real static host has anyway and whose absence would only measure
@@ -15,14 +16,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from cardserver import make_server
+from cardserver.asgi import ASGIApp, Options, create_app
+from cardserver.dist import build
+from cardserver.serve import running
 from tools.loopback import FakeLibraryServer, QuietServer, resolver_rules, serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +73,16 @@ def plain_server(root: Path = ROOT) -> ThreadingHTTPServer:
     return QuietServer(("127.0.0.1", 0), handler)
 
 
-def app_server(root: Path = ROOT, **options: Any) -> ThreadingHTTPServer:
-    """The app's own server, as `make run` starts it (quiet)."""
-    return make_server(root, "127.0.0.1", 0, quiet=True, **options)
+@contextlib.contextmanager
+def app_site(root: Path = ROOT, wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+             ) -> Iterator[ASGIApp]:
+    """The app built from ``root`` (into a temporary publish folder) as its server answers it,
+    optionally wrapped (a lever's change to how it answers)."""
+    with tempfile.TemporaryDirectory(prefix="callcard-bench-dist-") as folder:
+        dist = Path(folder) / "dist"
+        build(root, dist)
+        app = create_app(dist, Options(dev=True))
+        yield wrap(app) if wrap is not None else app
 
 
 @dataclass(frozen=True)
@@ -88,12 +99,12 @@ class Endpoints:
 
 
 @contextlib.contextmanager
-def all_servers(app: ThreadingHTTPServer | None = None) -> Iterator[Endpoints]:
-    """App (cardserver unless another server is given), baseline and fake library, running."""
+def all_servers(app: ASGIApp | None = None) -> Iterator[Endpoints]:
+    """App (the shipped build unless another app is given), baseline and fake library."""
     library = FakeLibraryServer()
-    with (
-        serving(app or app_server()) as app_url,
-        serving(plain_server()) as baseline_url,
-        serving(library),
-    ):
+    with contextlib.ExitStack() as stack:
+        site = app if app is not None else stack.enter_context(app_site())
+        app_url = stack.enter_context(running(site))
+        baseline_url = stack.enter_context(serving(plain_server()))
+        stack.enter_context(serving(library))
         yield Endpoints(app_url, baseline_url, library.port)

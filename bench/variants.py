@@ -1,10 +1,10 @@
 """Variants of the app for lever measurements: the shipped tree with one thing changed.
 
-A variant is served by the real ``cardserver`` from a temporary root that mirrors the project:
-folders are symlinked (node_modules, the Python packages, the gzip cache...), top-level files
-are copied, and then edits are applied to the copies (a page with start-up hints, an inline
-JSON config, an instrumented main.py). The project's own files are never touched, so other
-engineers' test runs are not disturbed.
+A variant is built and served by the real ``cardserver`` from a temporary root that mirrors the
+project: folders are symlinked (node_modules, the Python packages, the build caches...),
+top-level files are copied, and then edits are applied to the copies (a page with start-up
+hints, an inline JSON config, an instrumented main.py). The project's own files are never
+touched, so other engineers' test runs are not disturbed.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from cardserver.compression import warm
-
 from .servers import ROOT
 
 Edit = Callable[[Path], None]
-_SKIP = frozenset({".git", ".venv", ".pytest_cache", ".ruff_cache", ".hypothesis", "bench"})
+_SKIP = frozenset({".git", ".venv", ".pytest_cache", ".ruff_cache", ".hypothesis", "bench", "dist"})
 
 
 @contextlib.contextmanager
@@ -91,12 +89,12 @@ def instrumented_main(root: Path) -> None:
 
 
 def package_stdlib(root: Path) -> None:
-    """The runtime as npm ships it: no bytecode stdlib from `make stdlib` (.cache/runtime/), and
-    fresh compressed copies (gzip and Brotli, as at install) of what is then served; the app's
-    own bytecode (`make bytecode`) is kept."""
+    """The runtime as npm ships it: no bytecode stdlib from `make stdlib` (.cache/runtime/), so
+    the build publishes the package's own archive (compressed like the rest); the app's own
+    bytecode (`make bytecode`) is kept."""
     cache = root / ".cache"
     cache.unlink()  # the variant's link to the project's own .cache
     cache.mkdir()
     # The app's own bytecode stays (make bytecode): this lever is the standard library's alone.
-    (cache / "bytecode").symlink_to(ROOT / ".cache" / "bytecode", target_is_directory=True)
-    warm(root)
+    for kept in ("bytecode", "compressed"):
+        (cache / kept).symlink_to(ROOT / ".cache" / kept, target_is_directory=True)

@@ -1,4 +1,4 @@
-"""Files the server writes under `.cache/` while it may be serving them: all or nothing."""
+"""Files the build writes where another process may read them: all or nothing."""
 
 from __future__ import annotations
 

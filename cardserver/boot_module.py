@@ -1,60 +1,47 @@
-"""The interpreter module pyscript.toml names: ``/runtime/pyodide-<version>/callcard-boot.mjs``.
+"""The interpreter module pyscript.toml names: ``callcard-boot.<digest>.mjs``, beside pyodide.mjs.
 
 It is Pyodide's loadPyodide plus a memory snapshot kept in the browser (callcard-boot.mjs says
 why and how). A snapshot holds CPython's heap after start-up, and with it the directory of the
-standard library archive it was booted from; restored over a different archive it would read
-the wrong bytes. So the module carries a key, the digest of the archive this server sends for
-that runtime (the bytecode build from ``make stdlib``, or else Pyodide's own), and a snapshot is
-only used under the same key. Pyodide itself refuses a snapshot of another wasm build.
-
-The module is written under ``.cache/boot/`` when its content would change and served like the
-app bundle (revalidated, content ETag): its URL carries the Pyodide version, but its content
-also depends on the build.
+standard library archive it was booted from: restored over a different archive, or a different
+wasm, it would read the wrong bytes. So the build writes two things into the module: the name
+of this build's archive (which carries the archive's digest, so no browser can pair the module
+with an older archive from its cache), and a key made of the digests of every file the heap
+depends on; a snapshot is only used under the same key.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
+from collections.abc import Iterable
 from pathlib import Path
-
-from .bundle import write_if_changed
 
 BOOT_MODULE_NAME = "callcard-boot.mjs"
 TEMPLATE = Path(__file__).with_name(BOOT_MODULE_NAME)
-BOOT_DIR = Path(".cache", "boot")
-PLACEHOLDER = "@SNAPSHOT_KEY@"
+KEY_PLACEHOLDER = "@SNAPSHOT_KEY@"
+STDLIB_PLACEHOLDER = "@STDLIB@"
 #: Hex digits of the sha256 kept in the key: plenty to tell two builds apart.
 KEY_LENGTH = 32
 
-_digests: dict[tuple[str, int, int], str] = {}
-_digests_lock = threading.Lock()
+
+def file_digest(file: Path) -> str:
+    with file.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def snapshot_key(stdlib: Path) -> str:
-    """The sha256 (prefix) of the standard library archive, remembered per (path, size, mtime):
-    the archive is ~10 MB and the module is asked for on every page load."""
-    stat = stdlib.stat()
-    identity = (str(stdlib), stat.st_size, stat.st_mtime_ns)
-    with _digests_lock:
-        known = _digests.get(identity)
-    if known is None:
-        with stdlib.open("rb") as file:
-            known = hashlib.file_digest(file, "sha256").hexdigest()[:KEY_LENGTH]
-        with _digests_lock:
-            _digests[identity] = known
-    return known
+def snapshot_key(files: Iterable[tuple[str, Path]]) -> str:
+    """One digest over the (name, content digest) of every file a snapshot depends on."""
+    digest = hashlib.sha256()
+    for name, file in sorted(files):
+        digest.update(f"{name}\0{file_digest(file)}\n".encode())
+    return digest.hexdigest()[:KEY_LENGTH]
 
 
-def render_boot_module(stdlib: Path) -> bytes:
-    """The module's source with the key of `stdlib` written in."""
+def render_boot_module(key: str, stdlib_name: str) -> bytes:
+    """The module's source with the key and the archive's published name written in."""
     source = TEMPLATE.read_text(encoding="utf-8")
-    if source.count(PLACEHOLDER) != 1:
-        raise RuntimeError(f"{TEMPLATE.name} must name {PLACEHOLDER} exactly once")
-    return source.replace(PLACEHOLDER, snapshot_key(stdlib)).encode("utf-8")
-
-
-def ensure_boot_module(root: Path, versioned: str, stdlib: Path) -> Path:
-    """``.cache/boot/<versioned>/callcard-boot.mjs`` for the archive served beside it."""
-    target = root / BOOT_DIR / versioned / BOOT_MODULE_NAME
-    return write_if_changed(target, render_boot_module(stdlib))
+    for placeholder in (KEY_PLACEHOLDER, STDLIB_PLACEHOLDER):
+        if source.count(placeholder) != 1:
+            raise RuntimeError(f"{TEMPLATE.name} must name {placeholder} exactly once")
+    if not stdlib_name or "/" in stdlib_name or '"' in stdlib_name:
+        raise ValueError(f"not a file name beside the module: {stdlib_name!r}")
+    return source.replace(KEY_PLACEHOLDER, key).replace(STDLIB_PLACEHOLDER, stdlib_name).encode()

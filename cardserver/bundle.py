@@ -9,9 +9,8 @@ PyScript's own ``pyscript`` package, which PyScript writes as source beside it a
 Every ``.py`` of the app's packages is in the archive, so a new module cannot be forgotten in a
 list. A ``.pyc`` goes in only while the source it was made from is byte for byte the current one
 (sha256 in the manifest); after an edit the archive carries the source alone until the next
-``make``, and the browser compiles it as before. The archive is rebuilt by the request that asks
-for it whenever its content would differ, and rewritten only then, so its Last-Modified (and the
-Brotli copy `warm()` made of it) stay valid across restarts.
+``make``, and the browser compiles it as before. `make dist` publishes the archive under its
+digest (cardserver/dist.py), so the same files always give the same archive and the same URL.
 """
 
 from __future__ import annotations
@@ -19,24 +18,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .atomic import replacing
-
 #: The app's Python packages: every .py in them is served, and packed.
 APP_PACKAGES = ("bx24_bridge", "callcard")
 BUNDLE_NAME = "app-bundle.zip"
-BUNDLE_FILE = Path(".cache", "bundle", BUNDLE_NAME)
 #: Made by tools/compile-app.mjs (`make bytecode`).
 BYTECODE_DIR = Path(".cache", "bytecode")
 #: Fixed member timestamps: the same files always give the same archive, byte for byte.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-
-_lock = threading.Lock()
-
 
 def app_sources(root: Path) -> Iterator[tuple[str, Path]]:
     """``("callcard/app.py", file)`` for every module of the app's packages, in order."""
@@ -98,22 +90,3 @@ def _member(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, _EPOCH)
     info.external_attr = 0o644 << 16
     return info
-
-
-def ensure_bundle(root: Path) -> Path:
-    """Write the archive under ``.cache/bundle/`` if it is missing or its content changed."""
-    return write_if_changed(root / BUNDLE_FILE, build_bundle(root))
-
-
-def write_if_changed(target: Path, data: bytes) -> Path:
-    """Atomically (re)write a file the server builds, only when its bytes differ, so its
-    Last-Modified and any precompressed copy made of it stay valid across restarts."""
-    with _lock:
-        try:
-            if target.read_bytes() == data:
-                return target
-        except OSError:
-            pass
-        with replacing(target, mode=0o644) as file:  # readable by a static server's user
-            file.write(data)
-    return target

@@ -8,15 +8,18 @@
 // loadPyodide, which then restores the heap instead of starting CPython again.
 //
 // Safety: a snapshot is only valid for the exact runtime it was made from. Pyodide checks its
-// build id (wasm + JavaScript) itself; the standard library archive, whose directory CPython
-// caches in the heap, is covered by SNAPSHOT_KEY, the digest of the archive this server sends
-// (cardserver/boot_module.py writes it in); the worker also writes the key into the
-// snapshotted interpreter's environment, and a restore that does not read it back is discarded.
+// build id (wasm + JavaScript) itself; SNAPSHOT_KEY, written in by the build
+// (cardserver/boot_module.py), is the digest of every file the heap depends on: the wasm, the
+// JavaScript, the lock file and the standard library archive, whose directory CPython caches
+// in the heap. The archive is published under a name that carries its own digest (STDLIB), so
+// a browser can never pair this module with another build's archive. The worker also writes
+// the key into the snapshotted interpreter's environment, and a restore that does not read it
+// back is discarded.
 // Anything unexpected (no CacheStorage, a refused worker, a snapshot that does not restore) ends
 // in a normal boot: the snapshot is only ever a shortcut, never a requirement. `_makeSnapshot` and `_loadSnapshot` are private Pyodide options;
 // the version is pinned, and tests/browser/test_snapshot.py covers both paths for it.
 //
-// Served by cardserver as /runtime/pyodide-<version>/callcard-boot.mjs, beside pyodide.mjs, so
+// Published as runtime/pyodide-<version>/callcard-boot.<digest>.mjs, beside pyodide.mjs, so
 // PyScript derives the same indexURL from it as from pyodide.mjs.
 
 import { loadPyodide as bootPyodide, version } from "./pyodide.mjs";
@@ -24,6 +27,8 @@ import { loadPyodide as bootPyodide, version } from "./pyodide.mjs";
 export { version };
 
 const SNAPSHOT_KEY = "@SNAPSHOT_KEY@";
+// The standard library archive of this build, published beside this module under its digest.
+const STDLIB_URL = new URL("./@STDLIB@", import.meta.url).href;
 const CACHE_NAME = "callcard-interpreter-snapshot";
 // Set inside the snapshotted interpreter, read back after a restore.
 const KEY_VARIABLE = "CALLCARD_SNAPSHOT_KEY";
@@ -38,6 +43,7 @@ const SNAPSHOT_DELAY_MS = 1000;
  * A page that sets `window.callcardInterpreterSnapshot = false` first (a host that wants no
  * CacheStorage use, or a test about something else) gets Pyodide's plain start. */
 export async function loadPyodide(options = {}) {
+  options = { ...options, stdLibURL: STDLIB_URL };
   if (globalThis.callcardInterpreterSnapshot === false) return bootPyodide(options);
   const stored = await storedSnapshot();
   if (stored) {
@@ -114,7 +120,7 @@ async function makeSnapshot() {
     if (await cache.match(SNAPSHOT_URL)) return; // another card got here first
     const quiet = () => {};
     const pyodide = await bootPyodide({
-      indexURL: INDEX_URL, _makeSnapshot: true, stdout: quiet, stderr: quiet,
+      indexURL: INDEX_URL, stdLibURL: STDLIB_URL, _makeSnapshot: true, stdout: quiet, stderr: quiet,
     });
     pyodide.runPython(`__import__("os").environ["${KEY_VARIABLE}"] = "${SNAPSHOT_KEY}"`);
     const snapshot = pyodide.makeMemorySnapshot();

@@ -1,7 +1,7 @@
 """The simulator's copy of the app page: index.html with the fake host in place of the library.
 
 The simulator (simulator/index.html) frames the app at ``/simulator/card/``. That page is the
-current index.html from disk with two changes, so the shipped page carries no test hook at all:
+built index.html with two changes, so the shipped page carries no test hook at all:
 
 - the Bitrix24 library tag is replaced by the one fake (``simulator/bx24-fake.js``);
 - ``<base href="../../">`` opens <head>, so the app's relative URLs (./static/..., ./runtime/...,
@@ -10,10 +10,10 @@ current index.html from disk with two changes, so the shipped page carries no te
   base URL, and [files] against the config's URL, so a relative ``config`` climbs the same two
   levels as the base. (Its fetch of the file goes through the base, which at the server's root
   ends in the same place.) PyScript also resolves pyscript.toml's ``interpreter`` against
-  ``location.href``; routes.py serves the versioned runtime under /simulator/card/runtime/ too.
+  ``location.href``; the development server serves the runtime under /simulator/card/runtime/ too.
 
-If index.html no longer has the library tag, the rewrite cannot be trusted: it raises, and the
-server answers 500 and says why in its log.
+If index.html no longer has the library tag, the rewrite cannot be trusted: it raises, and
+`make dist` stops and says why.
 """
 
 from __future__ import annotations

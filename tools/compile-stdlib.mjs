@@ -2,8 +2,8 @@
 // bytecode for the card's start-up modules (why and how: tools/stdlib_bytecode.py).
 //
 // The bytecode is made by the pinned Pyodide itself, booted in Node from node_modules, so it
-// matches the interpreter the browser runs byte for byte. The server serves the result in
-// place of the package's own zip (cardserver/routes.py); without it, the package's zip.
+// matches the interpreter the browser runs byte for byte. `make dist` publishes the result in
+// place of the package's own zip (cardserver/dist.py); without it, the package's zip.
 //
 // Usage: node tools/compile-stdlib.mjs   (from anywhere; paths are relative to the project)
 

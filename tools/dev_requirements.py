@@ -1,7 +1,8 @@
-"""Print the dev requirements from pyproject.toml, one per argument, for ``pip install``.
+"""Print the requirements from pyproject.toml (the server's, then the dev tools'), one per
+argument, for ``pip install``.
 
-pyproject.toml is the single list of test and lint tools; the Makefile installs from it without
-installing the app itself (the app runs in the browser and has no Python package to build).
+pyproject.toml is the single list; the Makefile installs from it without installing the project
+as a package (the card runs in the browser; the server runs from the checkout).
 """
 
 import sys
@@ -9,4 +10,6 @@ import tomllib
 from pathlib import Path
 
 pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
-sys.stdout.write(" ".join(pyproject["project"]["optional-dependencies"]["dev"]) + "\n")
+project = pyproject["project"]
+requirements = [*project.get("dependencies", []), *project["optional-dependencies"]["dev"]]
+sys.stdout.write(" ".join(requirements) + "\n")

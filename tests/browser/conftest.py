@@ -1,6 +1,8 @@
 """Browser test rig: the real server, headless Chromium, and the one BX24 fake.
 
-- The app is served by ``cardserver`` on loopback, exactly as ``make run`` serves it.
+- The app is built (cardserver.dist, into a folder of the session's own, so it is always the
+  current sources) and served by ``cardserver`` under uvicorn on loopback, exactly as
+  ``make run`` serves it.
 - The fake (simulator/bx24-fake.js) answers the production URL of the Bitrix24 library,
   ``//api.bitrix24.com/api/v1/``, from a loopback server (tools/loopback.py) that Chromium's
   resolver rules point that host at, so index.html stays untouched. Every other name resolves
@@ -24,9 +26,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, BrowserType, Page, Request
+from starlette.requests import Request as HttpRequest
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
-from cardserver.app import CardServer, ServerOptions
-from cardserver.routes import Route
+from cardserver.asgi import Options, create_app
+from cardserver.dist import Manifest, build, render_page
+from cardserver.serve import running
 from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
 from tools.loopback import FakeLibraryServer, resolver_rules, serving
 
@@ -68,19 +74,30 @@ HARNESS_PATH = "/bridge-harness.html"
 HARNESS_FILE = Path(__file__).with_name("bridge_harness.html")
 
 
-class RigServer(CardServer):
-    """The real server, plus the bridge harness page that only tests may load."""
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This session's publish folder, built from the current sources (the compressed copies
+    come from the build cache, so this takes a fraction of a second after `make dist`)."""
+    dist = tmp_path_factory.mktemp("published") / "dist"
+    build(ROOT, dist)
+    return dist
 
-    def resolve(self, url_path: str) -> Route | None:
-        if url_path == HARNESS_PATH:
-            return Route(url_path=HARNESS_PATH, file=HARNESS_FILE)
-        return super().resolve(url_path)
+
+def harness_route(dist: Path) -> Route:
+    """The bridge harness page, which only tests may load, rendered for this build."""
+    page = render_page(HARNESS_FILE.read_text(encoding="utf-8"), Manifest.load(dist),
+                       HARNESS_FILE.name)
+
+    async def harness(_request: HttpRequest) -> HTMLResponse:
+        return HTMLResponse(page)
+
+    return Route(HARNESS_PATH, harness)
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    server = RigServer(ROOT.resolve(), ("127.0.0.1", 0), ServerOptions(quiet=True))
-    with serving(server) as url:
+def app_url(published: Path) -> Iterator[str]:
+    app = create_app(published, Options(dev=True), extra_routes=[harness_route(published)])
+    with running(app) as url:
         yield url
 
 
@@ -189,6 +206,18 @@ class CardPage:
             entry for entry in self.host("host.log")
             if (kind is None or entry["kind"] == kind) and (name is None or entry["name"] == name)
         ]
+
+    def advance_clock(self, seconds: int) -> None:
+        """Run the page's fake clock on by ``seconds``, a second at a time. A timer that throws
+        "Query error!" (the Bitrix24 library failing on a dead portal, as it does for real:
+        uncaught) surfaces here through Playwright's clock: not fatal, anything else is."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        for _ in range(seconds):
+            try:
+                self.page.clock.run_for(1000)
+            except PlaywrightError as error:
+                assert "Query error!" in str(error), error
 
     def host(self, expression: str) -> Any:
         """Evaluate JS with the fake host in scope as ``host`` (fire events, read its log)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from conftest import CardPage
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 # Fake CRM (simulator/bx24-fake.js): contacts 17-20, companies 5-7, leads 31-32, deals 9-10.
@@ -85,23 +84,13 @@ def test_rest_errors_stay_in_the_client_block(card: CardPage) -> None:
     assert len(batches(card)) == count
 
 
-def advance(card: CardPage, seconds: int) -> None:
-    """Run the page's fake clock on by ``seconds``, a second at a time; a timer that throws
-    "Query error!" (the library, failing as on a real portal) may surface here: not fatal."""
-    for _ in range(seconds):
-        try:
-            card.page.clock.run_for(1000)
-        except PlaywrightError as error:
-            assert "Query error!" in str(error), error
-
-
 @pytest.mark.own_context  # page.clock
 def test_a_dead_rest_call_ends_within_seconds_and_can_be_retried(card: CardPage) -> None:
     card.page.clock.install()
     card.open({"rest": {"crm.item.get": {"fail": "500"}}})
     retry = card.page.get_by_test_id("client-retry")
     for fault, then in (("500", "network"), ("network", None)):
-        advance(card, 9)  # the operator waits 8 s, not 20
+        card.advance_clock(9)  # the operator waits 8 s, not 20
         card.wait_text("client-problem", "Bitrix24 did not answer with the client's data.")
         # The fake failed the way the real library does: it threw, and never called back.
         assert fault in [e["data"]["kind"] for e in card.host_log("host", "query-error")]
@@ -112,7 +101,7 @@ def test_a_dead_rest_call_ends_within_seconds_and_can_be_retried(card: CardPage)
         else:
             card.page.evaluate("delete window.bx24Host.config.rest['crm.item.get']")
         retry.click()
-    advance(card, 1)
+    card.advance_clock(1)
     card.wait_text("client-name", "Ivan Petrov")
     expect(retry).to_be_hidden()
 

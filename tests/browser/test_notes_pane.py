@@ -285,7 +285,7 @@ def test_a_save_into_a_dead_portal_keeps_the_note_and_says_what_to_do(card: Card
     card.page.get_by_test_id("notes").fill(NOTE)
     card.host("host.beforeClose()")
     notes_state(card, "saving")
-    card.page.clock.run_for("00:21")  # a write waits longer than a read before giving up
+    card.advance_clock(21)  # a write waits longer than a read before giving up
     notes_state(card, "failed")
     assert card.text("notes-status").startswith("Bitrix24 did not answer in time.")
     assert card.host("host.autoCloseDisabled") is True

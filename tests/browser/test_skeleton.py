@@ -123,7 +123,10 @@ async def main():
         await start_the_card()
     finally:
         _external.SourceLoader.source_to_code = _source_to_code
-    response = await js.fetch("./app-bundle.zip")
+    # The bundle the page loaded (published under its digest: app-bundle.<digest>.zip).
+    [url] = [entry.name for entry in js.performance.getEntriesByType("resource")
+             if "/app-bundle." in entry.name]
+    response = await js.fetch(url)
     bundle = zipfile.ZipFile(io.BytesIO((await response.arrayBuffer()).to_py()))
     home = os.getcwd() + "/"
     app = sorted(name for name, module in sys.modules.items()

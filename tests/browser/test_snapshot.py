@@ -5,7 +5,16 @@ a warning. Every other test switches snapshots off (CardPage.open), so each star
 
 from __future__ import annotations
 
-from conftest import CardPage
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from conftest import ROOT, CardPage
+
+from cardserver.asgi import Options, create_app
+from cardserver.dist import Manifest, build
+from cardserver.serve import running
 
 CACHE = "callcard-interpreter-snapshot"
 STORED_SIZES = f"""async () => {{
@@ -90,3 +99,62 @@ def test_with_snapshots_switched_off_nothing_is_stored_or_used(card: CardPage) -
     card.page.wait_for_timeout(3000)  # the worker would have started by now
     assert card.page.evaluate(STORED_SIZES) == []
     assert card.page.evaluate(RESTORED) == 0
+
+
+class Switchable:
+    """One origin whose build can be replaced, as a deploy replaces it under the same URL."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def changed_stdlib(published: Path, tmp_path: Path) -> Path:
+    """The build's standard library with one more module: what a changed compile list gives."""
+    manifest = Manifest.load(published)
+    [logical] = [name for name in manifest.files if name.endswith("/python_stdlib.zip")]
+    archive = (published / "public" / manifest.path(logical)).read_bytes()
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as old, zipfile.ZipFile(rebuilt, "w") as new:
+        for item in old.infolist():
+            new.writestr(item, old.read(item))
+        new.writestr("callcard_rebuilt_marker.py", "REBUILT = True\n")
+    changed = tmp_path / "python_stdlib.zip"
+    changed.write_bytes(rebuilt.getvalue())
+    return changed
+
+
+def test_after_a_rebuild_with_another_archive_the_old_heap_is_never_restored(
+    card: CardPage, published: Path, tmp_path: Path
+) -> None:
+    second_build = build(ROOT, tmp_path / "dist", stdlib=changed_stdlib(published, tmp_path),
+                         compress=False)
+    assert second_build.snapshot_key != Manifest.load(published).snapshot_key
+    site = Switchable(create_app(published, Options(dev=True)))
+    with running(site) as url:
+        first = CardPage(card.context, url, card.guard)
+        first.open(snapshot=True)
+        wait_for_stored_snapshot(first)
+        site.app = create_app(tmp_path / "dist", Options(dev=True))  # the deploy
+
+        second = CardPage(card.context, url, card.guard)
+        second.open({"status": {"CALL_STATE": "connected"}}, snapshot=True)
+        assert second.app_state == "ready"
+        assert second.page.evaluate(RESTORED) == 0  # not the other archive's heap
+        second.wait_text("client-name", "Ivan Petrov")
+        # The new build leaves its own snapshot, the only one: the old build's is dropped.
+        stored_keys = f"""async () => (await (await caches.open({CACHE!r}))
+            .keys()).map(request => request.url.split('/').pop())"""
+        for _ in range(SNAPSHOT_TIMEOUT_MS // 250):
+            keys = second.page.evaluate(stored_keys)
+            if keys == [second_build.snapshot_key]:
+                break
+            second.page.wait_for_timeout(250)
+        assert keys == [second_build.snapshot_key]
+
+        third = CardPage(card.context, url, card.guard)
+        third.open(snapshot=True)
+        assert third.page.evaluate(RESTORED) == 1  # the returning operator's fast path
+        third.page.evaluate(f"caches.delete({CACHE!r})")  # this origin is the test's own

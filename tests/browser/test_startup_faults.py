@@ -26,8 +26,8 @@ def wait_state(card: CardPage, state: str, timeout: int = 20_000) -> None:
 @pytest.mark.expect_page_errors  # the runtime's own rejections, uncaught, as in the field
 @pytest.mark.parametrize(
     "pattern",
-    ["**/pyodide.asm.wasm", "**/python_stdlib.zip", "**/app-bundle.zip", "**/callcard-boot.mjs",
-     "**/core.js"],
+    ["**/pyodide.asm.wasm", "**/python_stdlib.*.zip", "**/app-bundle.*.zip",
+     "**/callcard-boot.*.mjs", "**/core.js"],
 )
 def test_a_runtime_file_that_does_not_arrive_ends_in_an_error_with_a_reload(
     card: CardPage, pattern: str
@@ -58,7 +58,7 @@ def test_a_webassembly_module_that_does_not_compile_ends_in_an_error(card: CardP
 
 @pytest.mark.expect_page_errors  # and the traceback in the console, where it belongs
 def test_python_failing_before_its_first_render_ends_in_an_error(card: CardPage) -> None:
-    card.page.route("**/main.py", lambda route: route.fulfill(
+    card.page.route("**/main.*.py", lambda route: route.fulfill(
         status=200, body="raise RuntimeError('before the first render')",
         content_type="text/x-python"))
     card.open(wait=False)

@@ -4,7 +4,6 @@ CPython, so the importer can really be asked) and the archive the server builds 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib
 import importlib.machinery
@@ -17,10 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_server import get
 
-from cardserver import running
-from cardserver.bundle import BYTECODE_DIR, build_bundle, ensure_bundle
+from cardserver.bundle import BYTECODE_DIR, build_bundle
 from tools.app_bytecode import compile_sources, manifest, pyc_path
 
 
@@ -168,30 +165,8 @@ def test_a_missing_or_odd_manifest_leaves_the_sources_alone(
         "bx24_bridge/__init__.py", "callcard/__init__.py", "callcard/app.py"]
 
 
-def test_the_same_files_give_the_same_bytes_and_the_file_is_not_rewritten(tmp_path: Path) -> None:
+def test_the_same_files_give_the_same_bytes(tmp_path: Path) -> None:
     root = make_project(tmp_path)
-    first = ensure_bundle(root)
-    stamp = first.stat().st_mtime_ns
+    first = build_bundle(root)
     os.utime(root / "callcard" / "app.py")  # touched, not changed
-    assert ensure_bundle(root).stat().st_mtime_ns == stamp
-    assert first.read_bytes() == build_bundle(root)
-
-
-def test_the_server_serves_the_current_bundle_and_revalidates_it(tmp_path: Path) -> None:
-    root = make_project(tmp_path)
-    with running(root, "127.0.0.1", 0, log_stream=io.StringIO()) as server:
-        status, headers, body = get(server, "/app-bundle.zip", Accept_Encoding="gzip")
-        assert (status, headers["Cache-Control"], headers["Content-Encoding"]) == (
-            200, "no-cache", "gzip")
-        assert "callcard/__pycache__/app.cpython-314.pyc" in members(gzip.decompress(body))
-        # What a browser sends back: both validators (If-None-Match decides).
-        validators = {"If_None_Match": headers["ETag"],
-                      "If_Modified_Since": headers["Last-Modified"]}
-        assert get(server, "/app-bundle.zip", Accept_Encoding="gzip", **validators)[0] == 304
-
-        # Edited within the same second as the build: Last-Modified alone would say 304.
-        (root / "callcard" / "app.py").write_bytes(b"APP = 'edited'\n")
-        status, _, body = get(server, "/app-bundle.zip", Accept_Encoding="gzip", **validators)
-        assert status == 200
-        assert members(gzip.decompress(body))["callcard/app.py"] == b"APP = 'edited'\n"
-        assert "callcard/__pycache__/app.cpython-314.pyc" not in members(gzip.decompress(body))
+    assert build_bundle(root) == first  # so the published name (its digest) stays the same

@@ -88,10 +88,10 @@ def test_runtime_versions_are_exact_and_match_the_lock_file() -> None:
 
 
 @pytest.mark.parametrize(("html", "config", "module"), [
-    # The card boots through the snapshot-aware module the server writes beside pyodide.mjs
-    # (cardserver/boot_module.py); the install page opens once, so it takes Pyodide's own.
+    # Both pages boot through the module the build writes beside pyodide.mjs
+    # (cardserver/boot_module.py): it names the build's standard library archive.
     ("index.html", "pyscript.toml", "callcard-boot.mjs"),
-    ("install.html", "install.toml", "pyodide.mjs"),
+    ("install.html", "install.toml", "callcard-boot.mjs"),
 ])
 def test_pages_and_configs_point_at_the_locked_runtime(html: str, config: str, module: str) -> None:
     settings = tomllib.loads((ROOT / config).read_text())

@@ -1,0 +1,212 @@
+"""The server: an ASGI app, Starlette for the pages and ServeStatic for the publish folder.
+
+- ServeStatic serves ``dist/public`` and nothing else: the folder is the allow-list. Every file
+  in it is content-addressed or under its package version, so it is sent ``immutable``, with
+  ETag / 304, Range, HEAD and the Brotli or gzip copy the client accepts.
+- Starlette answers the handler and install pages for GET, HEAD and POST (Bitrix24 opens both
+  with a form POST: a 405 would break the card). The body is read up to a cap and within a
+  time, then dropped: nothing of it (tokens above all) is ever echoed, logged or stored. Pages
+  are revalidated (``no-cache`` with a content ETag) and carry the Content-Security-Policy.
+- Every response, errors included, carries nosniff and the referrer policy.
+- ``/healthz`` says the build is loaded (for load balancers); the simulator and its card exist
+  only with ``dev=True``.
+
+Nothing is built or written while serving: ``create_app`` reads the folder `make dist` wrote.
+Run it with uvicorn (``python -m cardserver``, or in production
+``uvicorn --factory cardserver.asgi:create_app``, which reads CARDSERVER_DIST).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import anyio
+from servestatic import ServeStaticASGI
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .dist import MANIFEST, PAGES, SIMULATOR_CARD, SIMULATOR_PAGE, Manifest
+from .security import (
+    COMMON_HEADERS,
+    DEFAULT_FRAME_ANCESTORS,
+    content_security_policy,
+    validate_frame_ancestors,
+)
+
+DEFAULT_DIST: Final = Path("dist")
+#: The portal's form is a few KB (tokens, options); anything far larger is not the portal.
+DEFAULT_MAX_BODY: Final = 64 * 1024
+#: A POST body must arrive within this: a client that trickles bytes is not kept.
+BODY_TIMEOUT: Final = 10.0
+PAGE_METHODS: Final = ["GET", "HEAD", "POST"]
+
+ASGIApp = Callable[[dict[str, Any], Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]],
+                   Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the app answers: ``csp=False`` only for debugging; ``dev`` adds the simulator."""
+
+    frame_ancestors: str = DEFAULT_FRAME_ANCESTORS
+    csp: bool = True
+    max_body: int = DEFAULT_MAX_BODY
+    body_timeout: float = BODY_TIMEOUT
+    dev: bool = False
+
+
+@dataclass(frozen=True)
+class _Page:
+    body: bytes
+    etag: str
+    csp: str | None
+
+
+def _page(file: Path, csp: str | None) -> _Page:
+    body = file.read_bytes()
+    return _Page(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', csp)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _drain(request: Request, limit: int, timeout: float) -> None:
+    """Read the request body and drop it: up to ``limit`` bytes, within ``timeout`` seconds."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLarge
+    seen = 0
+    with anyio.fail_after(timeout):
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > limit:
+                raise BodyTooLarge
+
+
+def _page_endpoint(page: _Page, options: Options) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                await _drain(request, options.max_body, options.body_timeout)
+            except BodyTooLarge:
+                return PlainTextResponse("Request body too large", status_code=413,
+                                         headers={"Connection": "close"})
+            except TimeoutError:
+                return PlainTextResponse("Request body too slow", status_code=408,
+                                         headers={"Connection": "close"})
+        headers = {"Cache-Control": "no-cache", "ETag": page.etag}
+        if page.csp is not None:
+            headers["Content-Security-Policy"] = page.csp
+        if request.method != "POST" and request.headers.get("if-none-match") == page.etag:
+            return Response(status_code=304, headers=headers)
+        body = b"" if request.method == "HEAD" else page.body
+        response = Response(body, media_type="text/html", headers=headers)
+        if request.method == "HEAD":
+            response.headers["Content-Length"] = str(len(page.body))
+        return response
+
+    return endpoint
+
+
+def _no_favicon(_request: Request) -> Response:
+    return Response(status_code=204)  # no icon of our own: the portal shows its own
+
+
+def _security_headers(app: ASGIApp) -> ASGIApp:
+    """Adds COMMON_HEADERS to every response, whoever made it (ServeStatic, Starlette, errors)."""
+    extra = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+             for name, value in COMMON_HEADERS]
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                known = {name for name, _ in message.get("headers", [])}
+                message = {**message, "headers": [
+                    *message.get("headers", []), *(h for h in extra if h[0] not in known)]}
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return wrapped
+
+
+def options_from_environment() -> Options:
+    """Options for ``uvicorn --factory`` (several workers import the app by name): from
+    CARDSERVER_FRAME_ANCESTORS, CARDSERVER_NO_CSP=1, CARDSERVER_MAX_BODY, CARDSERVER_DEV=1."""
+    env = os.environ
+    return Options(
+        frame_ancestors=validate_frame_ancestors(
+            env.get("CARDSERVER_FRAME_ANCESTORS", DEFAULT_FRAME_ANCESTORS)),
+        csp=env.get("CARDSERVER_NO_CSP") != "1",
+        max_body=int(env.get("CARDSERVER_MAX_BODY", DEFAULT_MAX_BODY)),
+        dev=env.get("CARDSERVER_DEV") == "1",
+    )
+
+
+def create_app(dist: Path | str | None = None, options: Options | None = None,
+               extra_routes: Sequence[BaseRoute] = ()) -> ASGIApp:
+    """The app over the publish folder ``dist`` (default: $CARDSERVER_DIST, else ./dist).
+
+    ``extra_routes`` come first (the test rig's harness page)."""
+    folder = Path(dist if dist is not None else os.environ.get("CARDSERVER_DIST", DEFAULT_DIST))
+    options = options or options_from_environment()
+    manifest = Manifest.load(folder)
+    page_csp = content_security_policy(options.frame_ancestors) if options.csp else None
+    routes: list[BaseRoute] = list(extra_routes)
+    for name, file in PAGES.items():
+        endpoint = _page_endpoint(_page(folder / file, page_csp), options)
+        paths = ("/", "/index.html") if name == "index.html" else (f"/{name}",)
+        routes.extend(Route(path, endpoint, methods=PAGE_METHODS) for path in paths)
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "build": manifest.snapshot_key},
+                            headers={"Cache-Control": "no-store"})
+
+    routes.append(Route("/healthz", health, methods=["GET", "HEAD"]))
+    routes.append(Route("/favicon.ico", _no_favicon, methods=["GET", "HEAD"]))
+    if options.dev:
+        routes.extend(_simulator_routes(folder, options))
+    pages = Starlette(routes=routes)
+    static = ServeStaticASGI(
+        pages,
+        root=folder / "public",
+        immutable_file_test=lambda _path, url: not url.startswith("/simulator/"),
+        mimetypes={".toml": "application/toml", ".py": "text/x-python"},
+        max_age=0,
+    )
+    if options.dev:
+        # The simulator's own files (not content-addressed: revalidated), and the runtime below
+        # its card page: PyScript resolves pyscript.toml's `interpreter` against the page's
+        # location, not its <base>.
+        static.add_files(folder / "dev" / "simulator", prefix="/simulator/")
+        static.add_files(folder / "public" / "runtime", prefix="/simulator/card/runtime/")
+    return _security_headers(static)
+
+
+def _simulator_routes(folder: Path, options: Options) -> list[BaseRoute]:
+    """The simulator page (it frames the card) and the card as it frames it (the fake host)."""
+    simulator_csp = (content_security_policy(options.frame_ancestors, frames_self=True)
+                     if options.csp else None)
+    card_csp = (content_security_policy(options.frame_ancestors, simulator_card=True)
+                if options.csp else None)
+    simulator = _page(folder / SIMULATOR_PAGE, simulator_csp)
+    card = _page(folder / SIMULATOR_CARD, card_csp)
+    return [
+        Route("/simulator/", _page_endpoint(simulator, options), methods=["GET", "HEAD"]),
+        Route("/simulator/card/", _page_endpoint(card, options), methods=["GET", "HEAD"]),
+    ]
+
+
+__all__ = ["DEFAULT_DIST", "DEFAULT_MAX_BODY", "MANIFEST", "Options", "create_app"]

@@ -1,0 +1,183 @@
+"""`make dist` (cardserver/dist.py): every file the pages load, content-addressed, compressed at
+build time, and nothing else."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import brotli
+import pytest
+
+from cardserver.dist import MANIFEST, PAGES, BuildError, Manifest, build
+from cardserver.runtime import read_runtime_versions
+
+ROOT = Path(__file__).resolve().parents[2]
+VERSIONS = read_runtime_versions(ROOT)
+PYODIDE = f"runtime/pyodide-{VERSIONS.pyodide}"
+HASHED = re.compile(r"\.[0-9a-f]{12}\.[a-z0-9]+$")
+REFERENCE = re.compile(r'\b(?:src|href|config)="\./([^"]+)"')
+LINKED = ("node_modules", ".cache", "bx24_bridge", "callcard", "simulator", "static")
+
+pytestmark = pytest.mark.skipif(VERSIONS.pyodide is None, reason="npm ci has not run")
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """A root that builds like the project: big folders linked, top-level files copied (so a
+    test may edit them without touching the checkout)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in LINKED:
+        (root / name).symlink_to(ROOT / name, target_is_directory=True)
+    for entry in ROOT.iterdir():
+        if entry.is_file():
+            shutil.copy2(entry, root / entry.name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
+    dist = tmp_path_factory.mktemp("dist") / "dist"
+    return dist, build(ROOT, dist)
+
+
+def public_files(dist: Path) -> set[str]:
+    public = dist / "public"
+    return {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()}
+
+
+def test_every_file_a_page_or_a_config_loads_is_published(
+    published: tuple[Path, Manifest],
+) -> None:
+    dist, manifest = published
+    files = public_files(dist)
+    for page in PAGES.values():
+        html = (dist / page).read_text(encoding="utf-8")
+        referenced = REFERENCE.findall(html)
+        assert referenced, page
+        for name in referenced:
+            assert name in files, f"{page} loads ./{name}"
+    for config in ("pyscript.toml", "install.toml"):
+        text = (dist / "public" / manifest.path(config)).read_text(encoding="utf-8")
+        for name in re.findall(r'"\./([^"*]+[^/"])"', text):
+            assert name in files, f"{config} names ./{name}"
+    boot = (dist / "public" / manifest.path(f"{PYODIDE}/callcard-boot.mjs")).read_text()
+    [archive] = re.findall(r'new URL\("\./([^"]+)", import\.meta\.url\)', boot)
+    assert f"{PYODIDE}/{archive}" == manifest.path(f"{PYODIDE}/python_stdlib.zip")
+    assert manifest.snapshot_key in boot
+
+
+def test_what_can_change_between_builds_is_published_under_its_digest(
+    published: tuple[Path, Manifest],
+) -> None:
+    _, manifest = published
+    for logical in ("app-bundle.zip", "main.py", "pyscript.toml", "install.py", "install.toml",
+                    "static/app.css", "static/startup-guard.js", f"{PYODIDE}/python_stdlib.zip",
+                    f"{PYODIDE}/callcard-boot.mjs"):
+        assert HASHED.search(manifest.path(logical)), logical
+    # npm's files keep their names under the package version, which never changes them.
+    assert manifest.path(f"{PYODIDE}/pyodide.asm.wasm") == f"{PYODIDE}/pyodide.asm.wasm"
+    assert manifest.runtime["pyodide"] == VERSIONS.pyodide
+
+
+def test_only_the_app_s_files_are_published(published: tuple[Path, Manifest]) -> None:
+    dist, manifest = published
+    originals = {f for f in public_files(dist) if not f.endswith((".br", ".gz"))}
+    assert originals == set(manifest.files.values())
+    for name in originals:
+        assert not name.endswith((".map", ".ts", ".md")), name
+        assert name.split("/")[0] in ("runtime", "static") or "/" not in name, name
+    assert not (dist / "public" / "cardserver").exists()
+    assert not (dist / "public" / MANIFEST).exists()  # the manifest is the server's, not public
+
+
+def test_compressed_copies_are_made_at_build_time_and_are_the_same_bytes(
+    published: tuple[Path, Manifest],
+) -> None:
+    dist, manifest = published
+    public = dist / "public"
+    for logical in (f"{PYODIDE}/pyodide.asm.wasm", f"{PYODIDE}/python_stdlib.zip",
+                    "app-bundle.zip", "static/app.css"):
+        original = (public / manifest.path(logical)).read_bytes()
+        br = public / f"{manifest.path(logical)}.br"
+        gz = public / f"{manifest.path(logical)}.gz"
+        assert brotli.decompress(br.read_bytes()) == original, logical
+        assert gzip.decompress(gz.read_bytes()) == original, logical
+    fonts = [name for name in public_files(dist) if ".woff2" in name]
+    assert fonts and all(name.endswith(".woff2") for name in fonts)  # already compressed
+
+
+def test_the_same_sources_publish_the_same_names(
+    published: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    _, first = published
+    again = build(ROOT, tmp_path / "dist")
+    assert again.files == first.files and again.snapshot_key == first.snapshot_key
+
+
+def test_a_changed_standard_library_publishes_new_urls_and_a_new_snapshot_key(
+    published: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    """What a changed list of compiled modules does to the archive: other bytes. Every URL that
+    leads to it changes, so no browser can pair a new page with an old cached archive."""
+    dist, first = published
+    archive = (dist / "public" / first.path(f"{PYODIDE}/python_stdlib.zip")).read_bytes()
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as old, zipfile.ZipFile(rebuilt, "w") as new:
+        for item in old.infolist():
+            new.writestr(item, old.read(item))
+        new.writestr("callcard_extra_module.py", "x = 1\n")
+    changed = tmp_path / "python_stdlib.zip"
+    changed.write_bytes(rebuilt.getvalue())
+    second = build(ROOT, tmp_path / "dist", stdlib=changed, compress=False)
+    for logical in (f"{PYODIDE}/python_stdlib.zip", f"{PYODIDE}/callcard-boot.mjs",
+                    "pyscript.toml", "install.toml"):
+        assert second.path(logical) != first.path(logical), logical
+    assert second.snapshot_key != first.snapshot_key
+    page = (tmp_path / "dist" / "pages" / "index.html").read_text()
+    assert second.path("pyscript.toml") in page and first.path("pyscript.toml") not in page
+
+
+def test_an_edited_module_gives_a_new_bundle_name(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    (root / "callcard").unlink()
+    shutil.copytree(ROOT / "callcard", root / "callcard", ignore=shutil.ignore_patterns(
+        "__pycache__"))
+    before = build(root, tmp_path / "one", compress=False)
+    app = root / "callcard" / "app.py"
+    app.write_text(app.read_text() + "\n# edited\n")
+    after = build(root, tmp_path / "two", compress=False)
+    assert after.path("app-bundle.zip") != before.path("app-bundle.zip")
+    assert after.path("pyscript.toml") != before.path("pyscript.toml")
+
+
+def test_a_page_that_loads_a_file_the_build_does_not_publish_stops_it(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    index = root / "index.html"
+    index.write_text(index.read_text().replace("</head>", '<script src="./extra.js"></script>'
+                                                           "</head>"))
+    with pytest.raises(BuildError, match=r"index\.html loads \./extra\.js"):
+        build(root, tmp_path / "dist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]  # nothing half-built left
+
+
+def test_without_the_runtime_packages_the_build_says_what_to_do(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    (root / "node_modules").unlink()
+    with pytest.raises(BuildError, match="npm ci"):
+        build(root, tmp_path / "dist")
+
+
+def test_a_rebuild_replaces_the_folder_whole(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    build(ROOT, out)
+    (out / "public" / "stray.txt").write_text("from an old build")
+    build(ROOT, out)
+    assert not (out / "public" / "stray.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]  # no stage or old copy left
+    assert json.loads((out / MANIFEST).read_text())["version"] == 1
