@@ -178,13 +178,15 @@ def method_notes() -> list[str]:
         "`SimpleHTTPRequestHandler`: no compression, no Cache-Control (the browser caches by the "
         "Last-Modified heuristic); HTTP/1.1 keep-alive with TCP_NODELAY and correct MIME types, "
         "as any real static host has.",
-        "- App: `cardserver` as `make run` serves it. The BX24 library is the fake "
+        "- App: the publish folder `make dist` builds, served by `cardserver` (Starlette, "
+        "ServeStatic, uvicorn) as `make run` serves it. The BX24 library is the fake "
         "(simulator/bx24-fake.js, default config) served as http://api.bitrix24.com/api/v1/ by a "
         "local server that `--host-resolver-rules` puts in place; every other name resolves to "
         "nothing. No request interception, so the HTTP cache works as in production. The fake "
         "library is sent no-cache + ETag (the real one's caching is not ours to know), like the "
-        "app's own files (cardserver: no-cache + ETag, so a deploy shows at once): a warm load "
-        "revalidates them (304s); the versioned runtime comes from the cache without a request.",
+        "app's pages (no-cache + ETag, so a deploy shows at once): a warm load revalidates them "
+        "(304s); every other file is content-addressed or versioned and comes from the cache "
+        "without a request.",
         "- Cold: first load in a Chromium on an empty temporary profile "
         "(`launch_persistent_context`). Warm: the same page again in a new tab of that profile "
         "after the cold page was open and quiet for the hold time (HTTP cache and V8's wasm code "
