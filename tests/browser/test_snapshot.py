@@ -5,8 +5,6 @@ a warning. Every other test switches snapshots off (CardPage.open), so each star
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from conftest import ROOT, CardPage
 from cardserver.asgi import Options, create_app
 from cardserver.dist import Manifest, build
 from cardserver.serve import running
+from tools.archives import with_extra_module
 
 CACHE = "callcard-interpreter-snapshot"
 STORED_SIZES = f"""async () => {{
@@ -116,13 +115,8 @@ def changed_stdlib(published: Path, tmp_path: Path) -> Path:
     manifest = Manifest.load(published)
     [logical] = [name for name in manifest.files if name.endswith("/python_stdlib.zip")]
     archive = (published / "public" / manifest.path(logical)).read_bytes()
-    rebuilt = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(archive)) as old, zipfile.ZipFile(rebuilt, "w") as new:
-        for item in old.infolist():
-            new.writestr(item, old.read(item))
-        new.writestr("callcard_rebuilt_marker.py", "REBUILT = True\n")
     changed = tmp_path / "python_stdlib.zip"
-    changed.write_bytes(rebuilt.getvalue())
+    changed.write_bytes(with_extra_module(archive, "callcard_rebuilt_marker.py", "REBUILT = 1\n"))
     return changed
 
 

@@ -4,11 +4,9 @@ build time, and nothing else."""
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import re
 import shutil
-import zipfile
 from pathlib import Path
 
 import brotli
@@ -16,6 +14,7 @@ import pytest
 
 from cardserver.dist import MANIFEST, PAGES, BuildError, Manifest, build
 from cardserver.runtime import read_runtime_versions
+from tools.archives import with_extra_module
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = read_runtime_versions(ROOT)
@@ -127,13 +126,8 @@ def test_a_changed_standard_library_publishes_new_urls_and_a_new_snapshot_key(
     leads to it changes, so no browser can pair a new page with an old cached archive."""
     dist, first = published
     archive = (dist / "public" / first.path(f"{PYODIDE}/python_stdlib.zip")).read_bytes()
-    rebuilt = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(archive)) as old, zipfile.ZipFile(rebuilt, "w") as new:
-        for item in old.infolist():
-            new.writestr(item, old.read(item))
-        new.writestr("callcard_extra_module.py", "x = 1\n")
     changed = tmp_path / "python_stdlib.zip"
-    changed.write_bytes(rebuilt.getvalue())
+    changed.write_bytes(with_extra_module(archive, "callcard_extra_module.py", "x = 1\n"))
     second = build(ROOT, tmp_path / "dist", stdlib=changed, compress=False)
     for logical in (f"{PYODIDE}/python_stdlib.zip", f"{PYODIDE}/callcard-boot.mjs",
                     "pyscript.toml", "install.toml"):
