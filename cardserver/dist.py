@@ -96,7 +96,10 @@ class Manifest:
             raise BuildError(f"no usable {MANIFEST} in {dist}: run `make dist`") from exc
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
             raise BuildError(f"{dist / MANIFEST} is of another format: run `make dist`")
-        return cls(dict(data["files"]), str(data["snapshot_key"]), dict(data["runtime"]))
+        try:
+            return cls(dict(data["files"]), str(data["snapshot_key"]), dict(data["runtime"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BuildError(f"{dist / MANIFEST} is incomplete: run `make dist`") from exc
 
 
 class _Publisher:
@@ -162,8 +165,7 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
     _publish_runtime(root, versions, publisher)
     pyodide_dir = versions.folder("pyodide")
     archive = stdlib if stdlib is not None else stdlib_archive(root, versions)
-    stdlib_path = publisher.copy(archive, f"{pyodide_dir}/{STDLIB_NAME}", hashed=True,
-                                 logical=f"{pyodide_dir}/{STDLIB_NAME}")
+    stdlib_path = publisher.copy(archive, f"{pyodide_dir}/{STDLIB_NAME}", hashed=True)
     depends = [(name, root / PYODIDE_PACKAGE / name) for name in PYODIDE_FILES]
     key = snapshot_key([*depends, (STDLIB_NAME, stage / "public" / stdlib_path)])
     boot = render_boot_module(key, stdlib_path.rsplit("/", 1)[1])

@@ -175,3 +175,10 @@ def test_a_rebuild_replaces_the_folder_whole(tmp_path: Path) -> None:
     assert not (out / "public" / "stray.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]  # no stage or old copy left
     assert json.loads((out / MANIFEST).read_text())["version"] == 1
+
+
+@pytest.mark.parametrize("text", ["", "[]", '{"version": 1}', '{"version": 2, "files": {}}'])
+def test_a_manifest_that_is_not_this_build_s_says_to_build(tmp_path: Path, text: str) -> None:
+    (tmp_path / MANIFEST).write_text(text)
+    with pytest.raises(BuildError, match="make dist"):
+        Manifest.load(tmp_path)
