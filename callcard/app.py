@@ -20,7 +20,7 @@ from bx24_bridge.payloads import CallState, CallStatus, CrmRef, EntityChange
 from .callstate import CallTracker, Phase, format_duration
 from .client import ClientInfo, ClientLoader
 from .i18n import Translator, pick_language
-from .present import CrmLink, caller_text, portal_origin, present, present_client
+from .present import ClientText, CrmLink, caller_text, portal_origin, present, present_client
 
 logger = logging.getLogger("callcard")
 
@@ -130,7 +130,8 @@ class CallCardApp:
                 t=self._t, portal=self._bridge.domain(), clock=self._clock, spawn=self._spawn,
             )
         handlers = self._notes.handlers if self._notes is not None else None
-        self._view.show_card(self._t, self._text(), on_link=self._open_link,
+        self._client_loading = status.entity is not None
+        self._view.show_card(self._t, self._text(), self._client_text(), on_link=self._open_link,
                              on_client_retry=self._retry_client, notes=handlers)
         if self._notes is not None:
             self._notes.attach()
@@ -239,13 +240,17 @@ class CallCardApp:
         self._view.update(self._text())
         self._render_client()
 
-    def _render_client(self) -> None:
-        if self._status is None:
-            return
-        text = present_client(
+    def _client_text(self) -> ClientText:
+        assert self._status is not None
+        return present_client(
             self._client, self._t, bound=self._status.entity is not None,
             loading=self._client_loading, number=caller_text(self._status, self._t),
         )
+
+    def _render_client(self) -> None:
+        if self._status is None:
+            return
+        text = self._client_text()
         self._view.update_client(text.name, text.details, text.problem, text.retry)
         self._after_render()
 

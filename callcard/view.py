@@ -16,13 +16,28 @@ import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
 from .i18n import Translator
-from .present import CardText, CrmLink, theme_from_query
+from .markup import Node, card_markup, hook_names, link_markup
+from .present import CardText, ClientText, CrmLink, theme_from_query
 
 APP_STATES = ("loading", "ready", "outside", "error")
 SIMULATOR_PATH = "./simulator/"
 CUT_TO_ONE_LINE = frozenset({"caller-number", "client-name", "line"})
 """Hooks whose text the stylesheet cuts with an ellipsis: they carry the whole text as a
 ``title`` too, so it can still be read."""
+
+
+#: Hooks the markup has only for some calls (a failure, links): not needed to adopt a card.
+_DEPENDS_ON_THE_CALL = frozenset({"call-failure", "crm-entity", "crm-binding", "crm-unbound"})
+
+
+def build(node: Node) -> Any:
+    """A DOM element from the markup tree: attributes one by one, text as text nodes."""
+    made = js.document.createElement(node.tag)
+    for name, value in node.attrs:
+        made.setAttribute(name, "" if value is None else value)
+    for child in node.children:
+        made.append(child if isinstance(child, str) else build(child))
+    return made
 
 
 def element(tag: str, text: str | None = None, **attrs: str) -> Any:
@@ -100,55 +115,84 @@ class CardView:
         self._replace(status, retry)
         self.set_app_state("error")
 
-    def show_card(self, t: Translator, text: CardText, *, on_link: Callable[[CrmLink], Any],
+    def show_card(self, t: Translator, text: CardText, client: ClientText, *,
+                  on_link: Callable[[CrmLink], Any],
                   on_client_retry: Callable[[], Any] = lambda: None,
                   notes: NotesHandlers | None = None) -> None:
-        """Build the card once (first render), then fill it; later changes use the update_*."""
+        """The card's first render. A card the server already rendered from the handler POST
+        (``data-prerendered``) is taken over node by node, so nothing that was right changes;
+        otherwise the same markup (callcard/markup.py) is built here. Then it is filled."""
         self._clear()
         self._on_link = on_link
-        nodes: dict[str, Any] = {}
-
-        def slot(key: str, tag: str = "span", **attrs: str) -> Any:
-            nodes[key] = element(tag, None, data_testid=key, **attrs)
-            return nodes[key]
-
-        call = element("section", None, **{"class": "call", "aria-label": t("label.call")})
-        top = element("div", None, **{"class": "call-top"})
-        top.append(slot("caller-number", "p", **{"class": "caller-number"}),
-                   slot("call-direction", "p", **{"class": "call-direction"}))
-        nodes["list-mode"] = element("p", None, data_testid="list-mode", **{"class": "badge"})
-        state_row = element("p", None, **{"class": "call-state-row"})
-        state_row.append(slot("call-state"), element("span", " · ", aria_hidden="true"),
-                         slot("call-timer", **{"class": "call-timer", "role": "timer"}))
-        nodes["failure-slot"] = element("div", None, **{"class": "failure-slot"})
-        facts = element("dl", None, **{"class": "call-facts"})
-        facts.append(element("dt", t("label.line")), slot("line", "dd"))
-        call.append(top, nodes["list-mode"], state_row, nodes["failure-slot"], facts)
-
-        client = element("section", None, **{"class": "client", "aria-label": t("label.client")})
-        client.append(slot("client-name", "p", **{"class": "client-name"}),
-                      slot("client-details", "p", **{"class": "client-details"}),
-                      slot("client-problem", "p", **{"class": "client-problem"}))
-        retry = slot("client-retry", "button", type="button", **{"class": "button-secondary"})
-        retry.textContent = t("client.retry")
-        retry.hidden = True
-        self._listen(retry, "click", lambda _e: on_client_retry())
-        client.append(retry)
-        crm = element("nav", None, **{"class": "crm", "aria-label": t("label.crm")})
-        crm.append(slot("crm-entity-slot", "p"), slot("crm-bindings", "ul", **{"class": "links"}))
-        client.append(crm)
-
-        sections = [call, client]
-        if notes is not None:
-            sections.append(self._notes_section(t, notes, slot))
-            self._listen(self._root, "pointerdown", lambda _e: notes.on_activity())
-            self._listen(self._root, "keydown", lambda _e: notes.on_activity())
-        announcer = element("p", None, **{"class": "visually-hidden", "aria-live": "polite"})
-        nodes["announcer"] = announcer
-        self._replace(*sections, announcer)
-        self._nodes = nodes
+        tree = card_markup(t, text, client, notes=notes is not None)
+        if not self._adopt(tree, text):
+            self._replace(*(build(node) for node in tree))
+            self._index()
+        self._wire(notes, on_client_retry)
         self.update(text)
+        self.update_client(client.name, client.details, client.problem, client.retry)
         self.set_app_state("ready")
+
+    def _index(self) -> None:
+        """Every node with a hook, by its data-testid."""
+        found = self._root.querySelectorAll("[data-testid]")
+        self._nodes = {str(found.item(i).dataset.testid): found.item(i)
+                       for i in range(int(found.length))}
+
+    def _adopt(self, tree: tuple[Node, ...], text: CardText) -> bool:
+        """Take over the server's card when it has every hook this markup has."""
+        if not js.document.documentElement.hasAttribute("data-prerendered"):
+            return False
+        self._index()
+        wanted = set(hook_names(tree)) - _DEPENDS_ON_THE_CALL
+        if not wanted <= set(self._nodes):
+            self._nodes.clear()
+            return False  # another markup (an older page?): build ours instead
+        if self._links_match(text):
+            self._links_shown = (text.crm_entity, text.crm_bindings, text.crm_unbound)
+            anchors = self._root.querySelectorAll("[data-testid=crm-entity], "
+                                                  "[data-testid=crm-binding]")
+            links = [link for link in (text.crm_entity, *text.crm_bindings) if link is not None]
+            for index, link in enumerate(links):
+                self._listen_link(anchors.item(index), link)
+        return True
+
+    def _links_match(self, text: CardText) -> bool:
+        """Whether the server's links are the ones this render would show."""
+        expected = [(link.href, link.kind, link.label)
+                    for link in (text.crm_entity, *text.crm_bindings) if link is not None]
+        anchors = self._root.querySelectorAll("[data-testid=crm-entity], "
+                                              "[data-testid=crm-binding]")
+        found = []
+        for index in range(int(anchors.length)):
+            anchor = anchors.item(index)
+            kind, name = anchor.querySelector(".crm-kind"), anchor.querySelector(".crm-name")
+            found.append((str(anchor.getAttribute("href")),
+                          str(kind.textContent) if kind else "",
+                          str(name.textContent) if name else ""))
+        return found == expected
+
+    def _wire(self, notes: NotesHandlers | None, on_client_retry: Callable[[], Any]) -> None:
+        """The listeners, on whichever nodes the card has now; then what the operator did before
+        Python ran (typed a note, ticked keep-open) is handed over as if it happened now."""
+        retry = self._nodes.get("client-retry")
+        if retry is not None:
+            self._listen(retry, "click", lambda _e: on_client_retry())
+        if notes is None:
+            return
+        area, save = self._nodes["notes"], self._nodes["notes-save"]
+        keep, close = self._nodes["keep-open"], self._nodes["close-now"]
+        self._listen(area, "input", lambda _e: notes.on_input(str(area.value)))
+        self._listen(area, "keydown", lambda e: self._maybe_save(e, notes))
+        self._listen(save, "click", lambda _e: self._save_unless_busy(save, notes))
+        self._listen(keep, "change", lambda _e: notes.on_keep_open(bool(keep.checked)))
+        self._listen(close, "click", lambda _e: notes.on_close_now())
+        self._listen(self._root, "pointerdown", lambda _e: notes.on_activity())
+        self._listen(self._root, "keydown", lambda _e: notes.on_activity())
+        if str(area.value):
+            notes.on_input(str(area.value))
+        if bool(keep.checked):
+            notes.on_keep_open(True)
 
     # -------------------------------------------------------------- updates
 
@@ -159,11 +203,12 @@ class CardView:
         self._set("line", text.line)
         self._set("call-timer", text.call_timer)
         if self._set("call-state", text.call_state):
-            self._nodes["announcer"].textContent = text.call_state
+            self._nodes["call-announcer"].textContent = text.call_state
         list_mode = self._nodes.get("list-mode")
         if list_mode is not None:
-            list_mode.textContent = text.list_mode or ""
-            list_mode.hidden = text.list_mode is None
+            self._set("list-mode", text.list_mode or "")
+            if list_mode.hidden != (text.list_mode is None):
+                list_mode.hidden = text.list_mode is None
         self._show_failure(text.call_failure)
         self._show_links(text)
 
@@ -190,40 +235,6 @@ class CardView:
             button.hidden = not retry
 
     # -------------------------------------------------------------- notes
-
-    def _notes_section(self, t: Translator, handlers: NotesHandlers,
-                       slot: Callable[..., Any]) -> Any:
-        section = element("section", None, **{"class": "notes", "aria-label": t("label.notes")})
-        label = element("label", t("notes.label"), for_="notes-input")
-        area = slot("notes", "textarea", id="notes-input", rows="4",
-                    maxlength=str(handlers.max_length), placeholder=t("notes.placeholder"))
-        status = slot("notes-status", "p", **{"class": "notes-status", "aria-live": "polite"})
-        status.dataset.notesState = "empty"
-        save = slot("notes-save", "button", type="button", **{"class": "button-primary"})
-        save.textContent = t("notes.save")
-        keep = slot("keep-open", "input", type="checkbox", id="keep-open")
-        keep_label = element("label", t("notes.keep_open"), for_="keep-open")
-        row = element("div", None, **{"class": "notes-actions"})
-        row.append(save, element("span", None, **{"class": "keep-open"}))
-        row.lastChild.append(keep, keep_label)
-        hold = slot("keep-open-status", "p", **{"class": "hold-status", "aria-live": "polite"})
-        hold.hidden = True
-        close = slot("close-now", "button", type="button", **{"class": "button-secondary"})
-        close.textContent = t("hold.close_now")
-        close.hidden = True
-        drafts_off = slot("notes-drafts-off", "p", **{"class": "notes-drafts-off"})
-        drafts_off.hidden = True
-        others = slot("notes-others", "div", **{"class": "notes-others", "role": "status"})
-        others.hidden = True
-        others.append(element("p", t("notes.others"), **{"class": "notes-others-title"}),
-                      element("ul", None))
-        section.append(label, area, status, drafts_off, others, row, hold, close)
-        self._listen(area, "input", lambda _e: handlers.on_input(str(area.value)))
-        self._listen(area, "keydown", lambda e: self._maybe_save(e, handlers))
-        self._listen(save, "click", lambda _e: self._save_unless_busy(save, handlers))
-        self._listen(keep, "change", lambda _e: handlers.on_keep_open(bool(keep.checked)))
-        self._listen(close, "click", lambda _e: handlers.on_close_now())
-        return section
 
     def _maybe_save(self, event: Any, handlers: NotesHandlers) -> None:
         if event.key == "Enter" and (event.ctrlKey or event.metaKey):
@@ -319,7 +330,8 @@ class CardView:
                               **{"class": "call-failure"})
             slot.appendChild(current)
             self._nodes["call-failure"] = current
-        current.textContent = failure
+        if current.textContent != failure:
+            current.textContent = failure
 
     def _show_links(self, text: CardText) -> None:
         """Rebuild the CRM links only when they change (each link holds a click listener)."""
@@ -344,13 +356,11 @@ class CardView:
         bindings.hidden = not items
 
     def _link(self, link: CrmLink, testid: str) -> Any:
-        anchor = element("a", None, href=link.href, target="_blank",
-                         rel="noopener noreferrer", data_testid=testid)
-        anchor.append(element("span", link.kind, **{"class": "crm-kind"}), " ",
-                      element("span", link.label, **{"class": "crm-name"}))
-        anchor.dataset.crmType = link.type
-        anchor.dataset.crmId = str(link.id)
+        anchor = build(link_markup(link, testid))
+        self._listen_link(anchor, link)
+        return anchor
 
+    def _listen_link(self, anchor: Any, link: CrmLink) -> None:
         def on_click(event: Any) -> None:
             if event.ctrlKey or event.metaKey or event.shiftKey or event.button != 0:
                 return  # the operator asked for a tab or window: let the browser do it
@@ -358,7 +368,6 @@ class CardView:
             self._on_link(link)
 
         self._listen(anchor, "click", on_click, into=self._link_listeners)
-        return anchor
 
     def _listen(self, node: Any, event: str, handler: Callable[[Any], Any], *,
                 into: list[Any] | None = None) -> None:
