@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .dist import MANIFEST, PAGES, SIMULATOR_CARD, SIMULATOR_PAGE, Manifest
+from .first_paint import PageTemplate, form_fields
 from .security import (
     COMMON_HEADERS,
     DEFAULT_FRAME_ANCESTORS,
@@ -67,44 +68,61 @@ class _Page:
     body: bytes
     etag: str
     csp: str | None
+    #: Where the call's first view goes, for the pages that show a call (None: the others).
+    template: PageTemplate | None = None
 
 
-def _page(file: Path, csp: str | None) -> _Page:
+def _page(file: Path, csp: str | None, *, first_paint: bool = False) -> _Page:
     body = file.read_bytes()
-    return _Page(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', csp)
+    template = PageTemplate(body) if first_paint else None
+    return _Page(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', csp, template)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def _drain(request: Request, limit: int, timeout: float) -> None:
-    """Read the request body and drop it: up to ``limit`` bytes, within ``timeout`` seconds."""
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body, up to ``limit`` bytes, within ``timeout`` seconds: it is read for the
+    call's options, then dropped (never logged, echoed or kept)."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise BodyTooLarge
+    chunks: list[bytes] = []
     seen = 0
     with anyio.fail_after(timeout):
         async for chunk in request.stream():
             seen += len(chunk)
             if seen > limit:
                 raise BodyTooLarge
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _page_endpoint(page: _Page, options: Options) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        fields: dict[str, str] = {}
         if request.method == "POST":
             try:
-                await _drain(request, options.max_body, options.body_timeout)
+                body = await _read_body(request, options.max_body, options.body_timeout)
             except BodyTooLarge:
                 return PlainTextResponse("Request body too large", status_code=413,
                                          headers={"Connection": "close"})
             except TimeoutError:
                 return PlainTextResponse("Request body too slow", status_code=408,
                                          headers={"Connection": "close"})
+            fields = form_fields(body, request.headers.get("content-type"))
+        elif request.method == "GET":
+            fields = {name: value for name, value in request.query_params.items()}
         headers = {"Cache-Control": "no-cache", "ETag": page.etag}
         if page.csp is not None:
             headers["Content-Security-Policy"] = page.csp
+        rendered = page.template.for_request(fields) if page.template and fields else None
+        if rendered is not None:
+            # The call's own page: for this request only, never stored on the way.
+            headers = {**headers, "Cache-Control": "no-store"}
+            del headers["ETag"]
+            return Response(rendered, media_type="text/html", headers=headers)
         if request.method != "POST" and request.headers.get("if-none-match") == page.etag:
             return Response(status_code=304, headers=headers)
         body = b"" if request.method == "HEAD" else page.body
@@ -166,7 +184,8 @@ def create_app(dist: Path | str | None = None, options: Options | None = None,
     page_csp = content_security_policy(options.frame_ancestors) if options.csp else None
     routes: list[BaseRoute] = list(extra_routes)
     for name, file in PAGES.items():
-        endpoint = _page_endpoint(_page(folder / file, page_csp), options)
+        page = _page(folder / file, page_csp, first_paint=name == "index.html")
+        endpoint = _page_endpoint(page, options)
         paths = ("/", "/index.html") if name == "index.html" else (f"/{name}",)
         routes.extend(Route(path, endpoint, methods=PAGE_METHODS) for path in paths)
 
@@ -202,10 +221,11 @@ def _simulator_routes(folder: Path, options: Options) -> list[BaseRoute]:
     card_csp = (content_security_policy(options.frame_ancestors, simulator_card=True)
                 if options.csp else None)
     simulator = _page(folder / SIMULATOR_PAGE, simulator_csp)
-    card = _page(folder / SIMULATOR_CARD, card_csp)
+    card = _page(folder / SIMULATOR_CARD, card_csp, first_paint=True)
     return [
         Route("/simulator/", _page_endpoint(simulator, options), methods=["GET", "HEAD"]),
-        Route("/simulator/card/", _page_endpoint(card, options), methods=["GET", "HEAD"]),
+        # The simulator opens its card with a form POST, as the portal does.
+        Route("/simulator/card/", _page_endpoint(card, options), methods=PAGE_METHODS),
     ]
 
 

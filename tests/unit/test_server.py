@@ -5,6 +5,7 @@ sockets (idle and trickling clients, the command line, TLS) is in test_server_li
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -247,7 +248,6 @@ def test_the_simulator_exists_only_in_development(dev_client: TestClient) -> Non
     assert card.text.count('<base href="../../">') == 1
     csp = card.headers["content-security-policy"]
     assert "base-uri 'self'" in csp and csp.endswith("frame-ancestors 'self'")
-    assert dev_client.post("/simulator/card/").status_code == 405
 
 
 def test_the_runtime_is_also_below_the_simulator_card(
@@ -288,3 +288,58 @@ def test_no_file_of_the_repository_is_reachable_at_its_own_path(client: TestClie
         if name in ("index.html", "install.html"):
             continue  # the pages themselves (rendered for the build) are the two exceptions
         assert client.get(f"/{name}").status_code == 404, name
+
+
+# --------------------------------------------------------------------------- the first paint
+
+CALL = {"PLACEMENT": "CALL_CARD", "LANG": "ru", "DOMAIN": "example.bitrix24.ru", "PROTOCOL": "1",
+        "PLACEMENT_OPTIONS": json.dumps({
+            "CALL_ID": "c1", "PHONE_NUMBER": "+79001234567", "LINE_NUMBER": "74951234567",
+            "LINE_NAME": "Sales", "CRM_ENTITY_TYPE": "CONTACT", "CRM_ENTITY_ID": "17",
+            "CALL_DIRECTION": "incoming", "CALL_STATE": "connecting", "CALL_LIST_MODE": "false"})}
+
+
+def test_the_portal_s_post_gets_the_call_already_on_the_page(client: TestClient) -> None:
+    page = client.post("/", data={**CALL, **TOKENS})
+    assert page.status_code == 200
+    assert '<html lang="ru" data-app-state="loading" data-prerendered>' in page.text
+    assert 'data-testid="caller-number"' in page.text and "+7 900 123-45-67" in page.text
+    assert "<title>Карточка звонка</title>" in page.text
+    assert 'data-testid="app-status"' not in page.text  # the card is the content now
+    assert page.headers["cache-control"] == "no-store" and "etag" not in page.headers
+    assert "content-security-policy" in page.headers
+    for token in TOKENS.values():
+        assert token not in page.text
+    # The same fields in a GET's query (for tests) give the same page.
+    assert client.get("/", params=CALL).text == page.text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"PLACEMENT": "DEFAULT"}, {"PLACEMENT_OPTIONS": "{not json"},
+     {"PLACEMENT_OPTIONS": "[" * 10_000}, {"PLACEMENT_OPTIONS": "x" * 20_000},
+     {"PLACEMENT_OPTIONS": "[]"}, {"PLACEMENT_OPTIONS": '"<script>alert(1)</script>"'}],
+)
+def test_anything_but_a_call_s_options_gets_the_page_as_built(
+    client: TestClient, change: dict[str, str]
+) -> None:
+    plain = client.get("/").content
+    page = client.post("/", data={**CALL, **change})
+    assert page.status_code == 200 and page.content == plain
+
+
+def test_a_body_that_is_not_a_form_gets_the_page_as_built(client: TestClient) -> None:
+    plain = client.get("/").content
+    assert client.post("/", files={"PLACEMENT": (None, "CALL_CARD")}).content == plain
+    assert client.post("/", content=json.dumps(CALL),
+                       headers={"Content-Type": "application/json"}).content == plain
+
+
+def test_the_install_page_is_never_rendered_with_a_call(client: TestClient) -> None:
+    assert client.post("/install.html", data=CALL).content == client.get("/install.html").content
+
+
+def test_the_simulator_opens_its_card_with_a_post_too(dev_client: TestClient) -> None:
+    card = dev_client.post("/simulator/card/", data=CALL)
+    assert card.status_code == 200 and "data-prerendered" in card.text
+    assert '<script src="./simulator/bx24-fake.js"></script>' in card.text
