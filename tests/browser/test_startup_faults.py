@@ -80,8 +80,8 @@ def test_a_load_that_is_only_slow_says_so_and_is_no_error(card: CardPage) -> Non
     expect(card.page.get_by_test_id("app-status")).to_contain_text(
         "Still loading the call card… A slow network")
     assert card.app_state == "loading"
-    for route in held:
-        route.abort()
+    # The held download (if the page got that far) is never answered: aborting it here would
+    # end the boot in an error racing the teardown; closing the test's own context drops it.
 
 
 def prerendered(route: Route) -> None:
