@@ -67,7 +67,8 @@ def validate_frame_ancestors(value: str) -> str:
 def content_security_policy(
     frame_ancestors: str, *, frames_self: bool = False, simulator_card: bool = False
 ) -> str:
-    """The CSP of an HTML page; simulator pages (`frames_self`) embed the app in a frame.
+    """The CSP of an HTML page; simulator pages (`frames_self`) embed the app in a frame, which
+    they open with a form POST.
 
     The simulator's card page (`simulator_card`) needs its `<base href>` (base-uri 'self'), and
     only the simulator on this origin has any business framing it.
@@ -76,7 +77,9 @@ def content_security_policy(
     if simulator_card:
         directives = [d if not d.startswith("base-uri ") else "base-uri 'self'" for d in directives]
         frame_ancestors = "'self'"
-    if frames_self:
+    if frames_self:  # and opens it as the portal does: a form POST into the frame
+        directives = [d if not d.startswith("form-action ") else "form-action 'self'"
+                      for d in directives]
         directives.append("frame-src 'self'")
     directives.append(f"frame-ancestors {frame_ancestors}")
     return "; ".join(directives)

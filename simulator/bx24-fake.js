@@ -124,6 +124,46 @@
   };
   const ENTITY_TYPE_BY_ID = { 1: "lead", 2: "deal", 3: "contact", 4: "company" };
 
+  function optionsFromStatus(status) {
+    // PLACEMENT_OPTIONS spell the same call differently (contract section 4).
+    const opts = {};
+    for (const [key, value] of Object.entries(status)) {
+      if (key === "CRM_BINDINGS") continue;
+      opts[key] = value;
+    }
+    opts.CRM_ENTITY_ID = String(status.CRM_ENTITY_ID ?? "0");
+    opts.CALL_LIST_MODE = status.CALL_LIST_MODE ? "true" : "false";
+    opts.CRM_ACTIVITY_ID =
+      status.CRM_ACTIVITY_ID === undefined ? "undefined" : String(status.CRM_ACTIVITY_ID);
+    if (!opts.LINE_NAME) opts.LINE_NAME = status.LINE_NUMBER || "";
+    if (status.CRM_ENTITY_TYPE) {
+      opts.URI = `/crm/${status.CRM_ENTITY_TYPE.toLowerCase()}/details/${status.CRM_ENTITY_ID}/`;
+    }
+    return opts;
+  }
+
+  /* The form the host POSTs to open the card (contract section 1), for a fake configured with
+     `userConfig`: the same PLACEMENT_OPTIONS this fake will answer placement.info() with. */
+  function openingFields(userConfig) {
+    const given = userConfig || {};
+    const status = Object.assign({}, DEFAULTS.status, given.status || {});
+    const options = given.options || optionsFromStatus(status);
+    return {
+      DOMAIN: given.domain || DEFAULTS.domain,
+      PROTOCOL: "1",
+      LANG: given.lang || DEFAULTS.lang,
+      PLACEMENT: given.placement || DEFAULTS.placement,
+      PLACEMENT_OPTIONS: JSON.stringify(options),
+    };
+  }
+
+  /* The simulator page loads this file with data-fake="wire-only" to post that form: it gets
+     the helper and no fake library of its own. */
+  if (document.currentScript && document.currentScript.dataset.fake === "wire-only") {
+    window.BX24_FAKE_WIRE = { openingFields };
+    return;
+  }
+
   /* The simulator page framing this card, when there is one on our own origin; else null. */
   function findSimulator() {
     try {
@@ -197,23 +237,6 @@
     else callback(wired.length ? wired[0] : []);
   }
 
-  function optionsFromStatus(status) {
-    // PLACEMENT_OPTIONS spell the same call differently (contract section 4).
-    const opts = {};
-    for (const [key, value] of Object.entries(status)) {
-      if (key === "CRM_BINDINGS") continue;
-      opts[key] = value;
-    }
-    opts.CRM_ENTITY_ID = String(status.CRM_ENTITY_ID ?? "0");
-    opts.CALL_LIST_MODE = status.CALL_LIST_MODE ? "true" : "false";
-    opts.CRM_ACTIVITY_ID =
-      status.CRM_ACTIVITY_ID === undefined ? "undefined" : String(status.CRM_ACTIVITY_ID);
-    if (!opts.LINE_NAME) opts.LINE_NAME = status.LINE_NUMBER || "";
-    if (status.CRM_ENTITY_TYPE) {
-      opts.URI = `/crm/${status.CRM_ENTITY_TYPE.toLowerCase()}/details/${status.CRM_ENTITY_ID}/`;
-    }
-    return opts;
-  }
 
   /* ---------------------------------------------------------------- the host */
 

@@ -162,6 +162,7 @@
   /* The fake CRM as this page keeps it between cards (comments survive "open a new call").
      Taken from the first card's fake on its start; passed to every later one. */
   let crmStore = null;
+  let cardCount = 0; // names the frames, so each opening POST targets its own card
   /* The card on screen: {frame, host, closed, connectedAt, clientIndex, loadedAt}, or null. */
   let card = null;
 
@@ -218,9 +219,9 @@
   }
 
   /* The config the card's fake starts with (the same keys as window.BX24_FAKE_CONFIG). */
-  function cardConfig() {
+  function cardConfig(callStatus) {
     const chosen = scenario();
-    const status = Object.assign({ CALL_ID: callId(), CALL_STATE: "idle" }, chosen.status || {});
+    const status = callStatus || Object.assign({ CALL_ID: callId(), CALL_STATE: "idle" }, chosen.status || {});
     const config = {
       lang: settings.lang,
       delivery: settings.delivery,
@@ -236,7 +237,7 @@
   window.BX24_SIMULATOR = {
     configFor(frameWindow) {
       // Only the card on screen gets the chosen scenario; a stale frame gets the defaults.
-      return card && frameWindow === card.frame.contentWindow ? cardConfig() : null;
+      return card && frameWindow === card.frame.contentWindow ? cardConfig(card.status) : null;
     },
     report(frameWindow, entry) {
       if (!card || frameWindow !== card.frame.contentWindow) return; // an old card, going away
@@ -296,12 +297,30 @@
   /* Replace the card by a fresh one: a new iframe (a new browsing context, so the old card's
      timers and handlers die with it), configured by the scenario chosen now. */
   function loadCard() {
-    const frame = el("iframe", null, { title: "Call card", "data-testid": "sim-card" });
-    card = { frame, host: null, closed: false, connectedAt: null, clientIndex: 0, loadedAt: Date.now() };
-    frame.src = CARD_URL;
+    cardCount += 1;
+    const frame = el("iframe", null, { title: "Call card", "data-testid": "sim-card", name: `sim-card-${cardCount}` });
+    const config = cardConfig();
+    card = {
+      frame, host: null, closed: false, connectedAt: null, clientIndex: 0, loadedAt: Date.now(),
+      status: config.status, // the call this card was opened with; configFor hands it on
+    };
     byId("card-slot").replaceChildren(frame); // configFor runs once the frame's fake loads
+    postOpening(frame, config);
     logSim("new card", `${scenario().label}, portal language ${settings.lang}`);
     renderClient();
+  }
+
+  /* Open the card as the portal does: a form POST into the frame carrying the call, which the
+     server renders before Python has booted. The fields are the fake's own (openingFields), so
+     the POST and the fake's placement.info() tell the same call. */
+  function postOpening(frame, config) {
+    const form = el("form", null, { method: "post", action: CARD_URL, target: frame.name, hidden: "" });
+    for (const [name, value] of Object.entries(window.BX24_FAKE_WIRE.openingFields(config))) {
+      form.append(el("input", null, { type: "hidden", name, value }));
+    }
+    document.body.append(form);
+    form.submit();
+    form.remove();
   }
 
   function showClosed() {

@@ -2,21 +2,21 @@
 
 The page is served by the real server like everything else; the app in the frame loads from
 /simulator/card/, which the server rewrites to use simulator/bx24-fake.js. The `card` fixture's
-context still refuses anything beyond loopback and fails on uncaught page errors.
-
-The notes part of the whole-call test runs only when the app has a `notes` textarea (the feature
-is being built in parallel); everything else always runs.
+context still refuses anything beyond loopback and fails on uncaught page errors. The simulator
+opens each card as the portal does, with a form POST carrying the call.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from conftest import BOOT_TIMEOUT_MS, ROOT, CardPage
-from playwright.sync_api import FrameLocator, Locator, Page, expect
+from playwright.sync_api import FrameLocator, Locator, Page, Request, expect
 
 from callcard.i18n import CATALOGUE
 
@@ -82,18 +82,12 @@ def test_a_whole_call_through_the_simulator(sim: Simulator) -> None:
     expect(sim.in_card("call-state")).to_have_text(EN["state.connected"])
     expect(sim.page.get_by_test_id("sim-host-status")).to_contain_text("Call state: connected")
 
-    notes = sim.in_card("notes")
-    has_notes = notes.count() > 0
-    if has_notes:  # conditional: only once the app has its notes feature
-        notes.fill(NOTE)
-        save = sim.in_card("notes-save")
-        if save.count() > 0:
-            save.click()
-            expect(sim.page.get_by_test_id("sim-comments")).to_contain_text(NOTE, timeout=10_000)
+    sim.in_card("notes").fill(NOTE)
+    sim.in_card("notes-save").click()
+    expect(sim.page.get_by_test_id("sim-comments")).to_contain_text(NOTE, timeout=10_000)
 
-    timer = sim.in_card("call-timer")
-    if timer.count() > 0:  # talk for a moment and watch the app's clock move
-        expect(timer).to_have_text(re.compile(r"^0:0[1-9]$"), timeout=5_000)
+    # talk for a moment and watch the app's clock move
+    expect(sim.in_card("call-timer")).to_have_text(re.compile(r"^0:0[1-9]$"), timeout=5_000)
 
     sim.press("end")
     expect(sim.in_card("call-state")).not_to_have_text(EN["state.connected"])
@@ -111,10 +105,9 @@ def test_a_whole_call_through_the_simulator(sim: Simulator) -> None:
         sim.press("close")  # a no-op ("nothing to close") if the grace ran out just now
     expect(closed).to_be_visible()
     expect(sim.page.locator("[data-testid=sim-card]")).to_have_count(0)
-    if has_notes:
-        expect(sim.page.get_by_test_id("sim-comments")).to_contain_text(NOTE, timeout=10_000)
-        # The operator's text is data: it arrives in the CRM, and is shown, as text.
-        assert sim.page.locator("[data-testid=sim-comments] b").count() == 0
+    expect(sim.page.get_by_test_id("sim-comments")).to_contain_text(NOTE, timeout=10_000)
+    # The operator's text is data: it arrives in the CRM, and is shown, as text.
+    assert sim.page.locator("[data-testid=sim-comments] b").count() == 0
 
     log = sim.log_text()
     for expected in ("getStatus", "CallCard::CallStateChanged", '"connected"', "close"):
@@ -136,7 +129,20 @@ def test_scenarios_configure_the_fake_in_the_frame(sim: Simulator) -> None:
         win.BX24.placement.call("getStatus", {}, resolve);
         setTimeout(() => resolve("no answer"), 500);
     })"""
+    openings: list[Request] = []
+    sim.page.on("request", lambda r: openings.append(r) if r.resource_type == "document" else None)
     sim.open()
+
+    # The card was opened as the portal opens it: a form POST with the call in it, the same
+    # call the fake in the frame tells (placement.info), already on the page Python takes over.
+    sim.in_card("caller-number").wait_for()
+    posts = [r for r in openings if r.method == "POST" and r.url.endswith("/simulator/card/")]
+    assert len(posts) == 1
+    form = dict(parse_qsl(posts[0].post_data or ""))
+    assert form["PLACEMENT"] == "CALL_CARD" and form["LANG"] == "en"
+    info = sim.card_js("win => win.BX24.placement.info()")
+    assert json.loads(form["PLACEMENT_OPTIONS"]) == info["options"]
+    assert sim.frame.locator("html").get_attribute("data-prerendered") is not None
 
     sim.page.get_by_test_id("sim-scenario").select_option("unknown")
     sim.page.wait_for_function(
@@ -195,9 +201,7 @@ def test_update_the_readme_screenshot(sim: Simulator) -> None:
     sim.press("ring")
     sim.press("connect")
     expect(sim.in_card("call-state")).to_have_text(EN["state.connected"])
-    notes = sim.in_card("notes")
-    if notes.count() > 0:
-        notes.fill("Wants the annual plan; send the offer by Friday.")
+    sim.in_card("notes").fill("Wants the annual plan; send the offer by Friday.")
     sim.page.wait_for_timeout(3_200)  # a timer reading 0:03 rather than 0:00
     SCREENSHOT.parent.mkdir(exist_ok=True)
     sim.page.screenshot(path=str(SCREENSHOT))

@@ -122,6 +122,7 @@ def test_the_csp_of_the_pages_names_the_portals(client: TestClient) -> None:
     assert "'wasm-unsafe-eval'" in csp and "https://api.bitrix24.com" in csp
     assert f"frame-ancestors {DEFAULT_FRAME_ANCESTORS}" in csp
     assert all(domain in csp for domain in BITRIX24_FRAME_ANCESTORS)
+    assert "form-action 'none'" in csp  # the card submits no forms
     assert "x-frame-options" not in client.get("/").headers
 
 
@@ -238,8 +239,9 @@ def test_every_200_is_a_published_file_or_a_page(client: TestClient,
 
 def test_the_simulator_exists_only_in_development(dev_client: TestClient) -> None:
     page = dev_client.get("/simulator/")
-    assert page.status_code == 200 and "frame-src 'self'" in page.headers[
-        "content-security-policy"]
+    page_csp = page.headers["content-security-policy"]
+    assert page.status_code == 200 and "frame-src 'self'" in page_csp
+    assert "form-action 'self'" in page_csp  # it opens the card with a POST, as the portal
     assert dev_client.get("/simulator/bx24-fake.js").status_code == 200
     card = dev_client.get("/simulator/card/")
     assert card.status_code == 200
