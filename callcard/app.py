@@ -135,6 +135,7 @@ class CallCardApp:
                              on_client_retry=self._retry_client, notes=handlers)
         if self._notes is not None:
             self._notes.attach()
+            self._view.perform_early_save()
         self._after_render()
         self._follow_timer()
         self._load_client(status.entity)

@@ -62,6 +62,7 @@ class CardView:
         self._link_listeners: list[Any] = []
         self._links_shown: object = None
         self._others_shown: tuple[OtherNoteText, ...] = ()
+        self._early_notes: NotesHandlers | None = None
         self._height = 0
 
     @classmethod
@@ -189,10 +190,24 @@ class CardView:
         self._listen(close, "click", lambda _e: notes.on_close_now())
         self._listen(self._root, "pointerdown", lambda _e: notes.on_activity())
         self._listen(self._root, "keydown", lambda _e: notes.on_activity())
-        if str(area.value):
-            notes.on_input(str(area.value))
-        if bool(keep.checked):
+        # Read both first: handing one over renders the notes, which writes the other.
+        typed, kept = str(area.value), bool(keep.checked)
+        if typed:
+            notes.on_input(typed)
+        if kept:
             notes.on_keep_open(True)
+        self._early_notes = notes
+
+    def perform_early_save(self) -> None:
+        """A Save clicked before Python ran (startup-guard.js marks it): done now, once the notes
+        have restored what this call stored (the machine merges that with the typed text)."""
+        notes, self._early_notes = self._early_notes, None
+        save, area = self._nodes.get("notes-save"), self._nodes.get("notes")
+        if notes is None or save is None or not save.hasAttribute("data-requested"):
+            return
+        save.removeAttribute("data-requested")
+        if str(area.value):
+            self._save_unless_busy(save, notes)
 
     # -------------------------------------------------------------- updates
 

@@ -19,6 +19,11 @@
  *    never starts. No configuration avoids it, hence this guarded shim: indexedDB.open is
  *    wrapped, and only when the real one throws or fails does the caller get a small in-memory
  *    database for the life of the page. A browser that allows IndexedDB gets the real one.
+ *
+ * 3. An early Save remembered. On a card the server rendered from the handler POST the operator
+ *    can type a note before Python runs; the text stays in the textarea, and the view hands it
+ *    over (callcard/view.py). A click on Save in that time would do nothing, so it is marked on
+ *    the button (data-requested) and the view performs it once it has taken over.
  */
 (function () {
   "use strict";
@@ -133,6 +138,14 @@
     const status = document.querySelector('[data-testid="app-status"]');
     if (status && !html.hasAttribute("data-prerendered")) status.textContent = WORDS[language()].slow;
   }, SLOW_AFTER_MS);
+
+  /* ------------------------------------------------------------------ an early Save */
+
+  document.addEventListener("click", (event) => {
+    if (!loading() || !(event.target instanceof Element)) return;
+    const save = event.target.closest('[data-testid="notes-save"]');
+    if (save) save.setAttribute("data-requested", "");
+  }, true);
 
   /* ------------------------------------------------------------------ IndexedDB */
 

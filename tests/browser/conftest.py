@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -140,6 +141,26 @@ class NetworkGuard:
             self.leaks.append(url)
 
 
+#: The fake, loaded from the library's URL by a page that only needs its openingFields().
+FAKE_LIBRARY_URL = "http://api.bitrix24.com/api/v1/"
+POST_OPENER = '<!doctype html><script src="{library}" data-fake="wire-only"></script>'
+SUBMIT_OPENING = """([action, config, extra]) => {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = action;
+  const fields = Object.assign(window.BX24_FAKE_WIRE.openingFields(config), extra);
+  for (const [name, value] of Object.entries(fields)) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  document.body.append(form);
+  form.submit();
+}"""
+
+
 class CardPage:
     """One app page (a new tab), with the fake configured before it loads."""
 
@@ -165,6 +186,23 @@ class CardPage:
         self.guard.library = library
         self.page.add_init_script(self.open_script(config, snapshot=snapshot))
         self.page.goto(self.app_url + path)
+        if wait:
+            self.wait_settled()
+        return self
+
+    def open_by_post(self, fake: dict[str, Any] | None = None, *,
+                     fields: dict[str, str] | None = None, action: str | None = None,
+                     wait: bool = True) -> CardPage:
+        """Load the app as Bitrix24 opens it: a form POST carrying the call. The form is the
+        fake's own (openingFields in bx24-fake.js, as the simulator posts it) for ``fake``, so
+        it tells the same call the fake answers with; ``fields`` adds or overrides fields (tokens,
+        a different call); ``action`` is the handler URL (the app's by default)."""
+        config = dict(fake or {})
+        self.page.add_init_script(self.open_script(config))
+        self.page.set_content(POST_OPENER.format(library=html.escape(FAKE_LIBRARY_URL)))
+        self.page.wait_for_function("() => !!window.BX24_FAKE_WIRE")
+        with self.page.expect_navigation(wait_until="commit"):
+            self.page.evaluate(SUBMIT_OPENING, [action or self.app_url, config, fields or {}])
         if wait:
             self.wait_settled()
         return self

@@ -704,12 +704,6 @@ def logged_card(
     yield from _page_in_shared_profile(CardPage, profile, logged_server.url, request)
 
 
-BITRIX24_FORM = """
-<form method="post" action="{action}">
-  {fields}
-</form>
-"""
-
 STORAGE_DUMP = """
 () => JSON.stringify({
   local: Object.entries(localStorage), session: Object.entries(sessionStorage),
@@ -729,24 +723,13 @@ def test_tokens_never_reach_the_dom_console_storage_urls_or_the_server_log(
     card = logged_card
     requests: list[Any] = []
     card.page.on("request", lambda request: requests.append(request))
-    fields = {
-        "DOMAIN": "example.bitrix24.com", "PROTOCOL": "1", "LANG": "en", "APP_SID": "sid42",
-        "AUTH_ID": CANARY_AUTH, "AUTH_EXPIRES": "3600", "REFRESH_ID": CANARY_REFRESH,
-        "member_id": "m1", "status": "L", "PLACEMENT": "CALL_CARD",
-        "PLACEMENT_OPTIONS": json.dumps({"CALL_ID": "c1", "CRM_ENTITY_TYPE": "CONTACT"}),
-    }
-    inputs = "\n".join(
-        f'<input type="hidden" name="{name}" value="{value.replace(chr(34), "&quot;")}">'
-        for name, value in fields.items()
-    )
+    tokens = {"APP_SID": "sid42", "AUTH_ID": CANARY_AUTH, "AUTH_EXPIRES": "3600",
+              "REFRESH_ID": CANARY_REFRESH, "member_id": "m1", "status": "L"}
     action = logged_server.url + "?DOMAIN=example.bitrix24.com&PROTOCOL=1&LANG=en&APP_SID=sid42"
     card.page.set_viewport_size(CARD_VIEWPORT)
     card.page.add_init_script(RECORDER)
     fake = {"auth": {"AUTH_ID": CANARY_AUTH, "REFRESH_ID": CANARY_REFRESH, "AUTH_EXPIRES": 3600}}
-    card.page.add_init_script(f"window.BX24_FAKE_CONFIG = {json.dumps(fake)};")
-    card.page.set_content(BITRIX24_FORM.format(action=action, fields=inputs))
-    with card.page.expect_navigation():
-        card.page.evaluate("document.forms[0].submit()")
+    card.open_by_post(fake, fields=tokens, action=action, wait=False)
     assert card.wait_settled() == "ready"
     card.wait_text("client-name", "Ivan Petrov")
     card.page.get_by_test_id("notes").fill("Token check note")

@@ -1,0 +1,150 @@
+"""The first paint: the caller is on the page the server sends, and Python takes that page over.
+
+Bitrix24 opens the card with a form POST carrying the call; the server renders the call from it
+(cardserver/first_paint.py), so the operator sees who is calling while Pyodide still boots. What
+only a browser shows is tested here: the card is readable before Python runs, Python adopts the
+very same elements without rewriting what was right, corrects what the host changed meanwhile,
+and keeps what the operator typed, ticked or clicked before it was ready. What the server sends
+for which POST is tested under CPython (tests/unit/test_server.py, test_first_view.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from conftest import CardPage
+from playwright.sync_api import Route, expect
+
+from callcard.i18n import CATALOGUE
+
+EN = CATALOGUE["en"]
+WASM = "**/pyodide.asm.wasm"
+CALLER = "+7 900 123-45-67"  # the fake's default caller, +79001234567, as the card writes it
+#: The sections Python must take over as they are. (Not the links: getStatus brings bindings the
+#: options lack, and the client's name, once loaded, becomes the link's label.)
+STEADY = ("caller-number", "call-direction", "call-state", "line")
+
+#: Before the page's own scripts: remember the server's elements and every later change to them.
+WATCH = """
+window.__firstPaint = {nodes: {}, changed: []};
+document.addEventListener("DOMContentLoaded", () => {
+  const hooks = HOOKS;
+  for (const hook of hooks) {
+    window.__firstPaint.nodes[hook] = document.querySelector(`[data-testid="${hook}"]`);
+  }
+  const card = document.getElementById("card");
+  if (!card) return;
+  new MutationObserver((records) => {
+    for (const record of records) {
+      const target = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+      const hook = target && target.closest("[data-testid]");
+      if (hook) window.__firstPaint.changed.push(hook.dataset.testid);
+    }
+  }).observe(card, {subtree: true, childList: true, characterData: true});
+});
+""".replace("HOOKS", json.dumps(STEADY))
+
+#: Whether each of those hooks is still the very element the server sent.
+SAME_NODES = """(hooks) => hooks.every(
+  hook => window.__firstPaint.nodes[hook] === document.querySelector(`[data-testid="${hook}"]`))
+"""
+
+
+class HeldRuntime:
+    """Holds Pyodide's WebAssembly download, so a test can act while Python cannot have run."""
+
+    def __init__(self, card: CardPage) -> None:
+        self.page = card.page
+        self.held: list[Route] = []
+        self.page.route(WASM, lambda route: self.held.append(route))
+
+    def release(self) -> None:
+        for route in self.held:
+            route.continue_()
+        self.page.unroute(WASM)
+
+
+@pytest.fixture
+def held(card: CardPage) -> Iterator[HeldRuntime]:
+    card.page.add_init_script(WATCH)
+    yield HeldRuntime(card)
+
+
+def test_the_caller_is_painted_before_python_and_python_takes_the_same_page_over(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    card.open_by_post(wait=False)
+    page = card.page
+    expect(page.get_by_test_id("caller-number")).to_have_text(CALLER)
+    assert card.app_state == "loading"
+    assert page.get_attribute("html", "data-prerendered") is not None
+    assert card.text("call-direction") == EN["direction.incoming"]
+    assert card.text("call-state") == EN["state.connecting"]
+    assert card.text("line") == "Sales line"
+    expect(page.get_by_test_id("crm-entity")).to_have_attribute(
+        "href", "https://example.bitrix24.com/crm/contact/details/17/")
+    assert page.get_by_test_id("app-status").count() == 0  # no "Loading…" over the call
+
+    held.release()
+    assert card.wait_settled() == "ready"
+    card.wait_text("client-name", "Ivan Petrov")
+    assert page.evaluate(SAME_NODES, list(STEADY)), "Python replaced the server's elements"
+    changed = set(page.evaluate("window.__firstPaint.changed")) & set(STEADY)
+    assert not changed, f"Python rewrote what the server had right: {changed}"
+    # The server's link is live now: a click opens the item in the portal's slider.
+    page.get_by_test_id("crm-entity").click()
+    page.wait_for_function("window.bx24Host.log.some(e => e.name === 'openPath')")
+    assert card.host_log("command", "openPath")[0]["data"] == {"path": "/crm/contact/details/17/"}
+
+
+def test_what_the_operator_did_before_python_was_ready_is_kept_and_saved_once(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    card.open_by_post({"status": {"CALL_STATE": "connected"}}, wait=False)
+    page = card.page
+    expect(page.get_by_test_id("caller-number")).to_have_text(CALLER)
+    page.get_by_test_id("notes").press_sequentially("Early words")
+    page.get_by_test_id("keep-open").check()
+    page.get_by_test_id("notes-save").click()
+    assert card.app_state == "loading"
+
+    held.release()
+    assert card.wait_settled() == "ready"
+    expect(page.get_by_test_id("notes")).to_have_value("Early words")
+    expect(page.get_by_test_id("keep-open")).to_be_checked()
+    expect(page.get_by_test_id("notes-status")).to_have_attribute("data-notes-state", "saved")
+    comments = card.host("host.crm.comments")
+    assert len(comments) == 1 and "Early words" in comments[0]["COMMENT"]
+    # Keep-open was handed over: the host was asked to keep the card.
+    page.wait_for_function("window.bx24Host.autoCloseDisabled === true")
+    card.host("host.beforeClose()")
+    page.wait_for_timeout(300)
+    assert len(card.host("host.crm.comments")) == 1  # closing saves nothing twice
+    assert not page.get_by_test_id("notes-save").get_attribute("data-requested")
+
+
+def test_python_corrects_a_first_paint_the_host_has_moved_past(card: CardPage) -> None:
+    """The POST told one client; by the time Python asks, the host's call is bound to another
+    (the dialer moved on, a lead was made): Python's first render shows the host's truth."""
+    stale = ('{"CALL_ID": "externalCall.c3ee0b8b4e2a1723556778", "PHONE_NUMBER": "+74951112233", '
+             '"CRM_ENTITY_TYPE": "COMPANY", "CRM_ENTITY_ID": "6", "CALL_DIRECTION": "outgoing", '
+             '"CALL_STATE": "idle", "LINE_NUMBER": "74951234567", "CALL_LIST_MODE": "false"}')
+    card.open_by_post(fields={"PLACEMENT_OPTIONS": stale}, wait=False)
+    page = card.page
+    expect(page.get_by_test_id("caller-number")).to_have_text("+7 495 111-22-33")
+    assert card.wait_settled() == "ready"
+    card.wait_text("caller-number", CALLER)
+    card.wait_text("client-name", "Ivan Petrov")
+    assert card.text("call-direction") == EN["direction.incoming"]
+    expect(page.get_by_test_id("crm-entity")).to_have_attribute(
+        "href", "https://example.bitrix24.com/crm/contact/details/17/")
+
+
+def test_a_post_that_is_no_call_card_gets_the_loading_page(card: CardPage) -> None:
+    card.open_by_post(fields={"PLACEMENT": "DEFAULT"}, wait=False)
+    page = card.page
+    assert page.get_attribute("html", "data-prerendered") is None
+    assert card.wait_settled() == "ready"  # Python renders the call as it always did
+    card.wait_text("caller-number", CALLER)
