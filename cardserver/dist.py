@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import posixpath
 import re
 import shutil
 import sys
@@ -64,8 +65,18 @@ STATIC_FILES: Final = ("static/app.css", "static/startup-guard.js")
 #: The simulator's own files, besides its page; published only for the development server.
 SIMULATOR_FILES: Final = ("simulator.js", "simulator.css", "bx24-fake.js")
 
-# A page's reference to a file of ours: src="./x" or href="./x" or config="./x".
-_REFERENCE = re.compile(r'\b(?:src|href|config)="\./([^"]+)"')
+#: The handler page carries its stylesheet inline: an external one is render-blocking, and on a
+#: cold load its request is most of what stands between the POST's answer and the caller's number
+#: on screen (`make bench`, "Caller visible"). The page is answered per call and never cached, so
+#: the ~2.5 KB (compressed) it adds are paid once per card, like the card itself. The install page
+#: keeps the link: nobody is waiting on a ringing phone there.
+INLINE_STYLESHEETS: Final = {"index.html": "static/app.css"}
+_CSS_URL = re.compile(r'url\("([^"]+)"\)')
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)  # (app.css has no "/*" inside a string)
+
+# A page's reference to a file of ours: src="./x" or href="./x" or config="./x", or url("./x") in
+# an inlined stylesheet.
+_REFERENCE = re.compile(r'\b(?:src|href|config)="\./([^"]+)"|\burl\("\./([^"]+)"\)')
 
 
 class BuildError(RuntimeError):
@@ -180,7 +191,11 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
         publisher.copy(root / entry, entry, hashed=True)
 
     for page, target in PAGES.items():
-        html = _rewrite_page((root / page).read_text(encoding="utf-8"), publisher.files, page)
+        html = (root / page).read_text(encoding="utf-8")
+        if page in INLINE_STYLESHEETS:
+            sheet = INLINE_STYLESHEETS[page]
+            html = inline_stylesheet(html, sheet, (root / sheet).read_text(encoding="utf-8"), page)
+        html = _rewrite_page(html, publisher.files, page)
         _write(stage / target, html.encode())
         if page == "index.html":
             _write(stage / SIMULATOR_CARD, simulator_card_page(html.encode()))
@@ -225,13 +240,40 @@ def _rewrite_config(text: str, files: dict[str, str]) -> str:
     return re.sub(r'"\./([^"]+)"', published, text)
 
 
+def inline_stylesheet(html: str, sheet: str, css: str, page: str) -> str:
+    """``html`` with its ``<link rel="stylesheet" href="./<sheet>">`` replaced by a ``<style>`` of
+    ``css``, each ``url("...")`` in it rebased from the sheet's folder to the page's (the root), so
+    the published-name rewrite that follows treats them as the page's own references."""
+    link = f'<link rel="stylesheet" href="./{sheet}">'
+    if html.count(link) != 1:
+        raise BuildError(f"{page} must link ./{sheet} exactly once to have it inlined")
+    if "</style" in css.lower():
+        raise BuildError(f"{sheet} cannot be inlined: it contains </style")
+    folder = posixpath.dirname(sheet)
+
+    def rebased(match: re.Match[str]) -> str:
+        url = match.group(1)
+        if "://" in url or url.startswith(("data:", "/", "#")):
+            return match.group(0)
+        path = posixpath.normpath(posixpath.join(folder, url))
+        if path.startswith("../"):
+            raise BuildError(f"{sheet} refers to {url}, outside the published folder")
+        return f'url("./{path}")'
+
+    # Comments stay in the source: the page carries the rules only.
+    rules = _CSS_COMMENT.sub("", _CSS_URL.sub(rebased, css))
+    rules = "\n".join(line.rstrip() for line in rules.strip().splitlines() if line.strip())
+    inline = "<style>\n" + rules + "\n  </style>"
+    return html.replace(link, inline)
+
+
 def _rewrite_page(html: str, files: dict[str, str], page: str) -> str:
     """A page with every ``./name`` it loads replaced by the published name; a name that is not
     published stops the build (the published folder is all a browser can reach)."""
     already = set(files.values())
 
     def published(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name = match.group(1) or match.group(2)
         if name in already:
             return match.group(0)  # a published name already (start-up hints from a load)
         if name not in files:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 
 #: Exactly the tag index.html loads the real library with (call-card.md, section 1).
-LIBRARY_TAG = b'<script src="//api.bitrix24.com/api/v1/"></script>'
+LIBRARY_TAG = b'<script defer src="//api.bitrix24.com/api/v1/"></script>'
 #: The fake, addressed from the base (the app's root), like every other URL of the page.
-FAKE_TAG = b'<script src="./simulator/bx24-fake.js"></script>'
+FAKE_TAG = b'<script defer src="./simulator/bx24-fake.js"></script>'
 #: From /simulator/card/ two levels up is the app's root.
 BASE_TAG = b'<base href="../../">'
 ROOT_CLIMB = b"../../"

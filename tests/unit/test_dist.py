@@ -12,7 +12,7 @@ from pathlib import Path
 import brotli
 import pytest
 
-from cardserver.dist import MANIFEST, PAGES, BuildError, Manifest, build
+from cardserver.dist import MANIFEST, PAGES, BuildError, Manifest, build, inline_stylesheet
 from cardserver.runtime import read_runtime_versions
 from tools.archives import with_extra_module
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = read_runtime_versions(ROOT)
 PYODIDE = f"runtime/pyodide-{VERSIONS.pyodide}"
 HASHED = re.compile(r"\.[0-9a-f]{12}\.[a-z0-9]+$")
-REFERENCE = re.compile(r'\b(?:src|href|config)="\./([^"]+)"')
+REFERENCE = re.compile(r'\b(?:src|href|config)="\./([^"]+)"|\burl\("\./([^"]+)"\)')
 LINKED = ("node_modules", ".cache", "bx24_bridge", "callcard", "simulator", "static")
 
 pytestmark = pytest.mark.skipif(VERSIONS.pyodide is None, reason="npm ci has not run")
@@ -57,7 +57,7 @@ def test_every_file_a_page_or_a_config_loads_is_published(
     files = public_files(dist)
     for page in PAGES.values():
         html = (dist / page).read_text(encoding="utf-8")
-        referenced = REFERENCE.findall(html)
+        referenced = [a or b for a, b in REFERENCE.findall(html)]
         assert referenced, page
         for name in referenced:
             assert name in files, f"{page} loads ./{name}"
@@ -69,6 +69,45 @@ def test_every_file_a_page_or_a_config_loads_is_published(
     [archive] = re.findall(r'new URL\("\./([^"]+)", import\.meta\.url\)', boot)
     assert f"{PYODIDE}/{archive}" == manifest.path(f"{PYODIDE}/python_stdlib.zip")
     assert manifest.snapshot_key in boot
+
+
+def test_the_handler_page_carries_its_stylesheet_and_its_fonts_resolve(
+    published: tuple[Path, Manifest],
+) -> None:
+    dist, manifest = published
+    page = (dist / PAGES["index.html"]).read_text(encoding="utf-8")
+    source = (ROOT / "static" / "app.css").read_text(encoding="utf-8")
+    assert 'rel="stylesheet"' not in page  # nothing render-blocking to fetch before the caller
+    [style] = re.findall(r"<style>\n(.*?)\n  </style>", page, re.DOTALL)
+    assert "/*" not in style
+    # Every rule of the source is there (only comments and blank lines were left out).
+    def selectors(css: str) -> list[str]:
+        return [" ".join(found.split()) for found in re.findall(r"([^{}]+)\{", css)]
+
+    assert selectors(style) == selectors(re.sub(r"/\*.*?\*/", "", source, flags=re.DOTALL))
+    fonts = re.findall(r'url\("\./([^"]+)"\)', style)
+    assert len(fonts) == 4 and all(name in public_files(dist) for name in fonts)
+    # The install page keeps its link; the stylesheet is still published for it.
+    install = (dist / PAGES["install.html"]).read_text(encoding="utf-8")
+    assert f'href="./{manifest.path("static/app.css")}"' in install
+
+
+@pytest.mark.parametrize("css, problem", [
+    ("a { background: url(\"../../etc/x.png\"); }", "outside the published folder"),
+    ("a { content: \"</style>\"; }", "</style"),
+])
+def test_a_stylesheet_that_cannot_be_inlined_stops_the_build(css: str, problem: str) -> None:
+    page = '<link rel="stylesheet" href="./static/app.css">'
+    with pytest.raises(BuildError, match=problem):
+        inline_stylesheet(page, "static/app.css", css, "index.html")
+
+
+def test_inlined_urls_are_rebased_to_the_page() -> None:
+    page = '<head><link rel="stylesheet" href="./static/app.css"></head>'
+    css = ('a { background: url("../runtime/f.woff2"); }\n'
+           'b { background: url("data:image/png;base64,AA"); }')
+    html = inline_stylesheet(page, "static/app.css", css, "index.html")
+    assert 'url("./runtime/f.woff2")' in html and 'url("data:image/png;base64,AA")' in html
 
 
 def test_what_can_change_between_builds_is_published_under_its_digest(
