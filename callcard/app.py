@@ -20,6 +20,7 @@ from bx24_bridge.payloads import CallState, CallStatus, CrmRef, EntityChange
 from .callstate import CallTracker, Phase, format_duration
 from .client import ClientInfo, ClientLoader
 from .i18n import Translator, pick_language
+from .pending_notes import PendingNotes
 from .present import ClientText, CrmLink, caller_text, portal_origin, present, present_client
 
 logger = logging.getLogger("callcard")
@@ -122,23 +123,48 @@ class CallCardApp:
         now = self._clock()
         self._status = status
         self._tracker = CallTracker(status.state, now)
-        if self._notes is None:
-            from .notes_shell import NotesShell  # browser-only, like the view
-
-            self._notes = NotesShell(
-                bridge=self._bridge, card=self._card, view=self._view, status=status,
-                t=self._t, portal=self._bridge.domain(), clock=self._clock, spawn=self._spawn,
-            )
-        handlers = self._notes.handlers if self._notes is not None else None
         self._client_loading = status.entity is not None
         self._view.show_card(self._t, self._text(), self._client_text(), on_link=self._open_link,
-                             on_client_retry=self._retry_client, notes=handlers)
-        if self._notes is not None:
-            self._notes.attach()
-            self._view.perform_early_save()
+                             on_client_retry=self._retry_client, notes=True)
+        if self._notes is None:
+            # The call is on screen (ready) without them: the notes attach a moment later
+            # (callcard/pending_notes.py says why and how nothing is lost meanwhile).
+            self._notes = PendingNotes(status, self._attach_notes)
+            self._spawn(self._attach_notes_soon())
+        elif not isinstance(self._notes, PendingNotes):
+            self._wire_notes(self._notes)  # drawn anew (a retry): the same notes, wired again
         self._after_render()
         self._follow_timer()
         self._load_client(status.entity)
+
+    async def _attach_notes_soon(self) -> None:
+        await asyncio.sleep(0)  # let the first render's task end (and the status request go)
+        try:
+            self._attach_notes()
+        except Exception:  # as when the notes were part of the first render: a clear state
+            logger.exception("the call card's notes failed to start")
+            self._view.show_error(self._t, self._retry)
+
+    def _attach_notes(self) -> Any:
+        """The notes, made now if they are still pending, with what happened meanwhile."""
+        pending = self._notes
+        if not isinstance(pending, PendingNotes):
+            return pending
+        from .notes_shell import NotesShell  # browser-only, like the view
+
+        notes = NotesShell(
+            bridge=self._bridge, card=self._card, view=self._view, status=pending.status,
+            t=self._t, portal=self._bridge.domain(), clock=self._clock, spawn=self._spawn,
+        )
+        self._notes = notes
+        self._wire_notes(notes)
+        pending.replay(notes)
+        return notes
+
+    def _wire_notes(self, notes: Any) -> None:
+        self._view.wire_notes(notes.handlers)
+        notes.attach()
+        self._view.perform_early_actions()
 
     def _correct(self, status: CallStatus) -> None:
         """getStatus answered after the first render: it wins over the placement options."""

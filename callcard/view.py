@@ -27,6 +27,8 @@ CUT_TO_ONE_LINE = frozenset({"caller-number", "client-name", "line"})
 
 
 #: Hooks the markup has only for some calls (a failure, links): not needed to adopt a card.
+#: Buttons whose click before the notes are wired is remembered and done once they are.
+_EARLY_ACTIONS = ("notes-save", "close-now")
 _DEPENDS_ON_THE_CALL = frozenset({"call-failure", "crm-entity", "crm-binding", "crm-unbound"})
 
 
@@ -63,6 +65,7 @@ class CardView:
         self._links_shown: object = None
         self._others_shown: tuple[OtherNoteText, ...] = ()
         self._early_notes: NotesHandlers | None = None
+        self._notes_wired = False
         self._height = 0
 
     @classmethod
@@ -119,17 +122,18 @@ class CardView:
     def show_card(self, t: Translator, text: CardText, client: ClientText, *,
                   on_link: Callable[[CrmLink], Any],
                   on_client_retry: Callable[[], Any] = lambda: None,
-                  notes: NotesHandlers | None = None) -> None:
+                  notes: bool = False) -> None:
         """The card's first render. A card the server already rendered from the handler POST
         (``data-prerendered``) is taken over node by node, so nothing that was right changes;
-        otherwise the same markup (callcard/markup.py) is built here. Then it is filled."""
+        otherwise the same markup (callcard/markup.py) is built here. Then it is filled. The
+        notes controls are drawn (``notes``) but come alive with ``wire_notes``."""
         self._clear()
         self._on_link = on_link
-        tree = card_markup(t, text, client, notes=notes is not None)
+        tree = card_markup(t, text, client, notes=notes)
         if not self._adopt(tree, text):
             self._replace(*(build(node) for node in tree))
             self._index()
-        self._wire(notes, on_client_retry)
+        self._wire(on_client_retry, notes=notes)
         self.update(text)
         self.update_client(client.name, client.details, client.problem, client.retry)
         self.set_app_state("ready")
@@ -173,14 +177,25 @@ class CardView:
                           str(name.textContent) if name else ""))
         return found == expected
 
-    def _wire(self, notes: NotesHandlers | None, on_client_retry: Callable[[], Any]) -> None:
-        """The listeners, on whichever nodes the card has now; then what the operator did before
-        Python ran (typed a note, ticked keep-open) is handed over as if it happened now."""
+    def _wire(self, on_client_retry: Callable[[], Any], *, notes: bool) -> None:
+        """The card's own listeners. Until the notes are wired, a click on Save or Close now is
+        marked on the button (as startup-guard.js marks a Save before Python ran) and done then."""
         retry = self._nodes.get("client-retry")
         if retry is not None:
             self._listen(retry, "click", lambda _e: on_client_retry())
-        if notes is None:
-            return
+        self._notes_wired = False
+        if notes:
+            for hook in _EARLY_ACTIONS:
+                button = self._nodes[hook]
+                self._listen(button, "click", lambda _e, b=button: self._mark_early(b))
+
+    def _mark_early(self, button: Any) -> None:
+        if not self._notes_wired:
+            button.setAttribute("data-requested", "")
+
+    def wire_notes(self, notes: NotesHandlers) -> None:
+        """The notes controls' listeners; then what the operator did before (typed a note,
+        ticked keep-open) is handed over as if it happened now."""
         area, save = self._nodes["notes"], self._nodes["notes-save"]
         keep, close = self._nodes["keep-open"], self._nodes["close-now"]
         self._listen(area, "input", lambda _e: notes.on_input(str(area.value)))
@@ -190,6 +205,7 @@ class CardView:
         self._listen(close, "click", lambda _e: notes.on_close_now())
         self._listen(self._root, "pointerdown", lambda _e: notes.on_activity())
         self._listen(self._root, "keydown", lambda _e: notes.on_activity())
+        self._notes_wired = True
         # Read both first: handing one over renders the notes, which writes the other.
         typed, kept = str(area.value), bool(keep.checked)
         if typed:
@@ -198,16 +214,22 @@ class CardView:
             notes.on_keep_open(True)
         self._early_notes = notes
 
-    def perform_early_save(self) -> None:
-        """A Save clicked before Python ran (startup-guard.js marks it): done now, once the notes
-        have restored what this call stored (the machine merges that with the typed text)."""
+    def perform_early_actions(self) -> None:
+        """A Save or Close now clicked before the notes were wired (marked data-requested): done
+        now, once the notes have restored what this call stored (the machine merges that with the
+        typed text). Save first: Close now saves what is pending anyway."""
         notes, self._early_notes = self._early_notes, None
-        save, area = self._nodes.get("notes-save"), self._nodes.get("notes")
-        if notes is None or save is None or not save.hasAttribute("data-requested"):
+        save, close = self._nodes.get("notes-save"), self._nodes.get("close-now")
+        area = self._nodes.get("notes")
+        if notes is None:
             return
-        save.removeAttribute("data-requested")
-        if str(area.value):
-            self._save_unless_busy(save, notes)
+        if save is not None and save.hasAttribute("data-requested"):
+            save.removeAttribute("data-requested")
+            if area is not None and str(area.value):
+                self._save_unless_busy(save, notes)
+        if close is not None and close.hasAttribute("data-requested"):
+            close.removeAttribute("data-requested")
+            notes.on_close_now()
 
     # -------------------------------------------------------------- updates
 

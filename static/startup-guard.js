@@ -23,7 +23,8 @@
  * 3. An early Save remembered. On a card the server rendered from the handler POST the operator
  *    can type a note before Python runs; the text stays in the textarea, and the view hands it
  *    over (callcard/view.py). A click on Save in that time would do nothing, so it is marked on
- *    the button (data-requested) and the view performs it once it has taken over.
+ *    the button (data-requested) and the view performs it once the notes are wired (after
+ *    `ready`, the view itself marks such clicks until then: callcard/view.py).
  */
 (function () {
   "use strict";

@@ -148,3 +148,36 @@ def test_a_post_that_is_no_call_card_gets_the_loading_page(card: CardPage) -> No
     assert page.get_attribute("html", "data-prerendered") is None
     assert card.wait_settled() == "ready"  # Python renders the call as it always did
     card.wait_text("caller-number", CALLER)
+
+
+#: At the moment the card turns ready (a microtask after that render's task, so before any later
+#: task of Python's): type a note and click Save, and record whether the click was remembered.
+IN_THE_GAP = """
+new MutationObserver((records, observer) => {
+  if (document.documentElement.dataset.appState !== "ready") return;
+  observer.disconnect();
+  const area = document.querySelector('[data-testid="notes"]');
+  const save = document.querySelector('[data-testid="notes-save"]');
+  area.value = "Words in the gap";
+  area.dispatchEvent(new Event("input", {bubbles: true}));
+  save.click();
+  window.__gap = {remembered: save.hasAttribute("data-requested")};
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-app-state"]});
+"""
+
+
+def test_the_notes_attach_after_the_first_render_and_keep_what_came_before(
+    card: CardPage,
+) -> None:
+    """The card is ready before its notes are (their Python waits until the call is on screen):
+    a note typed and a Save clicked in that moment are handed over and saved, once."""
+    card.page.add_init_script(IN_THE_GAP)
+    card.open_by_post({"status": {"CALL_STATE": "connected"}}, wait=False)
+    page = card.page
+    assert card.wait_settled() == "ready"
+    page.wait_for_function("window.__gap !== undefined")
+    assert page.evaluate("window.__gap.remembered"), "Save was clicked after the notes attached"
+    expect(page.get_by_test_id("notes-status")).to_have_attribute("data-notes-state", "saved")
+    comments = card.host("host.crm.comments")
+    assert len(comments) == 1 and "Words in the gap" in comments[0]["COMMENT"]
+    assert not page.get_by_test_id("notes-save").get_attribute("data-requested")
