@@ -181,3 +181,41 @@ def test_the_notes_attach_after_the_first_render_and_keep_what_came_before(
     comments = card.host("host.crm.comments")
     assert len(comments) == 1 and "Words in the gap" in comments[0]["COMMENT"]
     assert not page.get_by_test_id("notes-save").get_attribute("data-requested")
+
+
+#: When the caller's number was first painted (Element Timing; the markup marks it "caller").
+PAINT_TIMES = """
+window.__paints = {};
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    window.__paints[entry.identifier] = entry.renderTime || entry.loadTime;
+  }
+}).observe({type: "element", buffered: true});
+"""
+FRAME_MS = 17
+BUNDLE_FETCHES = """() => performance.getEntriesByType("resource")
+  .filter(e => /\\/app-bundle\\.[0-9a-f]+\\.zip$/.test(e.name))
+  .map(e => ({start: e.startTime, transferred: e.transferSize}))"""
+
+
+def test_python_s_files_are_fetched_after_the_first_paint_and_reused(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    """The bundle is asked for once the caller is on screen, while the runtime still downloads,
+    and PyScript's own request for it later is answered from the HTTP cache."""
+    card.page.add_init_script(PAINT_TIMES)
+    card.open_by_post(wait=False)
+    page = card.page
+    page.wait_for_function("window.__paints && window.__paints.caller > 0")
+    page.wait_for_function(f"({BUNDLE_FETCHES})().length === 1")  # the runtime is still held
+    [early] = page.evaluate(BUNDLE_FETCHES)
+    # Element Timing gives the time the frame was presented, up to a frame after the main thread
+    # painted it (and ran the task its requestAnimationFrame queued); a fetch from the page's
+    # start would begin ~100 ms before either.
+    assert early["start"] >= page.evaluate("window.__paints.caller") - FRAME_MS, "before the paint"
+    assert early["transferred"] > 0
+
+    held.release()
+    assert card.wait_settled() == "ready"
+    fetches = page.evaluate(BUNDLE_FETCHES)
+    assert len(fetches) == 2 and fetches[1]["transferred"] == 0  # PyScript's, from the cache
