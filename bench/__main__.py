@@ -1,7 +1,8 @@
 """`python -m bench [budget|levers]`: the call card's performance benchmark.
 
-budget (the default, what `make bench` runs): app against the bare baseline page, cold and warm,
-on loopback and on an emulated network; prints the results table and the budget verdicts,
+budget (the default, what `make bench` runs): the app (opened by the portal's form POST) against
+the bare baseline page on the same runtime and on a plain host, cold and warm, on loopback and on
+an emulated network; prints the results table and the budget verdicts,
 writes bench/results.md, exits 1 if a budget line fails.
 
 levers: A/B runs of the app against variants that undo, add or change one lever (stdlib bytecode,
@@ -23,25 +24,29 @@ from collections.abc import Sequence
 
 from playwright.sync_api import sync_playwright
 
-from .browser import EMULATED, LOOPBACK, chromium_path
+from .browser import EMULATED, LOOPBACK, chromium_path, opening_fields
 from .budget import budget_lines
 from .machine import chromium_version, machine_info
 from .report import render, write_results
 from .run import Settings, Target, run_rounds
 from .servers import all_servers
-from .summary import APP, BASELINE, Summary
+from .summary import APP, BASELINE, SAME_RUNTIME, TARGETS, Summary
 
 NETWORKS = (LOOPBACK, EMULATED)
 
 
 def budget_run(settings: Settings) -> int:
     machine = machine_info(chromium_version(chromium_path()))
-    print(f"Benchmark: {settings.rounds} rounds x 2 networks x (app, baseline), cold + warm")
+    print(f"Benchmark: {settings.rounds} rounds x 2 networks x ({', '.join(TARGETS)}), "
+          "cold + warm")
     started = time.monotonic()
     with all_servers() as endpoints, sync_playwright() as playwright:
+        rules = endpoints.resolver_rules
+        form = opening_fields(playwright, rules, endpoints.library)
         targets = (
-            Target(APP, endpoints.app, "callcard:ready", endpoints.resolver_rules),
-            Target(BASELINE, endpoints.baseline, "baseline:ready", endpoints.resolver_rules),
+            Target(APP, endpoints.app, "callcard:ready", rules, form),
+            Target(SAME_RUNTIME, endpoints.same_runtime, "baseline:ready", rules),
+            Target(BASELINE, endpoints.baseline, "baseline:ready", rules),
         )
         runs = run_rounds(
             playwright, targets, NETWORKS, settings, events_for=(APP, LOOPBACK.name)

@@ -19,7 +19,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,8 +48,37 @@ _TIMINGS_JS = """(mark) => {
   const wasm = (window.__benchWasmMemories || []).reduce((n, m) => n + m.buffer.byteLength, 0);
   const marks = Object.fromEntries(
     performance.getEntriesByType('mark').map((m) => [m.name, m.startTime]));
+  const caller = (window.__benchElementTimes || {}).caller;
   return { ready: ready ? ready.startTime : null, fcp: fcp ? fcp.startTime : null,
+           caller: caller === undefined ? null : caller,
            state: document.documentElement.dataset.appState || null, wasm, marks };
+}"""
+#: The page a POST load starts from: it only submits the portal's form to the app, so the
+#: measured navigation is the POST itself (the opener makes no request).
+_SUBMIT_JS = """([action, fields]) => {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = action;
+  for (const [name, value] of Object.entries(fields)) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  document.body.append(form);
+  form.submit();
+}"""
+_OPENING_FIELDS_JS = """async (library) => {
+  const script = document.createElement("script");
+  script.src = library;
+  script.dataset.fake = "wire-only";
+  await new Promise((done, fail) => {
+    script.onload = done;
+    script.onerror = fail;
+    document.head.append(script);
+  });
+  return window.BX24_FAKE_WIRE.openingFields({});
 }"""
 
 
@@ -99,6 +128,8 @@ class Load:
     marks: dict[str, float] = field(default_factory=dict)
     #: Every URL the load requested, with its HTTP status (0: no response).
     statuses: dict[str, int] = field(default_factory=dict)
+    #: When the caller's number was first painted (Element Timing "caller"), if it was.
+    caller_ms: float | None = None
 
 
 class NetworkLog:
@@ -110,8 +141,11 @@ class NetworkLog:
         self._cached: set[str] = set()
         self.leaks: list[str] = []
         self.urls: dict[str, int] = {}
+        #: Per URL, the requests that went to the server (not answered by the browser's cache).
+        self.downloads: dict[str, int] = {}
         self.statuses: dict[str, int] = {}
         self._in_flight: set[str] = set()
+        self._url_of: dict[str, str] = {}
         session.on("Network.requestWillBeSent", self._sent)
         session.on("Network.loadingFinished", self._finished)
         session.on("Network.loadingFailed", self._failed)
@@ -128,6 +162,7 @@ class NetworkLog:
             self.requests += 1
             self.urls[url] = self.urls.get(url, 0) + 1
         self._in_flight.add(event["requestId"])
+        self._url_of[event["requestId"]] = url
 
     def _response(self, event: dict[str, Any]) -> None:
         response = event.get("response", {})
@@ -147,6 +182,9 @@ class NetworkLog:
     def _finished(self, event: dict[str, Any]) -> None:
         self.bytes += int(event.get("encodedDataLength") or 0)
         self._in_flight.discard(event["requestId"])
+        url = self._url_of.get(event["requestId"])
+        if url is not None and event["requestId"] not in self._cached:
+            self.downloads[url] = self.downloads.get(url, 0) + 1
 
     def _failed(self, event: dict[str, Any]) -> None:
         self._in_flight.discard(event["requestId"])
@@ -177,6 +215,16 @@ def fresh_browser(playwright: Playwright, resolver_rules: str) -> Iterator[Brows
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def opening_fields(playwright: Playwright, resolver_rules: str, library_url: str) -> dict[str, str]:
+    """The form the host POSTs to open the card with the fake's default call: the fake's own
+    openingFields (as the simulator and the browser tests post it), asked once per benchmark in
+    a browser of its own, so no measured profile has the fake in its cache beforehand."""
+    with fresh_browser(playwright, resolver_rules) as context:
+        page = context.new_page()
+        page.set_content("<!doctype html><title>fields</title>")
+        return dict(page.evaluate(_OPENING_FIELDS_JS, library_url))
+
+
 class MeasuredPage:
     """A page opened on a network profile, whose load is measured."""
 
@@ -202,11 +250,18 @@ class MeasuredPage:
             )
         self.log = NetworkLog(self.cdp)
 
-    def load(self, url: str, mark: str) -> Load:
-        """Navigate and wait for `mark`; CPU of other processes is taken over the same span."""
+    def load(self, url: str, mark: str, form: Mapping[str, str] | None = None) -> Load:
+        """Navigate and wait for `mark`; CPU of other processes is taken over the same span.
+        With `form`, the page is opened as Bitrix24 opens the handler: a form POST of it."""
+        if form is not None:
+            self.page.set_content("<!doctype html><title>opener</title>")
         cpu = OtherCpu()
         cpu.start()
-        self.page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
+        if form is None:
+            self.page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
+        else:
+            with self.page.expect_navigation(wait_until="commit", timeout=LOAD_TIMEOUT_MS):
+                self.page.evaluate(_SUBMIT_JS, [url, dict(form)])
         self.page.wait_for_function(_READY_JS, arg=mark, polling=50, timeout=LOAD_TIMEOUT_MS)
         other = cpu.stop()
         timings = self.page.evaluate(_TIMINGS_JS, mark)
@@ -221,6 +276,7 @@ class MeasuredPage:
             other_cpu_s=other,
             state=timings["state"],
             marks=timings["marks"],
+            caller_ms=timings["caller"],
         )
 
     def settle(self, load: Load, timeout_s: float = 5.0) -> Load:
@@ -241,7 +297,7 @@ class MeasuredPage:
         load.requests = self.log.requests
         load.cached = self.log.cached
         load.leaks = list(self.log.leaks)
-        load.duplicates = sorted(url for url, n in self.log.urls.items() if n > 1)
+        load.duplicates = sorted(url for url, n in self.log.downloads.items() if n > 1)
         load.statuses = {url: self.log.statuses.get(url, 0) for url in self.log.urls}
         load.preload_warnings = list(self.warnings)
         load.errors = list(self.errors)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Playwright
@@ -25,12 +25,14 @@ from .machine import wait_for_quiet
 
 @dataclass(frozen=True)
 class Target:
-    """A page to load: where it is, which performance mark says it is ready, which resolver."""
+    """A page to load: where it is, which performance mark says it is ready, which resolver;
+    with `form`, it is opened by a form POST of those fields (as Bitrix24 opens the card)."""
 
     name: str
     url: str
     mark: str
     resolver_rules: str
+    form: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def run_once(
     with fresh_browser(playwright, target.resolver_rules) as context:
         wait_for_quiet(settings.quiet_wait_s)
         page = MeasuredPage(context, network)
-        cold = page.load(target.url, target.mark)
+        cold = page.load(target.url, target.mark, target.form)
         ready_at = time.monotonic()
         cold = page.settle(cold)
         events: list[float | None] = []
@@ -143,7 +145,7 @@ def run_once(
         if settings.warm:
             wait_for_quiet(settings.quiet_wait_s)
             page = MeasuredPage(context, network)
-            warm = page.settle(page.load(target.url, target.mark))
+            warm = page.settle(page.load(target.url, target.mark, target.form))
             page.close()
     for load in (cold, warm):
         if load is not None and (load.leaks or load.errors):

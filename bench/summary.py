@@ -15,7 +15,13 @@ from .run import Run
 from .stats import Spread, percentile, ratios, spread
 
 APP = "app"
+#: A bare PyScript page on node_modules' runtime, byte for byte, on a plain static host: what
+#: PyScript costs before anyone tunes it (what the serving and bytecode lines are measured on).
 BASELINE = "baseline"
+#: The same bare page on the files the app serves, from the app's own server (the compiled
+#: standard library, the boot module, Brotli, caching): the ratio to it is what the app adds.
+SAME_RUNTIME = "same-runtime"
+TARGETS = (APP, SAME_RUNTIME, BASELINE)
 PHASES = ("cold", "warm")
 
 Metric = Callable[[Load], float | None]
@@ -27,6 +33,18 @@ def ready(load: Load) -> float | None:
 
 def fcp(load: Load) -> float | None:
     return load.fcp_ms
+
+
+def caller(load: Load) -> float | None:
+    """Navigation start to the caller's number painted (Element Timing)."""
+    return load.caller_ms
+
+
+def caller_share(load: Load) -> float | None:
+    """Caller visible as a share of the same load's time to ready."""
+    if load.caller_ms is None or not load.ready_ms:
+        return None
+    return load.caller_ms / load.ready_ms
 
 
 def transferred(load: Load) -> float | None:
