@@ -11,8 +11,8 @@ import logging
 from typing import Any
 
 import js  # type: ignore[import-not-found]
-from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
+from bx24_bridge.dom import listen
 from bx24_bridge.errors import BridgeError, BridgeUnavailable, RestError
 
 from .i18n import Translator, pick_language
@@ -78,9 +78,8 @@ class InstallPage:
         retry.textContent = self._t("status.retry")
         retry.dataset.testid = "install-retry"
         if self._retry_listener is not None:
-            self._retry_listener.destroy()
-        self._retry_listener = create_proxy(lambda _event: self._start_retry())
-        retry.addEventListener("click", self._retry_listener)
+            self._retry_listener.remove()
+        self._retry_listener = listen(retry, "click", lambda _event: self._start_retry())
         self._status.appendChild(js.document.createTextNode(" "))
         self._status.appendChild(retry)
 

@@ -1,9 +1,9 @@
 """The DOM side of the card: it writes text into elements and nothing else.
 
 Portal data only ever reaches the page through ``textContent`` and attribute values set one by
-one (call-card.md, section 8): no string from the host is parsed as HTML here. Elements carry
-the ``data-testid`` hooks of ui-contract.md, which tests and outside checks rely on. The view
-calls back into the controller for user actions (``on_*`` callables) and decides nothing.
+one (docs/host-contract.md#untrusted-data): no string from the host is parsed as HTML here.
+Elements carry the ``data-testid`` hooks of ui-contract.md, which tests and outside checks rely on.
+The view calls back into the controller for user actions (``on_*`` callables) and decides nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import js  # type: ignore[import-not-found]
-from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
+
+from bx24_bridge.dom import Listener, listen
 
 from .i18n import Translator
 from .markup import Node, card_markup, hook_names, link_markup
@@ -60,8 +61,8 @@ class CardView:
         # The page's heading (main is labelled by it) stays whatever the card shows.
         self._heading = js.document.getElementById("card-title")
         self._nodes: dict[str, Any] = {}
-        self._listeners: list[Any] = []
-        self._link_listeners: list[Any] = []
+        self._listeners: list[Listener] = []
+        self._link_listeners: list[Listener] = []
         self._links_shown: object = None
         self._others_shown: tuple[OtherNoteText, ...] = ()
         self._early_notes: NotesHandlers | None = None
@@ -407,16 +408,13 @@ class CardView:
         self._listen(anchor, "click", on_click, into=self._link_listeners)
 
     def _listen(self, node: Any, event: str, handler: Callable[[Any], Any], *,
-                into: list[Any] | None = None) -> None:
-        proxy = create_proxy(handler)
-        (self._listeners if into is None else into).append((node, event, proxy))
-        node.addEventListener(event, proxy)
+                into: list[Listener] | None = None) -> None:
+        (self._listeners if into is None else into).append(listen(node, event, handler))
 
     @staticmethod
-    def _release(listeners: list[Any]) -> None:
-        for node, event, proxy in listeners:
-            node.removeEventListener(event, proxy)
-            proxy.destroy()
+    def _release(listeners: list[Listener]) -> None:
+        for listener in listeners:
+            listener.remove()
         listeners.clear()
 
     def _clear(self) -> None:
