@@ -1,8 +1,8 @@
 """The call as the operator lives it: waiting, connecting, talking, ended; and the talk timer.
 
-The host only reports ``idle`` / ``connecting`` / ``connected`` (call-card.md section 4/5), and
-``idle`` means both "nothing yet" and "over". :class:`CallTracker` turns that stream into phases
-the card can name, remembers why a call failed, and measures talk time.
+The host only reports ``idle`` / ``connecting`` / ``connected`` (docs/host-contract.md#status,
+#events), and ``idle`` means both "nothing yet" and "over". :class:`CallTracker` turns that stream
+into phases the card can name, remembers why a call failed, and measures talk time.
 
 Time is injected: every method takes ``now``, float seconds from a monotonic clock owned by the
 caller (``time.monotonic()`` or ``performance.now() / 1000``). Nothing here reads a clock, so the
@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import enum
 import math
-import re
-from typing import Final
 
-from bx24_bridge.payloads import CallState
+from bx24_bridge.payloads import CallState, parse_failed_code
 
 __all__ = ["CallTracker", "Phase", "format_duration"]
 
-_FAILED_CODE: Final = re.compile(r"[0-9]{3}")
 
 
 class Phase(enum.StrEnum):
@@ -36,10 +33,9 @@ class Phase(enum.StrEnum):
 
 
 def _valid_code(code: object) -> str | None:
-    if not isinstance(code, str):
-        return None
-    code = code.strip()
-    return code if _FAILED_CODE.fullmatch(code) else None
+    """A failure code as the bridge reads one off the wire (a SIP code, 100-699); text only, since
+    the bridge has already turned the wire's numbers into text."""
+    return parse_failed_code(code) if isinstance(code, str) else None
 
 
 class CallTracker:

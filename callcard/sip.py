@@ -1,14 +1,16 @@
 """Why a call failed, in words: SIP final-response codes -> catalogue keys.
 
-The host reports a failed call with ``failedCode``, a SIP code such as ``"486"`` (call-card.md
-section 5). The operator sees a short reason with the code kept in brackets ("Busy (486)"), so
-support can still look the code up. Codes the table does not name get "Call failed (code)".
+The host reports a failed call with ``failedCode``, a SIP code such as ``"486"``
+(docs/host-contract.md#events). The operator sees a short reason with the code kept in brackets
+("Busy (486)"), so support can still look the code up. Codes the table does not name get "Call
+failed (code)".
 """
 
 from __future__ import annotations
 
-import re
 from typing import Final
+
+from bx24_bridge.payloads import parse_failed_code
 
 from .i18n import Translator
 
@@ -35,7 +37,6 @@ _KEYS: Final = {
     "603": "failure.declined",
     "604": "failure.not_found",
 }
-_CODE: Final = re.compile(r"[0-9]{3}")
 
 
 def failure_key(code: str | None) -> str | None:
@@ -47,8 +48,8 @@ def failure_key(code: str | None) -> str | None:
     """
     if not isinstance(code, str):
         return None
-    code = code.strip()
-    if not _CODE.fullmatch(code):
+    code = parse_failed_code(code)  # what a SIP code is, the bridge says (one definition)
+    if code is None:
         return None
     key = _KEYS.get(code)
     if key is not None:
