@@ -81,7 +81,7 @@ def test_the_caller_is_painted_before_python_and_python_takes_the_same_page_over
     assert card.app_state == "loading"
     assert page.get_attribute("html", "data-prerendered") is not None
     assert card.text("call-direction") == EN["direction.incoming"]
-    assert card.text("call-state") == EN["state.connecting"]
+    assert card.text("call-state") == EN["phase.connecting"]
     assert card.text("line") == "Sales line"
     expect(page.get_by_test_id("crm-entity")).to_have_attribute(
         "href", "https://example.bitrix24.com/crm/contact/details/17/")

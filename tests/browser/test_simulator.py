@@ -77,9 +77,9 @@ def test_a_whole_call_through_the_simulator(sim: Simulator) -> None:
     expect(sim.in_card("call-direction")).to_have_text(EN["direction.incoming"])
 
     sim.press("ring")
-    expect(sim.in_card("call-state")).to_have_text(EN["state.connecting"])
+    expect(sim.in_card("call-state")).to_have_text(EN["phase.connecting"])
     sim.press("connect")
-    expect(sim.in_card("call-state")).to_have_text(EN["state.connected"])
+    expect(sim.in_card("call-state")).to_have_text(EN["phase.talking"])
     expect(sim.page.get_by_test_id("sim-host-status")).to_contain_text("Call state: connected")
 
     sim.in_card("notes").fill(NOTE)
@@ -90,7 +90,7 @@ def test_a_whole_call_through_the_simulator(sim: Simulator) -> None:
     expect(sim.in_card("call-timer")).to_have_text(re.compile(r"^0:0[1-9]$"), timeout=5_000)
 
     sim.press("end")
-    expect(sim.in_card("call-state")).not_to_have_text(EN["state.connected"])
+    expect(sim.in_card("call-state")).not_to_have_text(EN["phase.talking"])
 
     # Bitrix24 tries to close the card. An app holding it open (unsaved work, "keep open")
     # gets the ~65 s grace; "Close" is the end of that grace, now.
@@ -120,7 +120,7 @@ def test_a_whole_call_through_the_simulator(sim: Simulator) -> None:
 
     sim.press("reopen")
     assert sim.card_settled() == "ready"
-    expect(sim.in_card("call-state")).to_have_text(EN["state.idle"])
+    expect(sim.in_card("call-state")).to_have_text(EN["phase.waiting"])
 
 
 def test_scenarios_configure_the_fake_in_the_frame(sim: Simulator) -> None:
@@ -200,7 +200,7 @@ def test_update_the_readme_screenshot(sim: Simulator) -> None:
     assert sim.card_settled() == "ready"
     sim.press("ring")
     sim.press("connect")
-    expect(sim.in_card("call-state")).to_have_text(EN["state.connected"])
+    expect(sim.in_card("call-state")).to_have_text(EN["phase.talking"])
     sim.in_card("notes").fill("Wants the annual plan; send the offer by Friday.")
     sim.page.wait_for_timeout(3_200)  # a timer reading 0:03 rather than 0:00
     SCREENSHOT.parent.mkdir(exist_ok=True)
