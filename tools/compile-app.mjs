@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = join(root, ".cache", "bytecode");
 const pyodideDir = join(root, "node_modules", "pyodide");
-// Keep in step with cardserver/bundle.py (APP_PACKAGES).
+// Keep in step with cardserver/bundle.py (APP_PACKAGES): tests/unit/test_app_bundle.py checks.
 const packages = ["bx24_bridge", "callcard"];
 // PyScript writes its package from this artifact (minified Python as JS strings), not from the
 // .py files beside it: the bytecode must be made from the very text the browser will hash.

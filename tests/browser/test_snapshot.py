@@ -87,9 +87,9 @@ def test_a_snapshot_that_does_not_restore_is_dropped_and_the_card_starts_normall
     assert second.page.evaluate(RESTORED) == 0
     assert any("did not restore" in line for line in second.console)
     assert second.text("caller-number") == "+7 900 123-45-67"
-    # The damaged entry is gone; a good one takes its place once the card is idle.
-    sizes = wait_for_stored_snapshot(second)
-    assert 4096 not in sizes
+    # The damaged entry is gone and a good one takes its place once the card is idle: the wait ends
+    # only on a single entry of a real snapshot's size (the damage was 4096 bytes).
+    wait_for_stored_snapshot(second)
 
 
 def test_with_snapshots_switched_off_nothing_is_stored_or_used(card: CardPage) -> None:

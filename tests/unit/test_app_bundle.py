@@ -10,6 +10,7 @@ import importlib.machinery
 import io
 import json
 import os
+import re
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cardserver.bundle import BYTECODE_DIR, build_bundle
+from cardserver.bundle import APP_PACKAGES, BYTECODE_DIR, build_bundle
 from tools.app_bytecode import compile_sources, manifest, pyc_path
 
 
@@ -170,3 +171,10 @@ def test_the_same_files_give_the_same_bytes(tmp_path: Path) -> None:
     first = build_bundle(root)
     os.utime(root / "callcard" / "app.py")  # touched, not changed
     assert build_bundle(root) == first  # so the published name (its digest) stays the same
+
+
+def test_the_bytecode_tool_compiles_the_packages_the_bundle_packs() -> None:
+    """tools/compile-app.mjs keeps its own list (it runs in Node): it must not drift from ours."""
+    script = (Path(__file__).resolve().parents[2] / "tools" / "compile-app.mjs").read_text()
+    [listed] = re.findall(r"^const packages = \[([^\]]*)\];", script, re.MULTILINE)
+    assert tuple(re.findall(r'"([^"]+)"', listed)) == APP_PACKAGES
