@@ -1,9 +1,9 @@
 """The bridge's only contact with JavaScript: value conversion and callback lifetimes.
 
-Everything the host sends has already been through JSON (call-card.md, section 2), so the bridge
-converts by the same route: ``JSON.stringify`` on the JS side, ``json.loads`` on ours. That yields
-plain dicts, lists and scalars, never a ``JsProxy`` that would outlive its JS object, and it reads
-``undefined`` keys as absent exactly as the real wire does.
+Everything the host sends has already been through JSON (docs/host-contract.md#library), so the
+bridge converts by the same route: ``JSON.stringify`` on the JS side, ``json.loads`` on ours. That
+yields plain dicts, lists and scalars, never a ``JsProxy`` that would outlive its JS object, and it
+reads ``undefined`` keys as absent exactly as the real wire does.
 
 Callbacks lent to JS are wrapped in :class:`LentCallback`, which counts the live ones. A proxy that
 JS still holds keeps its wrapper alive, so the count is the number of proxies we have not released,

@@ -1,16 +1,17 @@
 """Errors raised by the Bitrix24 bridge.
 
 Every exception carries the facts an operator log needs as attributes and a one-line,
-readable ``str(e)``. Section numbers refer to ``shared/reference/call-card.md``.
+readable ``str(e)``. The host's behaviour behind each is in ``docs/host-contract.md``.
 
-Hierarchy::
+Hierarchy (the anchors are sections of ``docs/host-contract.md``)::
 
     BridgeError
-    ├── BridgeUnavailable      BX24 is null / missing, or BX24.init never completed (§1, §2)
-    ├── CommandTimeout         a placement command got no answer (the host drops unknown ones, §2)
-    ├── PlacementError         a placement command answered with an error array (§2)
-    ├── RestError              BX24.callMethod reported an error (§7)
-    │   └── RestTimeout        BX24.callMethod never called back (HTTP 5xx / network, §7)
+    ├── BridgeUnavailable      BX24 is null / missing, or BX24.init never completed (#loading)
+    ├── CommandTimeout         a placement command got no answer (the host drops unknown ones,
+    │                          #library)
+    ├── PlacementError         a placement command answered with an error array (#library)
+    ├── RestError              BX24.callMethod reported an error (#rest)
+    │   └── RestTimeout        BX24.callMethod never called back (HTTP 5xx / network, #rest)
     └── ParseError (+ValueError)  a host payload could not be understood
 """
 
@@ -38,8 +39,9 @@ class BridgeError(Exception):
 class BridgeUnavailable(BridgeError):
     """The Bitrix24 JS library is not usable.
 
-    Outside Bitrix24 the library sets ``window.BX24 = null`` (§1); inside it, ``BX24.init`` may
-    never call back. Either way the app must say so plainly instead of hanging.
+    Outside Bitrix24 the library sets ``window.BX24 = null`` (docs/host-contract.md#loading);
+    inside it, ``BX24.init`` may never call back. Either way the app must say so plainly instead of
+    hanging.
     """
 
     def __init__(self, reason: str) -> None:
@@ -51,7 +53,7 @@ class CommandTimeout(BridgeError):
     """A placement command got no answer within ``timeout`` seconds.
 
     The host silently drops a command it does not know, or one sent from the wrong placement:
-    its callback never runs (§2). A timeout is the only way to notice.
+    its callback never runs (docs/host-contract.md#library). A timeout is the only way to notice.
     """
 
     def __init__(self, command: str, timeout: float) -> None:
@@ -64,7 +66,8 @@ class CommandTimeout(BridgeError):
 
 
 class PlacementError(BridgeError):
-    """A placement command answered with an error, e.g. ``"Call card is undefined"`` (§2)."""
+    """A placement command answered with an error, e.g. ``"Call card is undefined"``
+    (docs/host-contract.md#library)."""
 
     def __init__(self, command: str, code: str) -> None:
         self.command = command
@@ -73,7 +76,7 @@ class PlacementError(BridgeError):
 
 
 class RestError(BridgeError):
-    """A REST call (``BX24.callMethod``) answered with an error (§7).
+    """A REST call (``BX24.callMethod``) answered with an error (docs/host-contract.md#rest).
 
     ``str(e)`` is ``"<method>: <code>: <description>"`` (just ``"<method>: <code>"`` when the
     host sent no description).
@@ -112,10 +115,10 @@ class RestTimeout(RestError):
     """A REST call never called back within ``timeout`` seconds.
 
     It is a :class:`RestError` (code ``"TIMEOUT"``) on purpose: on an HTTP 5xx or a network
-    error the JS library throws and never calls back (§7), so a timeout *is* how those REST
-    failures show up. Code that handles "this REST call failed" then needs one ``except
-    RestError`` and gets ``method``/``code``/``description`` either way; code that wants to
-    retry only timeouts can still catch ``RestTimeout`` first.
+    error the JS library throws and never calls back (docs/host-contract.md#rest), so a timeout
+    *is* how those REST failures show up. Code that handles "this REST call failed" then needs one
+    ``except RestError`` and gets ``method``/``code``/``description`` either way; code that wants
+    to retry only timeouts can still catch ``RestTimeout`` first.
     """
 
     CODE = "TIMEOUT"
@@ -134,7 +137,8 @@ class ParseError(BridgeError, ValueError):
     """A host payload could not be understood.
 
     ``what`` names the payload (e.g. ``"getStatus result"``), ``detail`` says what was wrong.
-    It never embeds the raw payload: host data is untrusted and may be huge (§8).
+    It never embeds the raw payload: host data is untrusted and may be huge
+    (docs/host-contract.md#untrusted-data).
     """
 
     def __init__(self, what: str, detail: str) -> None:

@@ -2,8 +2,8 @@
 
 Each call resolves with JSON-shaped Python data or raises a :mod:`bx24_bridge.errors` exception.
 Nothing that leaves this module is a JS proxy, and nothing waits for ever: the host drops unknown
-commands without answering and the library never calls back on an HTTP 5xx (call-card.md,
-sections 2 and 7), so every wait has a timeout.
+commands without answering and the library never calls back on an HTTP 5xx
+(docs/host-contract.md#library, #rest), so every wait has a timeout.
 """
 
 from __future__ import annotations
@@ -156,9 +156,10 @@ class Bridge:
     def bind_event(self, name: str, handler: EventHandler) -> Subscription:
         """Deliver event ``name`` to ``handler`` as a list of normalised arguments.
 
-        Whatever shape the host uses (one argument, two, or one array; call-card.md section 3),
-        the handler gets the same list. Sync and async handlers are both fine; an exception in
-        one is logged and never reaches the library or the other handlers.
+        Whatever shape the host uses (one argument, two, or one array;
+        docs/host-contract.md#one-argument), the handler gets the same list. Sync and async
+        handlers are both fine; an exception in one is logged and never reaches the library or the
+        other handlers.
         """
         self._require_init()
         handlers = self._handlers.setdefault(name, [])

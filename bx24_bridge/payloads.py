@@ -8,13 +8,14 @@ ever sees the typed results below, never a raw host payload.
 Every parser is defensive: for any JSON-shaped input it returns its result or raises
 :class:`~bx24_bridge.errors.ParseError` (or, for error answers, ``PlacementError`` /
 ``RestError``), never ``KeyError``/``TypeError``/``RecursionError`` and friends. Host data is
-untrusted (§8): strings come back stripped and capped, ids come back as validated positive
-ints, and nothing is ever rendered or interpreted here.
+untrusted (docs/host-contract.md#untrusted-data): strings come back stripped and capped, ids come
+back as validated positive ints, and nothing is ever rendered or interpreted here.
 
-Section numbers (§) refer to ``shared/reference/call-card.md``.
+Links to ``docs/host-contract.md#...`` name the host's behaviour a rule comes from.
 
-Fallback rule for the facade (§2, §4): the card's call data comes from the ``getStatus``
-command, parsed with :func:`parse_status` after :func:`check_placement_answer`. When that
+Fallback rule for the facade (docs/host-contract.md#library, #status): the card's call data comes
+from the ``getStatus`` command, parsed with :func:`parse_status` after
+:func:`check_placement_answer`. When that
 command answers with an error or never answers (a timeout), the card uses the placement options
 (``BX24.placement.info().options``) parsed with :func:`parse_options` instead. When both are
 available, ``merge(status, options)`` fills what getStatus lacks (e.g. ``uri``) from the options.
@@ -76,13 +77,14 @@ __all__ = [
 ]
 
 MAX_TEXT_LEN: Final = 1_000
-"""Cap for any display string (names, titles, line names): caller text must not be huge (§8)."""
+"""Cap for any display string (names, titles, line names): caller text must not be huge
+(docs/host-contract.md#untrusted-data)."""
 MAX_CALL_ID_LEN: Final = 256
 """Longest CALL_ID kept; a longer one is not a real id and becomes ``""`` (never truncated)."""
 MAX_PHONE_LEN: Final = 64
 """Longest phone number kept; a longer one becomes "unknown"."""
 MAX_SAFE_INTEGER: Final = 2**53 - 1
-"""Largest id accepted: every id went through JavaScript numbers (§2)."""
+"""Largest id accepted: every id went through JavaScript numbers (docs/host-contract.md#library)."""
 MAX_BINDINGS: Final = 100
 """At most this many CRM bindings are kept."""
 MAX_CODE_LEN: Final = 200
@@ -193,8 +195,9 @@ def parse_id(value: object) -> int | None:
 
     Accepts an int, a string of ASCII digits (surrounding whitespace allowed: ``" 17 "``) or an
     integral float (``17.0``): CRM_ENTITY_ID is an int in getStatus but a string in
-    PLACEMENT_OPTIONS (§4). Rejects booleans (``True`` is not id 1), 0 and negatives (0 means
-    "unbound", §4), ``"undefined"``, anything non-numeric and anything above
+    PLACEMENT_OPTIONS (docs/host-contract.md#status). Rejects booleans (``True`` is not id 1), 0
+    and negatives (0 means "unbound", docs/host-contract.md#status), ``"undefined"``, anything
+    non-numeric and anything above
     :data:`MAX_SAFE_INTEGER`.
     """
     if isinstance(value, bool):
@@ -218,7 +221,8 @@ def parse_id(value: object) -> int | None:
 
 
 def parse_flag(value: object) -> bool:
-    """CALL_LIST_MODE: a boolean in getStatus, the string ``"true"``/``"false"`` in options (§4).
+    """CALL_LIST_MODE: a boolean in getStatus, the string ``"true"``/``"false"`` in options
+    (docs/host-contract.md#status).
 
     ``True``, ``1``, ``"true"`` (any case) and ``"1"`` are true; everything else is false.
     """
@@ -233,7 +237,8 @@ def parse_flag(value: object) -> bool:
 
 
 class CallState(enum.StrEnum):
-    """CALL_STATE (§4) and the CallCard::CallStateChanged state (§5).
+    """CALL_STATE (docs/host-contract.md#status) and the CallCard::CallStateChanged state
+    (docs/host-contract.md#events).
 
     There is no "unknown" member: parsers return ``None`` for a state they do not know, so a
     missing state can never be mistaken for a real one (treat ``None`` as "ask getStatus").
@@ -246,18 +251,20 @@ class CallState(enum.StrEnum):
 
 
 class CallDirection(enum.StrEnum):
-    """CALL_DIRECTION (§4); anything the host may add later parses as ``UNKNOWN``."""
+    """CALL_DIRECTION (docs/host-contract.md#status); anything the host may add later parses as
+    ``UNKNOWN``."""
 
     INCOMING = "incoming"
     OUTGOING = "outgoing"
     CALLBACK = "callback"
     INCOMING_TRANSFER = "incomingTransfer"
-    """Named by older docs only (§4)."""
+    """Named by older docs only (docs/host-contract.md#status)."""
     UNKNOWN = "unknown"
 
 
 class EntityType(enum.StrEnum):
-    """CRM_ENTITY_TYPE (§4): the four CRM item types the call card binds to."""
+    """CRM_ENTITY_TYPE (docs/host-contract.md#status): the four CRM item types the call card binds
+    to."""
 
     LEAD = "LEAD"
     DEAL = "DEAL"
@@ -266,13 +273,14 @@ class EntityType(enum.StrEnum):
 
     @property
     def entity_type_id(self) -> int:
-        """``entityTypeId`` for ``crm.item.get``: LEAD 1, DEAL 2, CONTACT 3, COMPANY 4 (§7)."""
+        """``entityTypeId`` for ``crm.item.get``: LEAD 1, DEAL 2, CONTACT 3, COMPANY 4
+        (docs/host-contract.md#rest)."""
         return _ENTITY_TYPE_IDS[self]
 
     @property
     def path_segment(self) -> str:
         """Lower-case name: the ``/crm/<seg>/details/<id>/`` segment and the ENTITY_TYPE of
-        ``crm.timeline.comment.add`` (§7)."""
+        ``crm.timeline.comment.add`` (docs/host-contract.md#rest)."""
         return self.value.lower()
 
 
@@ -328,14 +336,16 @@ class CrmRef:
 
     @property
     def path(self) -> str:
-        """Portal path of the item's card, e.g. ``"/crm/deal/details/5/"`` (§7, for openPath)."""
+        """Portal path of the item's card, e.g. ``"/crm/deal/details/5/"``
+        (docs/host-contract.md#rest, for openPath)."""
         return f"/crm/{self.type.path_segment}/details/{self.id}/"
 
 
 def parse_crm_ref(entity_type: object, entity_id: object) -> CrmRef | None:
     """A :class:`CrmRef` from a type string and an id, or None when either is invalid.
 
-    None covers the "bound to nothing" forms of §4: type ``""``, id ``0``/``"0"``.
+    None covers the "bound to nothing" forms of docs/host-contract.md#status: type ``""``, id
+    ``0``/``"0"``.
     """
     kind = parse_entity_type(entity_type)
     number = parse_id(entity_id)
@@ -345,7 +355,7 @@ def parse_crm_ref(entity_type: object, entity_id: object) -> CrmRef | None:
 
 
 def parse_crm_uri(value: object) -> str | None:
-    """The PLACEMENT_OPTIONS ``URI`` (§4) in canonical form, or None.
+    """The PLACEMENT_OPTIONS ``URI`` (docs/host-contract.md#status) in canonical form, or None.
 
     Only ``/crm/<lead|deal|contact|company>/details/<id>/`` with a valid id is kept, so the value
     is always safe to hand to ``BX24.openPath``; leading zeros in the id are dropped.
@@ -364,7 +374,8 @@ def _dedupe(refs: Iterable[CrmRef]) -> tuple[CrmRef, ...]:
 
 
 def _parse_bindings(value: object) -> tuple[CrmRef, ...]:
-    """CRM_BINDINGS (§4): rows ``{ENTITY_TYPE, ENTITY_ID}``; invalid rows are skipped.
+    """CRM_BINDINGS (docs/host-contract.md#status): rows ``{ENTITY_TYPE, ENTITY_ID}``; invalid rows
+    are skipped.
 
     A dict is read as its values: PHP encodes an array with non-sequential keys as a JSON object.
     """
@@ -391,7 +402,8 @@ def _parse_bindings(value: object) -> tuple[CrmRef, ...]:
 
 @dataclass(frozen=True, slots=True)
 class CallerNumber:
-    """The caller's number as the host gave it (PHONE_NUMBER, §4/§5), as a tagged value.
+    """The caller's number as the host gave it (PHONE_NUMBER, docs/host-contract.md#status,
+    #events), as a tagged value.
 
     ``kind`` is ``"number"`` (then ``value`` is the number as text, e.g. ``"+79001234567"``,
     unformatted: formatting is the view's job), ``"hidden"`` (the caller hid it) or
@@ -435,11 +447,12 @@ def _number_text(value: object) -> str | None:
 def parse_caller_number(value: object) -> CallerNumber:
     """PHONE_NUMBER -> :class:`CallerNumber`.
 
-    ``"hidden"`` (any case) is hidden (§4). Absent/None/``""``/``"unknown"`` (§5)/``"undefined"``
-    are unknown. A non-negative integer becomes its digits. A string is kept stripped (a leading
-    ``+`` stays) unless it has no ASCII digit, is longer than :data:`MAX_PHONE_LEN`, or contains
-    control/format characters (e.g. the RTL override U+202E, which would let a "number" display
-    as something else): those are unknown.
+    ``"hidden"`` (any case) is hidden (docs/host-contract.md#status).
+    Absent/None/``""``/``"unknown"`` (docs/host-contract.md#events)/``"undefined"`` are unknown. A
+    non-negative integer becomes its digits. A string is kept stripped (a leading ``+`` stays)
+    unless it has no ASCII digit, is longer than :data:`MAX_PHONE_LEN`, or contains control/format
+    characters (e.g. the RTL override U+202E, which would let a "number" display as something
+    else): those are unknown.
     """
     text = _number_text(value)
     if text is None or len(text) > MAX_PHONE_LEN:
@@ -459,7 +472,8 @@ def parse_caller_number(value: object) -> CallerNumber:
 
 @dataclass(frozen=True, slots=True)
 class CallStatus:
-    """The call the card is showing: getStatus result or PLACEMENT_OPTIONS, normalised (§4).
+    """The call the card is showing: getStatus result or PLACEMENT_OPTIONS, normalised
+    (docs/host-contract.md#status).
 
     ``CallStatus()`` (= :data:`EMPTY_STATUS`) is "no call": what the options give outside a
     placement.
@@ -467,7 +481,7 @@ class CallStatus:
     - ``call_id``: CALL_ID, ``""`` when absent or longer than :data:`MAX_CALL_ID_LEN`.
     - ``phone``: see :class:`CallerNumber`.
     - ``line_number``; ``line_name`` falls back to ``line_number`` when empty, as
-      PLACEMENT_OPTIONS already does (§4), so both sources agree.
+      PLACEMENT_OPTIONS already does (docs/host-contract.md#status), so both sources agree.
     - ``entity``: the primary CRM item; None when unbound (type ``""``, id ``0``/``"0"``) or
       invalid.
     - ``activity_id``: CRM_ACTIVITY_ID, None when absent/``""``/``"undefined"``/0/invalid.
@@ -530,10 +544,11 @@ def _looks_like_error_answer(raw: object) -> bool:
 
 
 def parse_status(raw: object) -> CallStatus:
-    """The ``getStatus`` result (§4) -> :class:`CallStatus`.
+    """The ``getStatus`` result (docs/host-contract.md#status) -> :class:`CallStatus`.
 
     ``raw`` must be an object; unknown keys are ignored. The host may answer getStatus with an
-    error array instead (§2): pass the answer through :func:`check_placement_answer` first,
+    error array instead (docs/host-contract.md#library): pass the answer through
+    :func:`check_placement_answer` first,
     which raises ``PlacementError`` for it. Anything that is not an object raises ParseError.
     """
     if not isinstance(raw, dict):
@@ -560,7 +575,8 @@ def _decode_options(raw: str) -> object:
 
 
 def parse_options(raw: object) -> CallStatus:
-    """PLACEMENT_OPTIONS (``BX24.placement.info().options``, §2/§4) -> :class:`CallStatus`.
+    """PLACEMENT_OPTIONS (``BX24.placement.info().options``, docs/host-contract.md#library,
+    #status) -> :class:`CallStatus`.
 
     Same keys as getStatus, with CRM_ENTITY_ID as a string, CALL_LIST_MODE ``"true"``/``"false"``,
     CRM_ACTIVITY_ID possibly ``"undefined"``, maybe no CRM_BINDINGS, plus ``URI``.
@@ -613,7 +629,8 @@ def merge(primary: CallStatus, fallback: CallStatus) -> CallStatus:
 
 
 def normalise_event_args(args: object) -> list[object]:
-    """The arguments an event callback received, as one flat list (§3).
+    """The arguments an event callback received, as one flat list
+    (docs/host-contract.md#one-argument).
 
     The docs show ``(state, params)``, the real wire delivers exactly one argument, some paths
     deliver one array, and "nothing" arrives as ``[]``. So: a single list argument is unwrapped
@@ -640,12 +657,12 @@ def normalise_event_args(args: object) -> list[object]:
 
 @dataclass(frozen=True, slots=True)
 class StateChange:
-    """CallCard::CallStateChanged (§5).
+    """CallCard::CallStateChanged (docs/host-contract.md#events).
 
     ``state`` is None when the event carried no state or one this code does not know: it is
     still a change notification, so the caller should re-read getStatus rather than crash.
     ``failed_code`` is the SIP code of a failed call (``"486"`` busy, ``"480"`` unavailable) or
-    None; over the real wire it is usually absent (§3).
+    None; over the real wire it is usually absent (docs/host-contract.md#one-argument).
     """
 
     state: CallState | None
@@ -681,7 +698,8 @@ def _first_present(mapping: dict, keys: tuple[str, ...]) -> object:
 
 
 def parse_state_event(args: object) -> StateChange:
-    """CallCard::CallStateChanged callback arguments (any shape of §3) -> :class:`StateChange`.
+    """CallCard::CallStateChanged callback arguments (any shape of
+    docs/host-contract.md#one-argument) -> :class:`StateChange`.
 
     The state is the first argument; the failed code is looked up (``failedCode``,
     ``FAILED_CODE`` or ``failed_code``) in the second argument. Defensively the first argument
@@ -708,7 +726,7 @@ def parse_state_event(args: object) -> StateChange:
 
 @dataclass(frozen=True, slots=True)
 class EntityChange:
-    """CallCard::EntityChanged (§5): the client the card now shows.
+    """CallCard::EntityChanged (docs/host-contract.md#events): the client the card now shows.
 
     ``phone`` is unknown when the host sends ``"unknown"`` (client without a phone); ``entity``
     is None when the card is bound to nothing. Everything shown about the client must follow it.
@@ -722,8 +740,9 @@ def parse_entity_event(args: object) -> EntityChange:
     """CallCard::EntityChanged callback arguments -> :class:`EntityChange`.
 
     The payload ``{PHONE_NUMBER, CRM_ENTITY_TYPE, CRM_ENTITY_ID}`` is the first argument (alone,
-    with a second one, or wrapped in an array, §3). A missing or non-object payload raises
-    ParseError rather than producing an empty client, which would wrongly clear the view.
+    with a second one, or wrapped in an array, docs/host-contract.md#one-argument). A missing or
+    non-object payload raises ParseError rather than producing an empty client, which would wrongly
+    clear the view.
     """
     items = normalise_event_args(args)
     payload = items[0] if items else None
@@ -754,10 +773,10 @@ def _error_code(row: object) -> str | None:
 def check_placement_answer(command: str, raw: object) -> object:
     """Raise ``PlacementError`` if a placement command answered with an error, else return ``raw``.
 
-    Errors come back as data (§2): ``[{"result": "error", "errorCode": "Call card is undefined"}]``,
-    or a bare ``{"result": "error", "errorCode": ...}`` (e.g. openPath). Any object in the answer
-    with ``result == "error"`` or an ``errorCode`` counts. ``[]`` is the success answer of
-    disableAutoClose/enableAutoClose and is returned as is.
+    Errors come back as data (docs/host-contract.md#library): ``[{"result": "error", "errorCode":
+    "Call card is undefined"}]``, or a bare ``{"result": "error", "errorCode": ...}`` (e.g.
+    openPath). Any object in the answer with ``result == "error"`` or an ``errorCode`` counts.
+    ``[]`` is the success answer of disableAutoClose/enableAutoClose and is returned as is.
     """
     rows = raw if isinstance(raw, list) else [raw]
     for row in rows:
@@ -790,7 +809,8 @@ def _rest_error_parts(error: object) -> tuple[str, str]:
 
 
 def _is_error(error: object, code: str, description: str) -> bool:
-    """Whether ``result.error()`` reported an error (falsy means success, §2)."""
+    """Whether ``result.error()`` reported an error (falsy means success,
+    docs/host-contract.md#library)."""
     if not isinstance(error, str | dict):
         return bool(error)
     if code or description:
@@ -808,7 +828,8 @@ def rest_result(
     error_description: object = None,
     data: object = None,
 ) -> object:
-    """``data`` of a ``BX24.callMethod`` result, or raise :class:`RestError` (§2, §7).
+    """``data`` of a ``BX24.callMethod`` result, or raise :class:`RestError`
+    (docs/host-contract.md#library, #rest).
 
     ``error`` is what ``result.error()`` gave: falsy (None, ``""``, ``{}``, ``[]``...) means
     success. Otherwise it may be a code string (``"NOT_FOUND"``), the error object's text
@@ -824,7 +845,8 @@ def rest_result(
 
 @dataclass(frozen=True, slots=True)
 class CrmItem:
-    """The fields of a ``crm.item.get`` item the card uses (§7). All optional."""
+    """The fields of a ``crm.item.get`` item the card uses (docs/host-contract.md#rest). All
+    optional."""
 
     id: int | None = None
     title: str = ""
@@ -841,8 +863,8 @@ class CrmItem:
 def parse_crm_item(raw: object) -> CrmItem:
     """``crm.item.get`` data ``{"item": {...}}`` (or the bare item) -> :class:`CrmItem`.
 
-    Keys are camelCase (§7); ids accept int or numeric string, strings are stripped and capped.
-    A non-object, or an ``item`` that is not an object, raises ParseError.
+    Keys are camelCase (docs/host-contract.md#rest); ids accept int or numeric string, strings are
+    stripped and capped. A non-object, or an ``item`` that is not an object, raises ParseError.
     """
     if not isinstance(raw, dict):
         raise ParseError("crm.item.get result", f"expected an object, got {_json_type(raw)}")
@@ -865,7 +887,7 @@ def parse_crm_item(raw: object) -> CrmItem:
 
 @dataclass(frozen=True, slots=True)
 class PortalUser:
-    """A portal user from ``user.get`` (§7), e.g. the responsible person."""
+    """A portal user from ``user.get`` (docs/host-contract.md#rest), e.g. the responsible person."""
 
     id: int | None = None
     name: str = ""

@@ -6,13 +6,13 @@ and, per card, caches those answers and makes sure a stale answer never wins
 (:class:`ClientLoader`). The REST transport is injected, so tests run it under CPython.
 
 Why so careful: ``CallCard::EntityChanged`` fires on every client change, including each next
-client of a call list ("dialer mode", §5 of ``shared/reference/call-card.md``), and REST answers
-arrive in any order. A slow answer about the previous client must never overwrite the current
-one, and flapping between clients must not hammer the portal (§7: the library paces REST calls
-itself, so a flood delays everything else the card does).
+client of a call list ("dialer mode", docs/host-contract.md#events), and REST answers arrive in any
+order. A slow answer about the previous client must never overwrite the current one, and flapping
+between clients must not hammer the portal (docs/host-contract.md#rest: the library paces REST
+calls itself, so a flood delays everything else the card does).
 
-Names and titles are untrusted portal text (§8): they come out of here as plain, cleaned,
-capped strings for ``textContent``, never as markup.
+Names and titles are untrusted portal text (docs/host-contract.md#untrusted-data): they come out of
+here as plain, cleaned, capped strings for ``textContent``, never as markup.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ PROBLEM_NOT_FOUND: Final = "client.not_found"
 PROBLEM_NO_ACCESS: Final = "client.no_access"
 """i18n key: the operator (or the app's scopes) may not read the item."""
 PROBLEM_UNAVAILABLE: Final = "client.unavailable"
-"""i18n key: anything else, above all a timeout (HTTP 5xx / network never call back, §7)."""
+"""i18n key: anything else, above all a timeout (HTTP 5xx / network never call back,
+docs/host-contract.md#rest)."""
 
 MAX_NAME_LEN: Final = 200
 """Longest name/title shown, ellipsis included: a client block is one or two short lines."""
@@ -105,7 +106,8 @@ _KEPT_FORMAT_CHARS: Final = frozenset("\u200c\u200d")
 
 
 def clean_text(value: object, limit: int = MAX_NAME_LEN) -> str:
-    """Untrusted portal text as one plain display line (§8); ``""`` for a non-string.
+    """Untrusted portal text as one plain display line (docs/host-contract.md#untrusted-data);
+    ``""`` for a non-string.
 
     Control characters, line separators and whitespace runs become single spaces; invisible
     format characters are dropped, above all bidi overrides such as U+202E, which would let a
@@ -468,7 +470,8 @@ class ClientLoader:
         """Drop what is cached for ``ref``, so the next :meth:`load` of it asks the portal.
 
         For the controller to call when it knows the client's data changed (EntityChanged also
-        fires when the card refreshes client data, §5); an in-flight batch is left alone.
+        fires when the card refreshes client data, docs/host-contract.md#events); an in-flight
+        batch is left alone.
         """
         self._cache.pop(ref, None)
 
@@ -540,5 +543,6 @@ class ClientLoader:
 
 
 def _error_code(error: BridgeError) -> str:
-    """A log-safe summary: codes only, never descriptions (portal text, §8)."""
+    """A log-safe summary: codes only, never descriptions (portal text,
+    docs/host-contract.md#untrusted-data)."""
     return error.code if isinstance(error, RestError) else "-"

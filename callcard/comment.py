@@ -2,7 +2,7 @@
 
 Pure Python. The notes machine (:mod:`callcard.notes`) decides *when* to save; this module
 decides *what* a saved note looks like in the CRM, and how a REST failure reads to the
-operator. Section numbers (§) refer to ``shared/reference/call-card.md``.
+operator. The host's rules are in ``docs/host-contract.md``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 ADD_METHOD: Final = "crm.timeline.comment.add"
-"""Adds a comment: ``{"fields": target.fields(comment)}``, answers its id (§7)."""
+"""Adds a comment: ``{"fields": target.fields(comment)}``, answers its id
+(docs/host-contract.md#rest)."""
 UPDATE_METHOD: Final = "crm.timeline.comment.update"
 """Replaces a comment's text: ``{"id": comment_id, "fields": {"COMMENT": comment}}``."""
 MAX_NOTE_LEN: Final = 10_000
@@ -53,7 +54,8 @@ nothing is cut silently."""
 
 @dataclass(frozen=True, slots=True)
 class CommentTarget:
-    """The CRM item a note is about and is saved to (``crm.timeline.comment.add``, §7)."""
+    """The CRM item a note is about and is saved to (``crm.timeline.comment.add``,
+    docs/host-contract.md#rest)."""
 
     entity_type: EntityType
     entity_id: int
@@ -74,7 +76,8 @@ class CommentTarget:
         return f"{self.entity_type.path_segment}-{self.entity_id}"
 
     def fields(self, comment: str) -> dict[str, object]:
-        """The ``fields`` of the add call; ENTITY_TYPE is lower case (§7)."""
+        """The ``fields`` of the add call; ENTITY_TYPE is lower case
+        (docs/host-contract.md#rest)."""
         return {
             "ENTITY_ID": self.entity_id,
             "ENTITY_TYPE": self.entity_type.path_segment,

@@ -4,7 +4,7 @@ from the handler POST) and the browser builds as DOM nodes when there was none t
 Pure Python. A :class:`Node` is a tag, its attributes and its children (nodes or text). Text is
 only ever text: :func:`to_html` escapes every text and attribute value, and the browser view sets
 ``textContent`` and ``setAttribute`` (never HTML), so portal data cannot become markup on either
-side (call-card.md, section 8). Every node the view later writes into carries its
+side (docs/host-contract.md#untrusted-data). Every node the view later writes into carries its
 ``data-testid`` (ui-contract.md): that is how the browser finds the server's nodes and takes them
 over instead of building a second copy.
 """

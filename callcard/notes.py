@@ -171,8 +171,8 @@ class SaveSucceeded:
 
 @dataclass(frozen=True, slots=True)
 class SaveFailed:
-    """That REST call failed or timed out (§7 of call-card.md: the library may never call back,
-    so the shell must time out)."""
+    """That REST call failed or timed out (docs/host-contract.md#rest: the library may never call
+    back, so the shell must time out)."""
 
     problem: SaveProblem
     now: float

@@ -3,7 +3,8 @@
 :func:`present` turns a :class:`~bx24_bridge.payloads.CallStatus` and a
 :class:`~callcard.callstate.CallTracker` into :class:`CardText`, one field per ui-contract hook.
 Every field is text for a ``textContent`` sink (or a link built from validated parts only);
-host strings pass through unchanged as text, never interpreted (call-card.md section 8).
+host strings pass through unchanged as text, never interpreted
+(docs/host-contract.md#untrusted-data).
 """
 
 from __future__ import annotations

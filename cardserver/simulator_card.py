@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-#: Exactly the tag index.html loads the real library with (call-card.md, section 1).
+# : Exactly the tag index.html loads the real library with (docs/host-contract.md#loading).
 LIBRARY_TAG = b'<script defer src="//api.bitrix24.com/api/v1/"></script>'
 #: The fake, addressed from the base (the app's root), like every other URL of the page.
 FAKE_TAG = b'<script defer src="./simulator/bx24-fake.js"></script>'

@@ -3,7 +3,7 @@
  *
  * It is served in place of the real library (tests intercept that URL; the simulator's server
  * substitutes it), so the page under test loads it exactly where production loads the real one.
- * It reproduces the host's wire as ../shared/reference/call-card.md describes it, not as the docs
+ * It reproduces the host's wire as docs/host-contract.md describes it, not as the docs
  * describe it:
  *   - every answer and event is asynchronous (a macrotask, like postMessage) and has been through
  *     JSON.stringify/JSON.parse (keys holding `undefined` vanish);

@@ -277,7 +277,7 @@
   }
 
   /* BX24.fitWindow asks the portal for the page's height: the tab grows, never below its own
-     600 px (call-card.md, section 2). */
+     600 px (docs/host-contract.md#library). */
   function fitCard(data) {
     const height = Number(data && data.height);
     if (!Number.isFinite(height)) return;

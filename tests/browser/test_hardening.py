@@ -210,7 +210,7 @@ class Fuzzer:
         self.model.deliver(state, failed_code_arrives=sip and delivery != "one")
 
     def raw_valid_state(self) -> None:
-        """A valid state in one of the shapes of call-card.md section 3, via fireRaw."""
+        """A valid state in one of the shapes of docs/host-contract.md#one-argument, via fireRaw."""
         state = self.rng.choice(STATES)
         code = self.rng.choice(["486", "603"])
         spelled = self.rng.choice([state, state.upper(), f"  {state} "])
@@ -468,7 +468,8 @@ FLOOD = """
   return states[(count - 1) % 3];
 }
 """
-SHAPES = ("one", "two", "array")  # call-card.md section 3: the wire's shape and the docs' two
+# docs/host-contract.md#one-argument: the wire's shape and the docs' two
+SHAPES = ("one", "two", "array")
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """Unit tests of callcard.client: what is fetched for a client, what the card shows, and the
 loader that follows every CallCard::EntityChanged without ever letting a stale answer win.
 
-Section numbers (§) refer to shared/reference/call-card.md. Async tests run each scenario with
-``asyncio.run``; the fake portal below holds chosen answers back on asyncio.Events, so a test
-decides exactly which answer arrives first.
+The host's rules are in docs/host-contract.md. Async tests run each scenario with ``asyncio.run``;
+the fake portal below holds chosen answers back on asyncio.Events, so a test decides exactly which
+answer arrives first.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Property tests of callcard.client: for any JSON-shaped batch answer (§8: portal data is
-untrusted) build_client returns a ClientInfo whose texts are clean, short plain lines, and never
-raises; clean_text keeps its promises for any string.
+"""Property tests of callcard.client: for any JSON-shaped batch answer
+(docs/host-contract.md#untrusted-data: portal data is untrusted) build_client returns a ClientInfo
+whose texts are clean, short plain lines, and never raises; clean_text keeps its promises for any
+string.
 """
 
 from __future__ import annotations

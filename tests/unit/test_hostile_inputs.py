@@ -1,6 +1,6 @@
 """Property tests for the parsers and pure steps that other property tests do not reach.
 
-call-card.md section 8: everything the portal sends is untrusted. The payload parsers
+docs/host-contract.md#untrusted-data: everything the portal sends is untrusted. The payload parsers
 (test_payloads_properties.py), the client builder (test_client_properties.py) and the notes
 machine (test_notes_properties.py) are fuzzed elsewhere; this file covers the rest of the path
 from host data to the screen and to storage:

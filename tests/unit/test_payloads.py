@@ -1,6 +1,6 @@
 """Unit tests of bx24_bridge.payloads (and the messages of bx24_bridge.errors).
 
-Every case comes from shared/reference/call-card.md; section numbers (§) refer to it.
+Every case comes from the host's behaviour in docs/host-contract.md.
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ HOSTILE_HTML = "<img src=x onerror=alert(1)>"
 JS_URL = "javascript:alert(1)"
 RTL = "\u202e"
 
-# One call, as getStatus (§4) and as PLACEMENT_OPTIONS (§4) describe it.
+# One call, as getStatus (docs/host-contract.md#status) and as PLACEMENT_OPTIONS
+# (docs/host-contract.md#status) describe it.
 GET_STATUS = {
     "CALL_ID": "externalCall.c3ee5d2e8a0b4f1e9d7c6b5a49382716.1723556778",
     "PHONE_NUMBER": "+79001234567",
@@ -113,7 +114,8 @@ def options_with(**fields: object) -> CallStatus:
     return parse_options({**PLACEMENT_OPTIONS, **fields})
 
 
-# --------------------------------------------------------------------------- §4 table, row by row
+# ---------------------------------------------------------------------------
+# docs/host-contract.md#status table, row by row
 
 
 @pytest.mark.parametrize(
@@ -549,7 +551,8 @@ def test_caller_number_is_a_tagged_value() -> None:
         CallerNumber("hidden", "+1")
 
 
-# --------------------------------------------------------------------------- hostile data (§8)
+# --------------------------------------------------------------------------- hostile data
+# (docs/host-contract.md#untrusted-data)
 
 
 def test_hostile_strings_come_back_as_plain_text() -> None:
@@ -613,7 +616,8 @@ def test_string_fields_coerce(raw: object, expected: str) -> None:
     assert status_with(LINE_NAME=raw, LINE_NUMBER="").line_name == expected
 
 
-# --------------------------------------------------------------------------- events (§3, §5)
+# --------------------------------------------------------------------------- events
+# (docs/host-contract.md#one-argument, #events)
 
 STATE_PARAMS = {"failedCode": "486"}
 
@@ -755,7 +759,8 @@ def test_non_error_answers_pass_through(answer: object) -> None:
     assert check_placement_answer("cmd", answer) is answer
 
 
-# --------------------------------------------------------------------------- REST (§7)
+# --------------------------------------------------------------------------- REST
+# (docs/host-contract.md#rest)
 
 
 @pytest.mark.parametrize("error", [None, "", "  ", False, 0, {}, [], {"error": ""}])

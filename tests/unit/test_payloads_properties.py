@@ -1,8 +1,9 @@
 """Property tests: every parser of bx24_bridge.payloads survives any JSON-shaped input.
 
 For arbitrary JSON-shaped data (what JSON.parse yields, converted to Python) each parser returns
-its type or raises ParseError / PlacementError / RestError, never anything else (§8 of
-shared/reference/call-card.md: host data is untrusted), and its results keep their invariants.
+its type or raises ParseError / PlacementError / RestError, never anything else
+(docs/host-contract.md#untrusted-data of docs/host-contract.md#untrusted-data), and its results
+keep their invariants.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from bx24_bridge.payloads import (
 SETTINGS = settings(max_examples=200, deadline=None)
 
 
-# Values the host really sends (§4, §5), mixed with arbitrary ones, for the real keys.
+# Values the host really sends (docs/host-contract.md#status, #events), mixed with arbitrary ones,
+# for the real keys.
 REALISTIC = st.sampled_from(
     [
         "",
