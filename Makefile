@@ -28,8 +28,9 @@ unit: deps-python
 browser: install
 	$(PY) -m pytest -n $(JOBS) tests/browser $(PYTEST_FLAGS)
 
-lint: deps-python
+lint: deps-python deps-node
 	$(PY) -m ruff check .
+	node_modules/.bin/pyright
 
 install: deps-python deps-node deps-browser stdlib bytecode dist
 

@@ -16,7 +16,7 @@ so unit tests can import this package without Pyodide.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     BridgeError,
@@ -28,6 +28,10 @@ from .errors import (
     RestTimeout,
 )
 from .payloads import RestOutcome
+
+if TYPE_CHECKING:  # for checkers only: at run time these come from __getattr__, when asked
+    from .callcard import CallCard
+    from .host import Bridge, PlacementInfo, PlacementInterface, Subscription
 
 __all__ = [
     "Bridge",

@@ -17,8 +17,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import js  # type: ignore[import-not-found]
-from pyodide.ffi import JsNull, create_once_callable, create_proxy  # type: ignore[import-not-found]
+import js
+from pyodide.ffi import JsNull, create_once_callable, create_proxy
 
 from .payloads import MAX_JSON_DEPTH, json_too_deep
 

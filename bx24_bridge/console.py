@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-import js  # type: ignore[import-not-found]
+import js
 
 __all__ = ["ConsoleHandler", "log_to_console"]
 

@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from .errors import ParseError, PlacementError, RestError
 
@@ -54,6 +54,8 @@ __all__ = [
     "EntityType",
     "PortalUser",
     "StateChange",
+    "as_array",
+    "as_object",
     "check_placement_answer",
     "json_too_deep",
     "merge",
@@ -109,6 +111,17 @@ _NO_NUMBER_WORDS: Final = frozenset({"", "unknown", "undefined", "null"})
 
 
 # --------------------------------------------------------------------------- scalar helpers
+
+
+def as_object(value: object) -> dict[str, object] | None:
+    """A JSON object off the wire as a typed mapping, or None for anything else (what came
+    through ``JSON.parse`` has string keys; values are still to be checked one by one)."""
+    return cast(dict[str, object], value) if isinstance(value, dict) else None
+
+
+def as_array(value: object) -> list[object]:
+    """A JSON array off the wire as a typed list; ``[]`` for anything else."""
+    return cast(list[object], value) if isinstance(value, list) else []
 
 
 def _json_type(value: object) -> str:

@@ -5,6 +5,9 @@ decides *what* a saved note looks like in the CRM, and how a REST failure reads 
 operator. The host's rules are in ``docs/host-contract.md``.
 """
 
+# Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
+# view (host data through JavaScript) can pass anything.
+# pyright: reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
 import enum
@@ -20,6 +23,7 @@ from bx24_bridge.payloads import (
     CallStatus,
     CrmRef,
     EntityType,
+    as_object,
     parse_call_direction,
     parse_caller_number,
     parse_entity_type,
@@ -134,7 +138,8 @@ def header_fields(header: CommentHeader) -> dict[str, str]:
 def header_from_fields(fields: object) -> CommentHeader | None:
     """A header back from the draft store; None when the stored facts do not make one (the
     store is the browser's: anything may be in it)."""
-    if not isinstance(fields, dict):
+    fields = as_object(fields)
+    if fields is None:
         return None
     started = fields.get("started")
     try:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from typing import Any
 
-import js  # type: ignore[import-not-found]
+import js
 
 from bx24_bridge.dom import listen
 from bx24_bridge.errors import BridgeError, BridgeUnavailable, RestError

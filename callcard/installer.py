@@ -7,12 +7,17 @@ leave exactly one correct tab, so running the install twice changes nothing the 
 a stale URL of this same app (an earlier host or path) and is replaced.
 """
 
+# Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
+# view (host data through JavaScript) can pass anything.
+# pyright: reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
+
+from bx24_bridge.payloads import as_array, as_object
 
 PLACEMENT = "CALL_CARD"
 TAB_TITLES: Mapping[str, str] = {"en": "Call notes", "ru": "Заметки звонка"}
@@ -50,10 +55,10 @@ class InstallStep:
 
 def parse_bindings(raw: object) -> list[Binding]:
     """``placement.get``'s result as bindings; rows of any other shape are skipped."""
-    rows = raw if isinstance(raw, list) else []
-    bindings = []
-    for row in rows:
-        if not isinstance(row, dict):
+    bindings: list[Binding] = []
+    for item in as_array(raw):
+        row = as_object(item)
+        if row is None:
             continue
         placement, handler = row.get("placement"), row.get("handler")
         if isinstance(placement, str) and isinstance(handler, str) and handler:

@@ -31,6 +31,9 @@ The invariants everything here serves:
 * no save is sent while another of the same note is under way.
 """
 
+# Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
+# view (host data through JavaScript) can pass anything.
+# pyright: reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
 import enum

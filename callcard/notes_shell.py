@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
-import js  # type: ignore[import-not-found]
+import js
 
 from bx24_bridge.errors import BridgeError, RestError, RestTimeout
 from bx24_bridge.payloads import CallStatus, CrmRef, parse_id
@@ -303,7 +303,7 @@ class NotesShell:
             words = self._t("notes.other.no_target")
             return OtherNoteText(self._t.format("notes.other", client=other.label, state=words),
                                  other.text)
-        elif other.state is NotesState.FAILED and other.problem in (
+        elif other.state is NotesState.FAILED and other.problem is not None and other.problem in (
             SaveProblem.NO_ACCESS, SaveProblem.ITEM_GONE
         ):
             words = self._t.format("notes.other.stuck", problem=self._t(other.problem.value))

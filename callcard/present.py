@@ -245,7 +245,7 @@ def present_client(
         return ClientText(t("client.new"), number, None)
     if loading or info is None:
         return ClientText("", t("client.loading"), None)
-    details = []
+    details: list[str] = []
     if info.contact:
         details.append(f"{t('label.contact')}: {info.contact}")
     if info.company:

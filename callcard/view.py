@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import js  # type: ignore[import-not-found]
+import js
 
 from bx24_bridge.dom import Listener, listen
 

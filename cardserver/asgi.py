@@ -23,7 +23,7 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import anyio
 from servestatic import ServeStaticASGI
@@ -211,7 +211,8 @@ def create_app(dist: Path | str | None = None, options: Options | None = None,
         # location, not its <base>.
         static.add_files(folder / "dev" / "simulator", prefix="/simulator/")
         static.add_files(folder / "public" / "runtime", prefix="/simulator/card/runtime/")
-    return _security_headers(static)
+    # ServeStatic types its scope with asgiref's TypedDicts; it is a plain ASGI app all the same.
+    return _security_headers(cast(ASGIApp, static))
 
 
 def _simulator_routes(folder: Path, options: Options) -> list[BaseRoute]:

@@ -308,8 +308,8 @@ def _swap(stage: Path, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cardserver.dist", description=__doc__.split(
-        "\n", 1)[0])
+    summary = (__doc__ or "").split("\n", 1)[0]
+    parser = argparse.ArgumentParser(prog="python -m cardserver.dist", description=summary)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
                         help="project folder (default: this checkout)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,

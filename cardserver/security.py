@@ -73,7 +73,7 @@ def content_security_policy(
     The simulator's card page (`simulator_card`) needs its `<base href>` (base-uri 'self'), and
     only the simulator on this origin has any business framing it.
     """
-    directives = list(_BASE_POLICY)
+    directives: list[str] = list(_BASE_POLICY)
     if simulator_card:
         directives = [d if not d.startswith("base-uri ") else "base-uri 'self'" for d in directives]
         frame_ancestors = "'self'"
