@@ -21,6 +21,9 @@ command answers with an error or never answers (a timeout), the card uses the pl
 available, ``merge(status, options)`` fills what getStatus lacks (e.g. ``uri``) from the options.
 """
 
+# Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
+# view (host data through JavaScript) can pass anything.
+# pyright: reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
 import enum
@@ -392,17 +395,17 @@ def _parse_bindings(value: object) -> tuple[CrmRef, ...]:
 
     A dict is read as its values: PHP encodes an array with non-sequential keys as a JSON object.
     """
-    if isinstance(value, dict):
-        rows: Iterable[object] = value.values()
-    elif isinstance(value, list):
-        rows = value
+    mapping = as_object(value)
+    if mapping is not None:
+        rows: Iterable[object] = mapping.values()
     else:
-        return ()
+        rows = as_array(value)  # [] for anything that is not an array
     found: dict[CrmRef, None] = {}
-    for row in rows:
+    for item in rows:
         if len(found) >= MAX_BINDINGS:
             break
-        if not isinstance(row, dict):
+        row = as_object(item)
+        if row is None:
             continue
         ref = parse_crm_ref(row.get("ENTITY_TYPE"), row.get("ENTITY_ID"))
         if ref is not None:
@@ -533,7 +536,7 @@ def _call_id(value: object) -> str:
     return text if len(text) <= MAX_CALL_ID_LEN else ""
 
 
-def _status_from_mapping(raw: dict) -> CallStatus:
+def _status_from_mapping(raw: dict[str, object]) -> CallStatus:
     """Shared reading of getStatus and PLACEMENT_OPTIONS: same keys, looser types in options."""
     line_number = _text(raw.get("LINE_NUMBER"))
     return CallStatus(
@@ -552,7 +555,7 @@ def _status_from_mapping(raw: dict) -> CallStatus:
 
 
 def _looks_like_error_answer(raw: object) -> bool:
-    rows = raw if isinstance(raw, list) else [raw]
+    rows = as_array(raw) or [raw]  # (an empty array holds no error either way)
     return any(_error_code(row) is not None for row in rows)
 
 
@@ -564,12 +567,13 @@ def parse_status(raw: object) -> CallStatus:
     :func:`check_placement_answer` first,
     which raises ``PlacementError`` for it. Anything that is not an object raises ParseError.
     """
-    if not isinstance(raw, dict):
+    mapping = as_object(raw)
+    if mapping is None:
         detail = f"expected an object, got {_json_type(raw)}"
         if _looks_like_error_answer(raw):
             detail += " (an error answer: call check_placement_answer first)"
         raise ParseError("getStatus result", detail)
-    return _status_from_mapping(raw)
+    return _status_from_mapping(mapping)
 
 
 def _decode_options(raw: str) -> object:
@@ -600,11 +604,12 @@ def parse_options(raw: object) -> CallStatus:
     that is not an object raises ParseError.
     """
     value = _decode_options(raw) if isinstance(raw, str) else raw
-    if isinstance(value, list) and not value:
+    if value == []:
         return EMPTY_STATUS
-    if not isinstance(value, dict):
+    mapping = as_object(value)
+    if mapping is None:
         raise ParseError("PLACEMENT_OPTIONS", f"expected an object, got {_json_type(value)}")
-    return _status_from_mapping(value)
+    return _status_from_mapping(mapping)
 
 
 def merge(primary: CallStatus, fallback: CallStatus) -> CallStatus:
@@ -660,9 +665,9 @@ def normalise_event_args(args: object) -> list[object]:
     if not isinstance(args, tuple | list):
         detail = f"expected a tuple of arguments, got {_json_type(args)}"
         raise ParseError("event arguments", detail)
-    items = list(args)
+    items: list[object] = list(cast(tuple[object, ...] | list[object], args))
     if len(items) == 1 and isinstance(items[0], list | tuple):
-        items = list(items[0])
+        items = list(cast(tuple[object, ...] | list[object], items[0]))
     while items and items[-1] is None:
         items.pop()
     return items
@@ -703,7 +708,7 @@ def parse_failed_code(value: object) -> str | None:
     return None
 
 
-def _first_present(mapping: dict, keys: tuple[str, ...]) -> object:
+def _first_present(mapping: dict[str, object], keys: tuple[str, ...]) -> object:
     for key in keys:
         if mapping.get(key) is not None:
             return mapping[key]
@@ -723,10 +728,11 @@ def parse_state_event(args: object) -> StateChange:
     if not items:
         return StateChange(None)
     first = items[0]
-    holders = [item for item in items[1:2] if isinstance(item, dict)]
-    if isinstance(first, dict):
-        state_value = _first_present(first, _STATE_KEYS)
-        holders.insert(0, first)
+    holders = [holder for holder in map(as_object, items[1:2]) if holder is not None]
+    first_object = as_object(first)
+    if first_object is not None:
+        state_value = _first_present(first_object, _STATE_KEYS)
+        holders.insert(0, first_object)
     else:
         state_value = first
     failed_code = None
@@ -758,10 +764,11 @@ def parse_entity_event(args: object) -> EntityChange:
     clear the view.
     """
     items = normalise_event_args(args)
-    payload = items[0] if items else None
-    if not isinstance(payload, dict):
+    first = items[0] if items else None
+    payload = as_object(first)
+    if payload is None:
         raise ParseError(
-            "CallCard::EntityChanged event", f"expected an object, got {_json_type(payload)}"
+            "CallCard::EntityChanged event", f"expected an object, got {_json_type(first)}"
         )
     return EntityChange(
         phone=parse_caller_number(payload.get("PHONE_NUMBER")),
@@ -772,9 +779,10 @@ def parse_entity_event(args: object) -> EntityChange:
 # --------------------------------------------------------------------------- host answers
 
 
-def _error_code(row: object) -> str | None:
+def _error_code(value: object) -> str | None:
     """The error code of an error answer object, ``"unknown error"`` if it has none, else None."""
-    if not isinstance(row, dict):
+    row = as_object(value)
+    if row is None:
         return None
     code = _text(row.get("errorCode"), MAX_CODE_LEN)
     is_error = _ascii_word(row.get("result")) == "error"
@@ -791,7 +799,7 @@ def check_placement_answer(command: str, raw: object) -> object:
     openPath). Any object in the answer with ``result == "error"`` or an ``errorCode`` counts.
     ``[]`` is the success answer of disableAutoClose/enableAutoClose and is returned as is.
     """
-    rows = raw if isinstance(raw, list) else [raw]
+    rows = as_array(raw) or [raw]  # (an empty array holds no error either way)
     for row in rows:
         code = _error_code(row)
         if code is not None:
@@ -804,13 +812,14 @@ def check_placement_answer(command: str, raw: object) -> object:
 
 def _rest_error_parts(error: object) -> tuple[str, str]:
     """(code, description) of a ``result.error()`` value; ``("", "")`` when none can be read."""
-    if isinstance(error, dict):
-        nested = error.get("ex")
-        if "error" not in error and isinstance(nested, dict):
-            error = nested
+    mapping = as_object(error)
+    if mapping is not None:
+        nested = as_object(mapping.get("ex"))
+        if "error" not in mapping and nested is not None:
+            mapping = nested
         return (
-            _text(error.get("error"), MAX_CODE_LEN),
-            _text(error.get("error_description")),
+            _text(mapping.get("error"), MAX_CODE_LEN),
+            _text(mapping.get("error_description")),
         )
     if isinstance(error, str):
         text = _text(error)
@@ -824,14 +833,15 @@ def _rest_error_parts(error: object) -> tuple[str, str]:
 def _is_error(error: object, code: str, description: str) -> bool:
     """Whether ``result.error()`` reported an error (falsy means success,
     docs/host-contract.md#library)."""
-    if not isinstance(error, str | dict):
+    mapping = as_object(error)
+    if mapping is None and not isinstance(error, str):
         return bool(error)
     if code or description:
         return True
-    if isinstance(error, str):
-        return False  # blank
+    if mapping is None:
+        return False  # a blank string
     # {"error": ""} is an explicit "no error"; an object of unknown shape is an error.
-    return bool(error) and "error" not in error and "ex" not in error
+    return bool(mapping) and "error" not in mapping and "ex" not in mapping
 
 
 def rest_result(
@@ -879,11 +889,13 @@ def parse_crm_item(raw: object) -> CrmItem:
     Keys are camelCase (docs/host-contract.md#rest); ids accept int or numeric string, strings are
     stripped and capped. A non-object, or an ``item`` that is not an object, raises ParseError.
     """
-    if not isinstance(raw, dict):
+    answer = as_object(raw)
+    if answer is None:
         raise ParseError("crm.item.get result", f"expected an object, got {_json_type(raw)}")
-    item = raw.get("item", raw)
-    if not isinstance(item, dict):
-        raise ParseError("crm.item.get result", f"item is {_json_type(item)}, not an object")
+    found = answer.get("item", answer)
+    item = as_object(found)
+    if item is None:
+        raise ParseError("crm.item.get result", f"item is {_json_type(found)}, not an object")
     return CrmItem(
         id=parse_id(item.get("id")),
         title=_text(item.get("title")),
@@ -919,17 +931,18 @@ def parse_user(raw: object) -> PortalUser:
     The first user of the list is taken. An empty list (no such user) or a list whose first
     element is not an object, or any other non-object, raises ParseError.
     """
-    if isinstance(raw, list):
-        if not raw:
-            raise ParseError("user.get result", "no user in the answer")
-        raw = raw[0]
-    if not isinstance(raw, dict):
-        raise ParseError("user.get result", f"expected an object, got {_json_type(raw)}")
+    if raw == []:
+        raise ParseError("user.get result", "no user in the answer")
+    users = as_array(raw)
+    first = users[0] if users else raw
+    user = as_object(first)
+    if user is None:
+        raise ParseError("user.get result", f"expected an object, got {_json_type(first)}")
     return PortalUser(
-        id=parse_id(raw.get("ID")),
-        name=_text(raw.get("NAME")),
-        last_name=_text(raw.get("LAST_NAME")),
-        second_name=_text(raw.get("SECOND_NAME")),
+        id=parse_id(user.get("ID")),
+        name=_text(user.get("NAME")),
+        last_name=_text(user.get("LAST_NAME")),
+        second_name=_text(user.get("SECOND_NAME")),
     )
 
 

@@ -23,7 +23,7 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 
 from bx24_bridge.errors import (
     NO_ACCESS_CODES,
@@ -183,7 +183,7 @@ class ClientInfo:
         return next((name for known, name in self.names if known == ref), None)
 
 
-Plan = dict[str, tuple[str, dict]]
+Plan = dict[str, tuple[str, dict[str, object]]]
 """Batch calls by key: ``{key: (method, params)}``, the shape ``call_batch`` takes."""
 Fetch = Callable[[Plan], Awaitable[Mapping[str, RestOutcome]]]
 """Sends one batch, answers one :class:`RestOutcome` per key (``Bridge.call_batch``)."""
@@ -200,7 +200,7 @@ def _ref_to_item(field: str) -> str:
     return f"$result[{ITEM}][item][{field}]"
 
 
-def _item_call(kind: EntityType, item_id: int | str) -> tuple[str, dict]:
+def _item_call(kind: EntityType, item_id: int | str) -> tuple[str, dict[str, object]]:
     return ("crm.item.get", {"entityTypeId": kind.entity_type_id, "id": item_id})
 
 
@@ -256,7 +256,9 @@ def problem_for(error: BaseException) -> str:
 
 
 def _outcome(outcomes: object, key: str) -> RestOutcome | None:
-    value = outcomes.get(key) if isinstance(outcomes, Mapping) else None
+    if not isinstance(outcomes, Mapping):
+        return None
+    value: object = cast(Mapping[str, object], outcomes).get(key)
     return value if isinstance(value, RestOutcome) else None
 
 
@@ -307,7 +309,7 @@ def display_name(kind: EntityType, item: CrmItem) -> str:
 def _also_names(
     ref: CrmRef, outcomes: Mapping[str, RestOutcome], also: Sequence[CrmRef]
 ) -> list[tuple[CrmRef, str]]:
-    names = []
+    names: list[tuple[CrmRef, str]] = []
     for index, other in enumerate(also_refs(ref, also)):
         record, _ = _linked(outcomes, f"{ALSO}{index}", other.id, parse_crm_item)
         name = display_name(other.type, record) if record is not None else ""

@@ -13,6 +13,9 @@ disabled, ``SecurityError`` in a sandbox), so nothing here ever raises because o
 failures come back as return values and the notes keep working without drafts.
 """
 
+# Its checks of what it is given stay, whatever the annotations say: what the browser's storage
+# holds may be anything.
+# pyright: reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
 import hashlib
@@ -22,6 +25,8 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
+
+from bx24_bridge.payloads import as_object
 
 __all__ = [
     "APP_PREFIX",
@@ -126,14 +131,14 @@ def _key_part(value: str, *, fold_case: bool = False) -> str:
     return f"{encoded[: MAX_KEY_PART_LEN - _HASH_LEN - 1]}{_HASH_MARK}{digest}"
 
 
-def _json_object(raw: object) -> dict | None:
+def _json_object(raw: object) -> dict[str, object] | None:
     if not isinstance(raw, str):
         return None
     try:
-        value = json.loads(raw)
+        value: object = json.loads(raw)
     except (ValueError, RecursionError):
         return None
-    return value if isinstance(value, dict) else None
+    return as_object(value)
 
 
 def _timestamp(value: object) -> float | None:
@@ -153,11 +158,11 @@ def _comment_id(value: object) -> int | None:
 
 
 def _header(value: object) -> dict[str, str] | None:
-    if not isinstance(value, dict) or len(value) > MAX_HEADER_FIELDS:
+    fields = as_object(value)
+    if fields is None or len(fields) > MAX_HEADER_FIELDS:
         return None
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        return None
-    return dict(value)
+    header = {key: text for key, text in fields.items() if isinstance(text, str)}
+    return header if len(header) == len(fields) else None
 
 
 def _decode(raw: object, client: str) -> StoredNote | None:

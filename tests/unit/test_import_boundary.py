@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,13 @@ def test_the_bridge_s_package_imports_its_transport_only_when_called(name: str) 
 def test_the_bridge_imports_nothing_of_the_card(name: str) -> None:
     imported = imports_of(name, modules()[name])
     assert not {m for m in imported if m.split(".")[0] == "callcard"}, name
+
+
+def test_pyright_checks_every_pure_module_strictly() -> None:
+    """make lint's strict list (pyproject.toml) names every pure module and the bridge's API."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    strict = {module_name(ROOT / path) for path in config["tool"]["pyright"]["strict"]}
+    assert set(modules()) - BROWSER <= strict, sorted(set(modules()) - BROWSER - strict)
 
 
 def test_pure_modules_import_under_cpython_with_no_browser_at_all() -> None:
