@@ -20,6 +20,7 @@ run: install
 
 test: install
 	$(PY) -m ruff check .
+	node_modules/.bin/pyright
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_FLAGS)
 
 unit: deps-python

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright
 
 from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
+from tools.loopback import SUBMIT_FORM_JS
 
 from .machine import OtherCpu
 
@@ -52,22 +53,6 @@ _TIMINGS_JS = """(mark) => {
   return { ready: ready ? ready.startTime : null, fcp: fcp ? fcp.startTime : null,
            caller: caller === undefined ? null : caller,
            state: document.documentElement.dataset.appState || null, wasm, marks };
-}"""
-#: The page a POST load starts from: it only submits the portal's form to the app, so the
-#: measured navigation is the POST itself (the opener makes no request).
-_SUBMIT_JS = """([action, fields]) => {
-  const form = document.createElement("form");
-  form.method = "post";
-  form.action = action;
-  for (const [name, value] of Object.entries(fields)) {
-    const input = document.createElement("input");
-    input.type = "hidden";
-    input.name = name;
-    input.value = value;
-    form.append(input);
-  }
-  document.body.append(form);
-  form.submit();
 }"""
 _OPENING_FIELDS_JS = """async (library) => {
   const script = document.createElement("script");
@@ -261,7 +246,7 @@ class MeasuredPage:
             self.page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
         else:
             with self.page.expect_navigation(wait_until="commit", timeout=LOAD_TIMEOUT_MS):
-                self.page.evaluate(_SUBMIT_JS, [url, dict(form)])
+                self.page.evaluate(SUBMIT_FORM_JS, [url, dict(form)])
         self.page.wait_for_function(_READY_JS, arg=mark, polling=50, timeout=LOAD_TIMEOUT_MS)
         other = cpu.stop()
         timings = self.page.evaluate(_TIMINGS_JS, mark)

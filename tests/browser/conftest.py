@@ -35,7 +35,7 @@ from cardserver.asgi import Options, create_app
 from cardserver.dist import Manifest, build, render_page
 from cardserver.serve import running
 from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
-from tools.loopback import FakeLibraryServer, resolver_rules, serving
+from tools.loopback import SUBMIT_FORM_JS, FakeLibraryServer, resolver_rules, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY_URL = re.compile(r"^https?://api\.bitrix24\.com/api/v1/?(\?.*)?$")
@@ -144,21 +144,9 @@ class NetworkGuard:
 #: The fake, loaded from the library's URL by a page that only needs its openingFields().
 FAKE_LIBRARY_URL = "http://api.bitrix24.com/api/v1/"
 POST_OPENER = '<!doctype html><script src="{library}" data-fake="wire-only"></script>'
-SUBMIT_OPENING = """([action, config, extra]) => {
-  const form = document.createElement("form");
-  form.method = "post";
-  form.action = action;
-  const fields = Object.assign(window.BX24_FAKE_WIRE.openingFields(config), extra);
-  for (const [name, value] of Object.entries(fields)) {
-    const input = document.createElement("input");
-    input.type = "hidden";
-    input.name = name;
-    input.value = value;
-    form.append(input);
-  }
-  document.body.append(form);
-  form.submit();
-}"""
+#: The fake's own form for a call (openingFields in bx24-fake.js), with fields added or replaced.
+OPENING_FIELDS = """([config, extra]) =>
+  Object.assign(window.BX24_FAKE_WIRE.openingFields(config), extra)"""
 
 
 class CardPage:
@@ -202,7 +190,8 @@ class CardPage:
         self.page.set_content(POST_OPENER.format(library=html.escape(FAKE_LIBRARY_URL)))
         self.page.wait_for_function("() => !!window.BX24_FAKE_WIRE")
         with self.page.expect_navigation(wait_until="commit"):
-            self.page.evaluate(SUBMIT_OPENING, [action or self.app_url, config, fields or {}])
+            form = self.page.evaluate(OPENING_FIELDS, [config, fields or {}])
+            self.page.evaluate(SUBMIT_FORM_JS, [action or self.app_url, form])
         if wait:
             self.wait_settled()
         return self
