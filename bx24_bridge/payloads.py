@@ -51,22 +51,20 @@ __all__ = [
     "CallState",
     "CallStatus",
     "CallerNumber",
-    "CrmItem",
     "CrmRef",
     "EntityChange",
     "EntityType",
-    "PortalUser",
     "StateChange",
     "as_array",
     "as_object",
     "check_placement_answer",
     "json_too_deep",
+    "json_type",
     "merge",
     "normalise_event_args",
     "parse_call_direction",
     "parse_call_state",
     "parse_caller_number",
-    "parse_crm_item",
     "parse_crm_ref",
     "parse_crm_uri",
     "parse_entity_event",
@@ -77,8 +75,8 @@ __all__ = [
     "parse_options",
     "parse_state_event",
     "parse_status",
-    "parse_user",
     "rest_result",
+    "wire_text",
 ]
 
 MAX_TEXT_LEN: Final = 1_000
@@ -125,6 +123,17 @@ def as_object(value: object) -> dict[str, object] | None:
 def as_array(value: object) -> list[object]:
     """A JSON array off the wire as a typed list; ``[]`` for anything else."""
     return cast(list[object], value) if isinstance(value, list) else []
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a value's type, for error messages ("object", "array", "string"...)."""
+    return _json_type(value)
+
+
+def wire_text(value: object, limit: int = MAX_TEXT_LEN) -> str:
+    """A text field from the host: stripped and capped; ``""`` for anything that is not text
+    (numbers are written out). Host text is untrusted (docs/host-contract.md#untrusted-data)."""
+    return _text(value, limit)
 
 
 def _json_type(value: object) -> str:
@@ -864,86 +873,6 @@ def rest_result(
         return data
     description = _text(error_description) or description
     raise RestError(method, code or "UNKNOWN_ERROR", description)
-
-
-@dataclass(frozen=True, slots=True)
-class CrmItem:
-    """The fields of a ``crm.item.get`` item the card uses (docs/host-contract.md#rest). All
-    optional."""
-
-    id: int | None = None
-    title: str = ""
-    name: str = ""
-    last_name: str = ""
-    second_name: str = ""
-    company_title: str = ""
-    company_id: int | None = None
-    contact_id: int | None = None
-    assigned_by_id: int | None = None
-    post: str = ""
-
-
-def parse_crm_item(raw: object) -> CrmItem:
-    """``crm.item.get`` data ``{"item": {...}}`` (or the bare item) -> :class:`CrmItem`.
-
-    Keys are camelCase (docs/host-contract.md#rest); ids accept int or numeric string, strings are
-    stripped and capped. A non-object, or an ``item`` that is not an object, raises ParseError.
-    """
-    answer = as_object(raw)
-    if answer is None:
-        raise ParseError("crm.item.get result", f"expected an object, got {_json_type(raw)}")
-    found = answer.get("item", answer)
-    item = as_object(found)
-    if item is None:
-        raise ParseError("crm.item.get result", f"item is {_json_type(found)}, not an object")
-    return CrmItem(
-        id=parse_id(item.get("id")),
-        title=_text(item.get("title")),
-        name=_text(item.get("name")),
-        last_name=_text(item.get("lastName")),
-        second_name=_text(item.get("secondName")),
-        company_title=_text(item.get("companyTitle")),
-        company_id=parse_id(item.get("companyId")),
-        contact_id=parse_id(item.get("contactId")),
-        assigned_by_id=parse_id(item.get("assignedById")),
-        post=_text(item.get("post")),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PortalUser:
-    """A portal user from ``user.get`` (docs/host-contract.md#rest), e.g. the responsible person."""
-
-    id: int | None = None
-    name: str = ""
-    last_name: str = ""
-    second_name: str = ""
-
-    @property
-    def full_name(self) -> str:
-        """``"Name Last"`` with empty parts left out; ``""`` when both are empty."""
-        return " ".join(part for part in (self.name, self.last_name) if part)
-
-
-def parse_user(raw: object) -> PortalUser:
-    """``user.get`` data (a list of users, or one user object) -> :class:`PortalUser`.
-
-    The first user of the list is taken. An empty list (no such user) or a list whose first
-    element is not an object, or any other non-object, raises ParseError.
-    """
-    if raw == []:
-        raise ParseError("user.get result", "no user in the answer")
-    users = as_array(raw)
-    first = users[0] if users else raw
-    user = as_object(first)
-    if user is None:
-        raise ParseError("user.get result", f"expected an object, got {_json_type(first)}")
-    return PortalUser(
-        id=parse_id(user.get("ID")),
-        name=_text(user.get("NAME")),
-        last_name=_text(user.get("LAST_NAME")),
-        second_name=_text(user.get("SECOND_NAME")),
-    )
 
 
 @dataclass(frozen=True, slots=True)

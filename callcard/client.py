@@ -34,14 +34,12 @@ from bx24_bridge.errors import (
     RestTimeout,
 )
 from bx24_bridge.payloads import (
-    CrmItem,
     CrmRef,
     EntityType,
-    PortalUser,
     RestOutcome,
-    parse_crm_item,
-    parse_user,
 )
+
+from .crm import CrmItem, PortalUser, parse_crm_item, parse_user
 
 __all__ = [
     "ALSO",

@@ -30,11 +30,9 @@ from bx24_bridge.payloads import (
     CallerNumber,
     CallState,
     CallStatus,
-    CrmItem,
     CrmRef,
     EntityChange,
     EntityType,
-    PortalUser,
     StateChange,
     check_placement_answer,
     merge,
@@ -42,7 +40,6 @@ from bx24_bridge.payloads import (
     parse_call_direction,
     parse_call_state,
     parse_caller_number,
-    parse_crm_item,
     parse_crm_ref,
     parse_crm_uri,
     parse_entity_event,
@@ -52,9 +49,9 @@ from bx24_bridge.payloads import (
     parse_options,
     parse_state_event,
     parse_status,
-    parse_user,
     rest_result,
 )
+from callcard.crm import CrmItem, PortalUser, parse_crm_item, parse_user
 
 HOSTILE_HTML = "<img src=x onerror=alert(1)>"
 JS_URL = "javascript:alert(1)"

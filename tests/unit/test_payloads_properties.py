@@ -23,23 +23,20 @@ from bx24_bridge.payloads import (
     MAX_TEXT_LEN,
     CallerNumber,
     CallStatus,
-    CrmItem,
     CrmRef,
     EntityChange,
-    PortalUser,
     StateChange,
     check_placement_answer,
     normalise_event_args,
     parse_caller_number,
-    parse_crm_item,
     parse_entity_event,
     parse_id,
     parse_options,
     parse_state_event,
     parse_status,
-    parse_user,
     rest_result,
 )
+from callcard.crm import CrmItem, PortalUser, parse_crm_item, parse_user
 
 SETTINGS = settings(max_examples=200, deadline=None)
 
