@@ -143,6 +143,8 @@ class CallCardApp:
             self._attach_notes()
         except Exception:  # as when the notes were part of the first render: a clear state
             logger.exception("the call card's notes failed to start")
+            if isinstance(self._notes, PendingNotes):
+                self._notes = None  # so that the retry's first render tries them again
             self._view.show_error(self._t, self._retry)
 
     def _attach_notes(self) -> Any:
