@@ -27,7 +27,7 @@ from .errors import (
     RestError,
     RestTimeout,
 )
-from .payloads import RestOutcome
+from .rest import RestOutcome
 
 if TYPE_CHECKING:  # for checkers only: at run time these come from __getattr__, when asked
     from .callcard import CallCard

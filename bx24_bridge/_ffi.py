@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import js
 from pyodide.ffi import JsNull, create_once_callable, create_proxy
 
-from .payloads import MAX_JSON_DEPTH, json_too_deep
+from .wire import MAX_JSON_DEPTH, json_too_deep
 
 JSONValue = Any
 

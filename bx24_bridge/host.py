@@ -24,7 +24,8 @@ from .errors import (
     RestError,
     RestTimeout,
 )
-from .payloads import RestOutcome, check_placement_answer, normalise_event_args, rest_result
+from .payloads import check_placement_answer, normalise_event_args
+from .rest import RestOutcome, rest_result
 
 logger = logging.getLogger("bx24_bridge")
 

@@ -1,4 +1,5 @@
-"""Normalisation of every payload the Bitrix24 CALL_CARD host sends.
+"""Normalisation of every payload the Bitrix24 CALL_CARD host sends (the wire's own helpers are in
+bx24_bridge/wire.py, REST answers in bx24_bridge/rest.py).
 
 Pure Python (stdlib only, no ``js``/``pyodide``) so it runs the same under Pyodide and CPython.
 The JS side of the bridge converts host values to "JSON-shaped" Python data (dict / list / str /
@@ -15,10 +16,10 @@ Links to ``docs/host-contract.md#...`` name the host's behaviour a rule comes fr
 
 Fallback rule for the facade (docs/host-contract.md#library, #status): the card's call data comes
 from the ``getStatus`` command, parsed with :func:`parse_status` after
-:func:`check_placement_answer`. When that
-command answers with an error or never answers (a timeout), the card uses the placement options
-(``BX24.placement.info().options``) parsed with :func:`parse_options` instead. When both are
-available, ``merge(status, options)`` fills what getStatus lacks (e.g. ``uri``) from the options.
+:func:`check_placement_answer`. When that command answers with an error or never answers (a
+timeout), the card uses the placement options (``BX24.placement.info().options``) parsed with
+:func:`parse_options` instead. When both are available, ``merge(status, options)`` fills what
+getStatus lacks (e.g. ``uri``) from the options.
 """
 
 # Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
@@ -33,19 +34,29 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final, Literal, cast
+from typing import Final, Literal, cast
 
-from .errors import ParseError, PlacementError, RestError
+from .errors import ParseError, PlacementError
+from .wire import (
+    ASCII_DIGITS,
+    MAX_CODE_LEN,
+    as_array,
+    as_object,
+    ascii_word,
+    int_text,
+    json_too_deep,
+    json_type,
+    parse_flag,
+    parse_id,
+    wire_text,
+)
 
 __all__ = [
     "EMPTY_STATUS",
     "HIDDEN_NUMBER",
     "MAX_BINDINGS",
     "MAX_CALL_ID_LEN",
-    "MAX_JSON_DEPTH",
     "MAX_PHONE_LEN",
-    "MAX_SAFE_INTEGER",
-    "MAX_TEXT_LEN",
     "UNKNOWN_NUMBER",
     "CallDirection",
     "CallState",
@@ -55,11 +66,7 @@ __all__ = [
     "EntityChange",
     "EntityType",
     "StateChange",
-    "as_array",
-    "as_object",
     "check_placement_answer",
-    "json_too_deep",
-    "json_type",
     "merge",
     "normalise_event_args",
     "parse_call_direction",
@@ -70,41 +77,22 @@ __all__ = [
     "parse_entity_event",
     "parse_entity_type",
     "parse_failed_code",
-    "parse_flag",
-    "parse_id",
     "parse_options",
     "parse_state_event",
     "parse_status",
-    "rest_result",
-    "wire_text",
 ]
 
-MAX_TEXT_LEN: Final = 1_000
-"""Cap for any display string (names, titles, line names): caller text must not be huge
-(docs/host-contract.md#untrusted-data)."""
 MAX_CALL_ID_LEN: Final = 256
 """Longest CALL_ID kept; a longer one is not a real id and becomes ``""`` (never truncated)."""
 MAX_PHONE_LEN: Final = 64
 """Longest phone number kept; a longer one becomes "unknown"."""
-MAX_SAFE_INTEGER: Final = 2**53 - 1
-"""Largest id accepted: every id went through JavaScript numbers (docs/host-contract.md#library)."""
 MAX_BINDINGS: Final = 100
 """At most this many CRM bindings are kept."""
-MAX_CODE_LEN: Final = 200
-"""Cap for error codes coming from the host."""
 MAX_OPTIONS_JSON_LEN: Final = 1_000_000
 """A PLACEMENT_OPTIONS JSON string longer than this is refused before decoding."""
-MAX_JSON_DEPTH: Final = 64
-"""Deepest nesting of host JSON that is decoded (real payloads nest a handful of levels).
-Checked before ``json.loads``: under Pyodide a few thousand levels overflow the stack inside the
-decoder and kill the interpreter, with no RecursionError to catch."""
 
-_ASCII_DIGITS: Final = frozenset("0123456789")
-_ID_TEXT = re.compile(r"[0-9]{1,16}")
 _SIP_CODE = re.compile(r"[1-6][0-9]{2}")
-_JSON_SPECIAL = re.compile(r'[\\"\[\]{}]')
 _CRM_URI = re.compile(r"/crm/(lead|deal|contact|company)/details/([0-9]{1,16})/")
-_REST_ERROR_TEXT = re.compile(r"([A-Za-z0-9_.\-]+)(?::\s*(.*?))?(?:\s*\(([0-9]{3})\))?", re.DOTALL)
 # Unicode categories that have no place in a phone number: controls, format characters (bidi
 # overrides such as U+202E, zero-width joiners), surrogates, line/paragraph separators.
 _BAD_NUMBER_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
@@ -112,150 +100,6 @@ _NO_NUMBER_WORDS: Final = frozenset({"", "unknown", "undefined", "null"})
 
 
 # --------------------------------------------------------------------------- scalar helpers
-
-
-def as_object(value: object) -> dict[str, object] | None:
-    """A JSON object off the wire as a typed mapping, or None for anything else (what came
-    through ``JSON.parse`` has string keys; values are still to be checked one by one)."""
-    return cast(dict[str, object], value) if isinstance(value, dict) else None
-
-
-def as_array(value: object) -> list[object]:
-    """A JSON array off the wire as a typed list; ``[]`` for anything else."""
-    return cast(list[object], value) if isinstance(value, list) else []
-
-
-def json_type(value: object) -> str:
-    """The JSON name of a value's type, for error messages ("object", "array", "string"...)."""
-    return _json_type(value)
-
-
-def wire_text(value: object, limit: int = MAX_TEXT_LEN) -> str:
-    """A text field from the host: stripped and capped; ``""`` for anything that is not text
-    (numbers are written out). Host text is untrusted (docs/host-contract.md#untrusted-data)."""
-    return _text(value, limit)
-
-
-def _json_type(value: object) -> str:
-    """JSON name of a value's type, for error messages that never echo untrusted data."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
-def _int_text(value: int) -> str:
-    # str() of a gigantic int is slow and, past 4300 digits, raises ValueError: no real field
-    # holds a number that large, so it is simply not text.
-    return str(value) if value.bit_length() <= 256 else ""
-
-
-def _text(value: object, limit: int = MAX_TEXT_LEN) -> str:
-    """Coerce a host value that should be a string: stripped, capped at ``limit``.
-
-    Numbers become their text (``17`` and ``17.0`` -> ``"17"``); ``None``, booleans, NaN/inf,
-    lists and dicts become ``""`` (never ``str(dict)``).
-    """
-    if isinstance(value, str):
-        return value.strip()[:limit]
-    if isinstance(value, bool):
-        return ""
-    if isinstance(value, int):
-        return _int_text(value)[:limit]
-    if isinstance(value, float) and math.isfinite(value):
-        return (str(int(value)) if value.is_integer() else repr(value))[:limit]
-    return ""
-
-
-def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether JSON ``text`` nests arrays/objects deeper than ``limit`` (strings skipped).
-
-    One pass over the quotes, backslashes and brackets, without recursion or backtracking, so
-    it is linear on any input, valid JSON or not.
-    """
-    depth = 0
-    in_string = False
-    escaped_at = -1  # index of the character a backslash escapes
-    for match in _JSON_SPECIAL.finditer(text):
-        index, char = match.start(), match.group()
-        if index == escaped_at:
-            continue
-        if in_string:
-            if char == "\\":
-                escaped_at = index + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
-
-
-def _ascii_word(value: object) -> str | None:
-    """A stripped, case-folded ASCII string, or None: enum spellings are plain ASCII."""
-    if not isinstance(value, str):
-        return None
-    word = value.strip()
-    if len(word) > 64 or not word.isascii():
-        return None
-    return word.casefold()
-
-
-def parse_id(value: object) -> int | None:
-    """A positive id (CRM entity id, activity id, user id) or None.
-
-    Accepts an int, a string of ASCII digits (surrounding whitespace allowed: ``" 17 "``) or an
-    integral float (``17.0``): CRM_ENTITY_ID is an int in getStatus but a string in
-    PLACEMENT_OPTIONS (docs/host-contract.md#status). Rejects booleans (``True`` is not id 1), 0
-    and negatives (0 means "unbound", docs/host-contract.md#status), ``"undefined"``, anything
-    non-numeric and anything above
-    :data:`MAX_SAFE_INTEGER`.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float):
-        if not (math.isfinite(value) and value.is_integer()):
-            return None
-        if not 0 < value <= MAX_SAFE_INTEGER:
-            return None
-        number = int(value)
-    elif isinstance(value, str):
-        digits = value.strip()
-        if not _ID_TEXT.fullmatch(digits):
-            return None
-        number = int(digits)
-    else:
-        return None
-    return number if 0 < number <= MAX_SAFE_INTEGER else None
-
-
-def parse_flag(value: object) -> bool:
-    """CALL_LIST_MODE: a boolean in getStatus, the string ``"true"``/``"false"`` in options
-    (docs/host-contract.md#status).
-
-    ``True``, ``1``, ``"true"`` (any case) and ``"1"`` are true; everything else is false.
-    """
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value == 1
-    return _ascii_word(value) in {"true", "1"}
 
 
 # --------------------------------------------------------------------------- enums
@@ -322,13 +166,13 @@ _ENTITY_TYPES_BY_WORD: Final = {member.value.casefold(): member for member in En
 
 def parse_call_state(value: object) -> CallState | None:
     """``"idle"``/``"connecting"``/``"connected"`` (any case, stripped); None for anything else."""
-    word = _ascii_word(value)
+    word = ascii_word(value)
     return None if word is None else _STATES_BY_WORD.get(word)
 
 
 def parse_call_direction(value: object) -> CallDirection:
     """A :class:`CallDirection` (case-insensitive); ``UNKNOWN`` for anything else or absent."""
-    word = _ascii_word(value)
+    word = ascii_word(value)
     if word is None:
         return CallDirection.UNKNOWN
     return _DIRECTIONS_BY_WORD.get(word, CallDirection.UNKNOWN)
@@ -336,7 +180,7 @@ def parse_call_direction(value: object) -> CallDirection:
 
 def parse_entity_type(value: object) -> EntityType | None:
     """``LEAD``/``DEAL``/``CONTACT``/``COMPANY`` (any case, stripped) or None (``""`` = unbound)."""
-    word = _ascii_word(value)
+    word = ascii_word(value)
     return None if word is None else _ENTITY_TYPES_BY_WORD.get(word)
 
 
@@ -459,7 +303,7 @@ def _number_text(value: object) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return _int_text(value) if value >= 0 else None
+        return int_text(value) if value >= 0 else None
     if isinstance(value, float):
         if not (math.isfinite(value) and value.is_integer() and value >= 0):
             return None
@@ -485,7 +329,7 @@ def parse_caller_number(value: object) -> CallerNumber:
     word = text.casefold()
     if word == "hidden":
         return HIDDEN_NUMBER
-    if word in _NO_NUMBER_WORDS or _ASCII_DIGITS.isdisjoint(text):
+    if word in _NO_NUMBER_WORDS or ASCII_DIGITS.isdisjoint(text):
         return UNKNOWN_NUMBER
     if any(unicodedata.category(char) in _BAD_NUMBER_CATEGORIES for char in text):
         return UNKNOWN_NUMBER
@@ -541,18 +385,18 @@ EMPTY_STATUS: Final = CallStatus()
 
 
 def _call_id(value: object) -> str:
-    text = _text(value, MAX_CALL_ID_LEN + 1)
+    text = wire_text(value, MAX_CALL_ID_LEN + 1)
     return text if len(text) <= MAX_CALL_ID_LEN else ""
 
 
 def _status_from_mapping(raw: dict[str, object]) -> CallStatus:
     """Shared reading of getStatus and PLACEMENT_OPTIONS: same keys, looser types in options."""
-    line_number = _text(raw.get("LINE_NUMBER"))
+    line_number = wire_text(raw.get("LINE_NUMBER"))
     return CallStatus(
         call_id=_call_id(raw.get("CALL_ID")),
         phone=parse_caller_number(raw.get("PHONE_NUMBER")),
         line_number=line_number,
-        line_name=_text(raw.get("LINE_NAME")) or line_number,
+        line_name=wire_text(raw.get("LINE_NAME")) or line_number,
         entity=parse_crm_ref(raw.get("CRM_ENTITY_TYPE"), raw.get("CRM_ENTITY_ID")),
         activity_id=parse_id(raw.get("CRM_ACTIVITY_ID")),
         bindings=_parse_bindings(raw.get("CRM_BINDINGS")),
@@ -578,7 +422,7 @@ def parse_status(raw: object) -> CallStatus:
     """
     mapping = as_object(raw)
     if mapping is None:
-        detail = f"expected an object, got {_json_type(raw)}"
+        detail = f"expected an object, got {json_type(raw)}"
         if _looks_like_error_answer(raw):
             detail += " (an error answer: call check_placement_answer first)"
         raise ParseError("getStatus result", detail)
@@ -617,7 +461,7 @@ def parse_options(raw: object) -> CallStatus:
         return EMPTY_STATUS
     mapping = as_object(value)
     if mapping is None:
-        raise ParseError("PLACEMENT_OPTIONS", f"expected an object, got {_json_type(value)}")
+        raise ParseError("PLACEMENT_OPTIONS", f"expected an object, got {json_type(value)}")
     return _status_from_mapping(mapping)
 
 
@@ -672,7 +516,7 @@ def normalise_event_args(args: object) -> list[object]:
     ``args`` must be a tuple (or list) of arguments; anything else raises ParseError.
     """
     if not isinstance(args, tuple | list):
-        detail = f"expected a tuple of arguments, got {_json_type(args)}"
+        detail = f"expected a tuple of arguments, got {json_type(args)}"
         raise ParseError("event arguments", detail)
     items: list[object] = list(cast(tuple[object, ...] | list[object], args))
     if len(items) == 1 and isinstance(items[0], list | tuple):
@@ -777,7 +621,7 @@ def parse_entity_event(args: object) -> EntityChange:
     payload = as_object(first)
     if payload is None:
         raise ParseError(
-            "CallCard::EntityChanged event", f"expected an object, got {_json_type(first)}"
+            "CallCard::EntityChanged event", f"expected an object, got {json_type(first)}"
         )
     return EntityChange(
         phone=parse_caller_number(payload.get("PHONE_NUMBER")),
@@ -793,8 +637,8 @@ def _error_code(value: object) -> str | None:
     row = as_object(value)
     if row is None:
         return None
-    code = _text(row.get("errorCode"), MAX_CODE_LEN)
-    is_error = _ascii_word(row.get("result")) == "error"
+    code = wire_text(row.get("errorCode"), MAX_CODE_LEN)
+    is_error = ascii_word(row.get("result")) == "error"
     if not (is_error or code):
         return None
     return code or "unknown error"
@@ -819,70 +663,3 @@ def check_placement_answer(command: str, raw: object) -> object:
 # --------------------------------------------------------------------------- REST
 
 
-def _rest_error_parts(error: object) -> tuple[str, str]:
-    """(code, description) of a ``result.error()`` value; ``("", "")`` when none can be read."""
-    mapping = as_object(error)
-    if mapping is not None:
-        nested = as_object(mapping.get("ex"))
-        if "error" not in mapping and nested is not None:
-            mapping = nested
-        return (
-            _text(mapping.get("error"), MAX_CODE_LEN),
-            _text(mapping.get("error_description")),
-        )
-    if isinstance(error, str):
-        text = _text(error)
-        match = _REST_ERROR_TEXT.fullmatch(text)
-        if match is None:
-            return "", text
-        return match.group(1)[:MAX_CODE_LEN], (match.group(2) or "").strip()
-    return _text(error, MAX_CODE_LEN), ""
-
-
-def _is_error(error: object, code: str, description: str) -> bool:
-    """Whether ``result.error()`` reported an error (falsy means success,
-    docs/host-contract.md#library)."""
-    mapping = as_object(error)
-    if mapping is None and not isinstance(error, str):
-        return bool(error)
-    if code or description:
-        return True
-    if mapping is None:
-        return False  # a blank string
-    # {"error": ""} is an explicit "no error"; an object of unknown shape is an error.
-    return bool(mapping) and "error" not in mapping and "ex" not in mapping
-
-
-def rest_result(
-    method: str,
-    *,
-    error: object,
-    error_description: object = None,
-    data: object = None,
-) -> object:
-    """``data`` of a ``BX24.callMethod`` result, or raise :class:`RestError`
-    (docs/host-contract.md#library, #rest).
-
-    ``error`` is what ``result.error()`` gave: falsy (None, ``""``, ``{}``, ``[]``...) means
-    success. Otherwise it may be a code string (``"NOT_FOUND"``), the error object's text
-    (``"ERROR_CORE: message (500)"``), or ``{"error": code, "error_description": text}``.
-    ``error_description`` is ``result.error_description()`` and wins over a parsed description.
-    """
-    code, description = _rest_error_parts(error)
-    if not _is_error(error, code, description):
-        return data
-    description = _text(error_description) or description
-    raise RestError(method, code or "UNKNOWN_ERROR", description)
-
-
-@dataclass(frozen=True, slots=True)
-class RestOutcome:
-    """One answer of a batch: either ``data`` or ``error``, so one failure spoils nothing else."""
-
-    data: Any = None
-    error: RestError | None = None
-
-    def unwrap(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.data

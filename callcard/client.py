@@ -33,11 +33,8 @@ from bx24_bridge.errors import (
     RestError,
     RestTimeout,
 )
-from bx24_bridge.payloads import (
-    CrmRef,
-    EntityType,
-    RestOutcome,
-)
+from bx24_bridge.payloads import CrmRef, EntityType
+from bx24_bridge.rest import RestOutcome
 
 from .crm import CrmItem, PortalUser, parse_crm_item, parse_user
 

@@ -23,12 +23,11 @@ from bx24_bridge.payloads import (
     CallStatus,
     CrmRef,
     EntityType,
-    as_object,
     parse_call_direction,
     parse_caller_number,
     parse_entity_type,
-    parse_id,
 )
+from bx24_bridge.wire import as_object, parse_id
 
 __all__ = [
     "ADD_METHOD",

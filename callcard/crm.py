@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bx24_bridge.errors import ParseError
-from bx24_bridge.payloads import as_array, as_object, json_type, parse_id, wire_text
+from bx24_bridge.wire import as_array, as_object, json_type, parse_id, wire_text
 
 __all__ = ["CrmItem", "PortalUser", "parse_crm_item", "parse_user"]
 

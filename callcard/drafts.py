@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from bx24_bridge.payloads import as_object
+from bx24_bridge.wire import as_object
 
 __all__ = [
     "APP_PREFIX",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from bx24_bridge.payloads import as_array, as_object
+from bx24_bridge.wire import as_array, as_object
 
 PLACEMENT = "CALL_CARD"
 TAB_TITLES: Mapping[str, str] = {"en": "Call notes", "ru": "Заметки звонка"}

@@ -17,7 +17,8 @@ from typing import Any
 import js
 
 from bx24_bridge.errors import BridgeError, RestError, RestTimeout
-from bx24_bridge.payloads import CallStatus, CrmRef, parse_id
+from bx24_bridge.payloads import CallStatus, CrmRef
+from bx24_bridge.wire import parse_id
 
 from .comment import (
     ADD_METHOD,

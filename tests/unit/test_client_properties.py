@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from strategies import json_values
 
 from bx24_bridge.errors import RestError, RestTimeout
-from bx24_bridge.payloads import CrmRef, EntityType, RestOutcome
+from bx24_bridge.payloads import CrmRef, EntityType
+from bx24_bridge.rest import RestOutcome
 from callcard.client import (
     COMPANY,
     CONTACT,

@@ -29,18 +29,17 @@ from strategies import json_values
 
 from bx24_bridge.errors import ParseError
 from bx24_bridge.payloads import (
-    MAX_JSON_DEPTH,
     CallDirection,
     CallerNumber,
     CallState,
     CallStatus,
     CrmRef,
     EntityType,
-    RestOutcome,
-    json_too_deep,
     parse_options,
     parse_status,
 )
+from bx24_bridge.rest import RestOutcome
+from bx24_bridge.wire import MAX_JSON_DEPTH, json_too_deep
 from callcard.callstate import CallTracker
 from callcard.client import ClientInfo, build_client
 from callcard.drafts import APP_PREFIX, KEY_PREFIX, DraftStore, MemoryStore, StoredNote

@@ -23,8 +23,6 @@ from bx24_bridge.payloads import (
     EMPTY_STATUS,
     HIDDEN_NUMBER,
     MAX_CALL_ID_LEN,
-    MAX_SAFE_INTEGER,
-    MAX_TEXT_LEN,
     UNKNOWN_NUMBER,
     CallDirection,
     CallerNumber,
@@ -45,12 +43,12 @@ from bx24_bridge.payloads import (
     parse_entity_event,
     parse_entity_type,
     parse_failed_code,
-    parse_id,
     parse_options,
     parse_state_event,
     parse_status,
-    rest_result,
 )
+from bx24_bridge.rest import rest_result
+from bx24_bridge.wire import MAX_SAFE_INTEGER, MAX_TEXT_LEN, parse_id
 from callcard.crm import CrmItem, PortalUser, parse_crm_item, parse_user
 
 HOSTILE_HTML = "<img src=x onerror=alert(1)>"

@@ -19,8 +19,6 @@ from bx24_bridge.errors import ParseError, PlacementError, RestError
 from bx24_bridge.payloads import (
     MAX_CALL_ID_LEN,
     MAX_PHONE_LEN,
-    MAX_SAFE_INTEGER,
-    MAX_TEXT_LEN,
     CallerNumber,
     CallStatus,
     CrmRef,
@@ -30,12 +28,12 @@ from bx24_bridge.payloads import (
     normalise_event_args,
     parse_caller_number,
     parse_entity_event,
-    parse_id,
     parse_options,
     parse_state_event,
     parse_status,
-    rest_result,
 )
+from bx24_bridge.rest import rest_result
+from bx24_bridge.wire import MAX_SAFE_INTEGER, MAX_TEXT_LEN, parse_id
 from callcard.crm import CrmItem, PortalUser, parse_crm_item, parse_user
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -1,0 +1,89 @@
+"""REST answers as data: the outcome of one call of a batch, and the error decoding of
+``BX24.callMethod`` results (docs/host-contract.md#rest). Pure Python; the calls themselves are
+made by bx24_bridge/host.py.
+"""
+
+# Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
+# view (host data through JavaScript) can pass anything.
+# pyright: reportUnnecessaryIsInstance=false
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import RestError
+from .wire import MAX_CODE_LEN, as_object, wire_text
+
+__all__ = ["RestOutcome", "rest_result"]
+
+_REST_ERROR_TEXT = re.compile(r"([A-Za-z0-9_.\-]+)(?::\s*(.*?))?(?:\s*\(([0-9]{3})\))?", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class RestOutcome:
+    """One answer of a batch: either ``data`` or ``error``, so one failure spoils nothing else."""
+
+    data: Any = None
+    error: RestError | None = None
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.data
+
+
+def _rest_error_parts(error: object) -> tuple[str, str]:
+    """(code, description) of a ``result.error()`` value; ``("", "")`` when none can be read."""
+    mapping = as_object(error)
+    if mapping is not None:
+        nested = as_object(mapping.get("ex"))
+        if "error" not in mapping and nested is not None:
+            mapping = nested
+        return (
+            wire_text(mapping.get("error"), MAX_CODE_LEN),
+            wire_text(mapping.get("error_description")),
+        )
+    if isinstance(error, str):
+        text = wire_text(error)
+        match = _REST_ERROR_TEXT.fullmatch(text)
+        if match is None:
+            return "", text
+        return match.group(1)[:MAX_CODE_LEN], (match.group(2) or "").strip()
+    return wire_text(error, MAX_CODE_LEN), ""
+
+
+def _is_error(error: object, code: str, description: str) -> bool:
+    """Whether ``result.error()`` reported an error (falsy means success,
+    docs/host-contract.md#library)."""
+    mapping = as_object(error)
+    if mapping is None and not isinstance(error, str):
+        return bool(error)
+    if code or description:
+        return True
+    if mapping is None:
+        return False  # a blank string
+    # {"error": ""} is an explicit "no error"; an object of unknown shape is an error.
+    return bool(mapping) and "error" not in mapping and "ex" not in mapping
+
+
+def rest_result(
+    method: str,
+    *,
+    error: object,
+    error_description: object = None,
+    data: object = None,
+) -> object:
+    """``data`` of a ``BX24.callMethod`` result, or raise :class:`RestError`
+    (docs/host-contract.md#library, #rest).
+
+    ``error`` is what ``result.error()`` gave: falsy (None, ``""``, ``{}``, ``[]``...) means
+    success. Otherwise it may be a code string (``"NOT_FOUND"``), the error object's text
+    (``"ERROR_CORE: message (500)"``), or ``{"error": code, "error_description": text}``.
+    ``error_description`` is ``result.error_description()`` and wins over a parsed description.
+    """
+    code, description = _rest_error_parts(error)
+    if not _is_error(error, code, description):
+        return data
+    description = wire_text(error_description) or description
+    raise RestError(method, code or "UNKNOWN_ERROR", description)
