@@ -28,8 +28,6 @@ CUT_TO_ONE_LINE = frozenset({"caller-number", "client-name", "line"})
 
 
 #: Hooks the markup has only for some calls (a failure, links): not needed to adopt a card.
-#: Buttons whose click before the notes are wired is remembered and done once they are.
-_EARLY_ACTIONS = ("notes-save", "close-now")
 _DEPENDS_ON_THE_CALL = frozenset({"call-failure", "crm-entity", "crm-binding", "crm-unbound"})
 
 
@@ -66,7 +64,6 @@ class CardView:
         self._links_shown: object = None
         self._others_shown: tuple[OtherNoteText, ...] = ()
         self._early_notes: NotesHandlers | None = None
-        self._notes_wired = False
         self._height = 0
 
     @classmethod
@@ -134,7 +131,7 @@ class CardView:
         if not self._adopt(tree, text):
             self._replace(*(build(node) for node in tree))
             self._index()
-        self._wire(on_client_retry, notes=notes)
+        self._wire(on_client_retry)
         self.update(text)
         self.update_client(client.name, client.details, client.problem, client.retry)
         self.set_app_state("ready")
@@ -154,22 +151,20 @@ class CardView:
         if not wanted <= set(self._nodes):
             self._nodes.clear()
             return False  # another markup (an older page?): build ours instead
-        if self._links_match(text):
+        anchors = self._root.querySelectorAll("[data-testid=crm-entity], "
+                                              "[data-testid=crm-binding]")
+        links = [link for link in (text.crm_entity, *text.crm_bindings) if link is not None]
+        if self._links_match(anchors, links):
             self._links_shown = (text.crm_entity, text.crm_bindings, text.crm_unbound)
-            anchors = self._root.querySelectorAll("[data-testid=crm-entity], "
-                                                  "[data-testid=crm-binding]")
-            links = [link for link in (text.crm_entity, *text.crm_bindings) if link is not None]
             for index, link in enumerate(links):
                 self._listen_link(anchors.item(index), link)
         return True
 
-    def _links_match(self, text: CardText) -> bool:
+    @staticmethod
+    def _links_match(anchors: Any, links: list[CrmLink]) -> bool:
         """Whether the server's links are the ones this render would show."""
-        expected = [(link.href, link.kind, link.label)
-                    for link in (text.crm_entity, *text.crm_bindings) if link is not None]
-        anchors = self._root.querySelectorAll("[data-testid=crm-entity], "
-                                              "[data-testid=crm-binding]")
-        found = []
+        expected = [(link.href, link.kind, link.label) for link in links]
+        found: list[tuple[str, str, str]] = []
         for index in range(int(anchors.length)):
             anchor = anchors.item(index)
             kind, name = anchor.querySelector(".crm-kind"), anchor.querySelector(".crm-name")
@@ -178,21 +173,12 @@ class CardView:
                           str(name.textContent) if name else ""))
         return found == expected
 
-    def _wire(self, on_client_retry: Callable[[], Any], *, notes: bool) -> None:
-        """The card's own listeners. Until the notes are wired, a click on Save or Close now is
-        marked on the button (as startup-guard.js marks a Save before Python ran) and done then."""
+    def _wire(self, on_client_retry: Callable[[], Any]) -> None:
+        """The card's own listeners (the notes' come with ``wire_notes``; until then
+        startup-guard.js marks a click on Save or Close now, and it is done then)."""
         retry = self._nodes.get("client-retry")
         if retry is not None:
             self._listen(retry, "click", lambda _e: on_client_retry())
-        self._notes_wired = False
-        if notes:
-            for hook in _EARLY_ACTIONS:
-                button = self._nodes[hook]
-                self._listen(button, "click", lambda _e, b=button: self._mark_early(b))
-
-    def _mark_early(self, button: Any) -> None:
-        if not self._notes_wired:
-            button.setAttribute("data-requested", "")
 
     def wire_notes(self, notes: NotesHandlers) -> None:
         """The notes controls' listeners; then what the operator did before (typed a note,
@@ -206,7 +192,8 @@ class CardView:
         self._listen(close, "click", lambda _e: notes.on_close_now())
         self._listen(self._root, "pointerdown", lambda _e: notes.on_activity())
         self._listen(self._root, "keydown", lambda _e: notes.on_activity())
-        self._notes_wired = True
+        for button in (save, close):
+            button.setAttribute("data-wired", "")  # clicks are ours now, not the guard's
         # Read both first: handing one over renders the notes, which writes the other.
         typed, kept = str(area.value), bool(keep.checked)
         if typed:

@@ -21,10 +21,10 @@
  *    database for the life of the page. A browser that allows IndexedDB gets the real one.
  *
  * 3. An early Save remembered. On a card the server rendered from the handler POST the operator
- *    can type a note before Python runs; the text stays in the textarea, and the view hands it
- *    over (callcard/view.py). A click on Save in that time would do nothing, so it is marked on
- *    the button (data-requested) and the view performs it once the notes are wired (after
- *    `ready`, the view itself marks such clicks until then: callcard/view.py).
+ *    can type a note before Python runs, and the notes attach only just after `ready`; the text
+ *    stays in the textarea, and the view hands it over (callcard/view.py). A click on Save or
+ *    Close now in that time would do nothing, so until the view has wired the button
+ *    (data-wired) the click is marked on it (data-requested) and the view performs it then.
  *
  * 4. Python's files asked for early, but not too early. PyScript fetches the app's bundle and
  *    main.py only once Pyodide has started, a wait that is pure loss. Fetched from the start
@@ -164,9 +164,9 @@
   /* ------------------------------------------------------------------ an early Save */
 
   document.addEventListener("click", (event) => {
-    if (!loading() || !(event.target instanceof Element)) return;
-    const save = event.target.closest('[data-testid="notes-save"]');
-    if (save) save.setAttribute("data-requested", "");
+    if (!(event.target instanceof Element)) return;
+    const button = event.target.closest('[data-testid="notes-save"], [data-testid="close-now"]');
+    if (button && !button.hasAttribute("data-wired")) button.setAttribute("data-requested", "");
   }, true);
 
   /* ------------------------------------------------------------------ IndexedDB */
