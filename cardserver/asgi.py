@@ -23,7 +23,7 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Final, cast
 
 import anyio
 from servestatic import ServeStaticASGI
@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .dist import MANIFEST, PAGES, SIMULATOR_CARD, SIMULATOR_PAGE, Manifest
 from .first_paint import PageTemplate, form_fields
@@ -47,10 +48,6 @@ DEFAULT_MAX_BODY: Final = 64 * 1024
 #: A POST body must arrive within this: a client that trickles bytes is not kept.
 BODY_TIMEOUT: Final = 10.0
 PAGE_METHODS: Final = ["GET", "HEAD", "POST"]
-
-ASGIApp = Callable[[dict[str, Any], Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]],
-                   Awaitable[None]]
-
 
 @dataclass(frozen=True)
 class Options:
@@ -143,12 +140,12 @@ def _security_headers(app: ASGIApp) -> ASGIApp:
     extra = [(name.lower().encode("latin-1"), value.encode("latin-1"))
              for name, value in COMMON_HEADERS]
 
-    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 known = {name for name, _ in message.get("headers", [])}
                 message = {**message, "headers": [
