@@ -1,8 +1,11 @@
-"""The controller: data flows one way, Bitrix24 -> bridge -> model -> view.
+"""The controller's shell: it runs :class:`~callcard.card_machine.CardMachine` in the browser.
 
-It decides the page state (ready / outside / error), renders a first view as early as the data
-allows (from the placement options, before getStatus answers), and keeps the card in step with
-the host's events. It holds no DOM code and parses no host payload itself.
+Data flows one way, Bitrix24 -> bridge -> machine -> view. The machine decides everything about
+the call, its client and the order of answers; this shell starts the bridge, decides the page
+state before there is a call (outside Bitrix24, or not in CALL_CARD), feeds the machine the host's
+events and the answers to what it asked, and performs the effects it returns against small ports
+(callcard/ports.py): the view, the bridge, the client loader, the notes and the clock. It holds
+no DOM code, parses no host payload and keeps no state about the call.
 """
 
 from __future__ import annotations
@@ -10,49 +13,76 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import replace
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from bx24_bridge.errors import BridgeError, BridgeUnavailable
 from bx24_bridge.payloads import CallState, CallStatus, CrmRef, EntityChange
 
-from .callstate import CallTracker, Phase, format_duration
+from .card_machine import (
+    AskStatus,
+    BeforeClose,
+    CardEffect,
+    CardEvent,
+    CardMachine,
+    ClientAnswered,
+    ClientRetryRequested,
+    EntityChanged,
+    LoadClient,
+    NotesBeforeClose,
+    NotesCallEnded,
+    NotesCallStarted,
+    NotesClientNamed,
+    NotesStatus,
+    Opened,
+    Render,
+    RenderClient,
+    RetryRequested,
+    ShowCard,
+    ShowError,
+    ShowTimer,
+    StartTicking,
+    StateChanged,
+    StatusAnswered,
+    StatusFailed,
+    Tick,
+)
 from .client import ClientInfo, ClientLoader
 from .i18n import Translator, pick_language
 from .pending_notes import PendingNotes
-from .present import ClientText, CrmLink, caller_text, portal_origin, present, present_client
+from .ports import CardBridge, CardHost, CardNotes, CardScreen, Clock, NotesFactory
+from .present import CrmLink, portal_origin
 
 logger = logging.getLogger("callcard")
 
-Clock = Callable[[], float]
-
-
-def _no_names(_ref: CrmRef) -> str | None:
-    return None
-
 
 class CallCardApp:
-    """Starts the card over a bridge and a view; ``start()`` never raises."""
+    """Starts the card over a bridge, its CALL_CARD facade and a view; ``start()`` never raises.
 
-    def __init__(self, *, bridge: Any, view: Any, clock: Clock = time.monotonic) -> None:
+    ``notes`` makes the card's notes once the call is on screen (main.py gives the browser's
+    :class:`~callcard.notes_shell.NotesShell`; tests give fakes). Nothing here imports the
+    browser: CPython runs this shell too (tests/unit/test_app.py).
+    """
+
+    def __init__(self, *, bridge: CardBridge, card: CardHost, view: CardScreen,
+                 notes: NotesFactory, clock: Clock = time.monotonic) -> None:
         self._bridge = bridge
         self._view = view
         self._clock = clock
-        self._notes: Any = None
+        self._card = card
+        self._make_notes = notes
+        self._started = False
+        self._notes: CardNotes | PendingNotes | None = None
+        self._asking: asyncio.Future[Any] | None = None
         self._t = Translator("en")
-        self._card: Any = None
-        self._status: CallStatus | None = None
-        self._tracker: CallTracker | None = None
-        self._portal: str | None = None
-        self._client: ClientInfo | None = None
-        self._client_loading = False
-        self._status_generation = 0
-        self._state_events = 0  # valid CallStateChanged events seen: is a getStatus answer stale?
-        self._early_state: tuple[CallState, str | None] | None = None
+        self._machine: CardMachine | None = None
         self._timer: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._loader = ClientLoader(self._bridge_batch, on_change=self._on_client)
+
+    @property
+    def machine(self) -> CardMachine | None:
+        return self._machine
 
     # ------------------------------------------------------------------ start-up
 
@@ -75,67 +105,122 @@ class CallCardApp:
             return
         self._t = Translator(pick_language(self._bridge.lang()))
         self._view.set_language(self._t)
-        self._portal = portal_origin(self._bridge.domain())
-
-        from bx24_bridge.callcard import CallCard  # needs the browser: imported after init
-
-        self._card = CallCard(self._bridge)
-        if not self._card.in_call_card():
+        card = self._card
+        if not card.in_call_card():
             self._view.show_outside(self._t)
             return
-        self._card.on_state_changed(self._on_state_changed)
-        self._card.on_entity_changed(self._on_entity_changed)
-        self._card.on_before_close(self._on_before_close)
+        if self._machine is None:
+            self._machine = CardMachine(self._t, portal_origin(self._bridge.domain()))
+            card.on_state_changed(self._on_state_changed)
+            card.on_entity_changed(self._on_entity_changed)
+            card.on_before_close(lambda: self._handle(BeforeClose()))
+        self._started = True
+        self._handle(Opened(card.options_status(), self._clock()))
+        if self._asking is not None:
+            await self._asking  # start() ends with the first answer (its failures are ours)
 
-        early = self._card.options_status()
-        if early is not None:
-            self._show_first(early)  # ready at once; getStatus corrects it below
-        await self._load_status(first=early is None)
+    def _retry(self) -> None:
+        if not self._started:
+            self._spawn(self.start())
+        else:
+            self._handle(RetryRequested(self._clock()))
 
-    async def _load_status(self, *, first: bool) -> None:
-        generation = self._status_generation = self._status_generation + 1
-        events_before = self._state_events
+    # ------------------------------------------------------------------ events in
+
+    def _on_state_changed(self, state: CallState | None, failed_code: str | None) -> None:
+        self._handle(StateChanged(state, failed_code, self._clock()))
+
+    def _on_entity_changed(self, change: EntityChange) -> None:
+        self._handle(EntityChanged(change, self._clock()))
+
+    def _on_client(self, info: ClientInfo | None, ref: CrmRef | None) -> None:
+        self._handle(ClientAnswered(info, ref, self._clock()))
+
+    def _handle(self, event: CardEvent) -> None:
+        if self._machine is None:
+            return
+        for effect in self._machine.handle(event):
+            self._perform(effect)
+
+    # ------------------------------------------------------------------ effects out
+
+    def _perform(self, effect: CardEffect) -> None:
+        match effect:
+            case ShowCard(text=text, client=client):
+                self._view.show_card(self._t, text, client, on_link=self._open_link,
+                                     on_client_retry=self._retry_client, notes=True)
+                self._notes_drawn()
+                self._after_render()
+            case Render(text=text):
+                self._view.update(text)
+            case RenderClient(client=client):
+                self._view.update_client(client.name, client.details, client.problem,
+                                         client.retry)
+                self._after_render()
+            case ShowTimer(timer=timer):
+                self._view.update_timer(timer)
+            case ShowError():
+                self._view.show_error(self._t, self._retry)
+            case AskStatus(request=request, fallback=fallback):
+                self._asking = self._spawn(self._ask_status(request, fallback))
+            case LoadClient(ref=ref, bindings=bindings, forget=forget):
+                if forget and ref is not None:
+                    self._loader.forget(ref)  # the host says the client's data changed
+                self._spawn(self._loader.load(ref, bindings))
+            case StartTicking():
+                if self._timer is None or self._timer.done():
+                    self._timer = self._spawn(self._tick())
+            case NotesStatus(status=status):
+                if self._notes is not None:
+                    self._notes.status_changed(status)
+            case NotesCallStarted():
+                if self._notes is not None:
+                    self._notes.call_started()
+            case NotesCallEnded():
+                if self._notes is not None:
+                    self._notes.call_ended()
+            case NotesClientNamed(ref=ref, name=name):
+                if self._notes is not None:
+                    self._notes.client_named(ref, name)
+            case NotesBeforeClose():
+                if self._notes is not None:
+                    self._notes.before_close()
+
+    async def _ask_status(self, request: int, fallback: bool) -> None:
         try:
-            # Only the first load may fall back to the placement options: later they would undo
-            # every state and client change since the card opened.
-            status = await self._card.status(fallback=first)
+            status = await self._card.status(fallback=fallback)
         except BridgeError as exc:
             logger.warning("no call data: %s", exc)
-            if first:
-                self._view.show_error(self._t, self._retry)
+            self._handle(StatusFailed(request))
             return
-        if generation != self._status_generation:
-            return  # an entity change asked for a newer status meanwhile
-        # A state event that arrived while getStatus was under way is at least as new as the
-        # answer (the host sends both in order): it wins over the answer's CALL_STATE.
-        newer_event = self._state_events != events_before
-        if first or self._status is None:
-            self._show_first(status)
-            early, self._early_state = self._early_state, None
-            if newer_event and early is not None:
-                self._on_state_changed(*early)
-        else:
-            if newer_event:
-                status = replace(status, state=self._status.state)
-            self._correct(status)
+        self._handle(StatusAnswered(request, status, self._clock()))
 
-    def _show_first(self, status: CallStatus) -> None:
-        now = self._clock()
-        self._status = status
-        self._tracker = CallTracker(status.state, now)
-        self._client_loading = status.entity is not None
-        self._view.show_card(self._t, self._text(), self._client_text(), on_link=self._open_link,
-                             on_client_retry=self._retry_client, notes=True)
+    async def _tick(self) -> None:
+        """The talk timer: the time is read from the clock, not counted."""
+        machine = self._machine
+        while machine is not None:
+            self._handle(Tick(self._clock()))
+            if not machine.talking:
+                return
+            await asyncio.sleep(machine.next_tick_in(self._clock()))
+
+    def _after_render(self) -> None:
+        if self._view.height_changed():
+            self._bridge.fit_window()
+
+    # ------------------------------------------------------------------ notes
+
+    def _notes_drawn(self) -> None:
+        """The card was drawn with its notes controls: the notes come (or come back) to them."""
+        machine = self._machine
+        assert machine is not None and machine.status is not None
         if self._notes is None:
             # The call is on screen (ready) without them: the notes attach a moment later
             # (callcard/pending_notes.py says why and how nothing is lost meanwhile).
-            self._notes = PendingNotes(status, self._attach_notes)
+            self._notes = PendingNotes(machine.status, self._attach_notes)
             self._spawn(self._attach_notes_soon())
         elif not isinstance(self._notes, PendingNotes):
-            self._wire_notes(self._notes)  # drawn anew (a retry): the same notes, wired again
-        self._after_render()
-        self._follow_timer()
-        self._load_client(status.entity)
+            self._wire_notes(self._notes, again=True)  # drawn anew (a retry): wired again
 
     async def _attach_notes_soon(self) -> None:
         await asyncio.sleep(0)  # let the first render's task end (and the status request go)
@@ -147,160 +232,37 @@ class CallCardApp:
                 self._notes = None  # so that the retry's first render tries them again
             self._view.show_error(self._t, self._retry)
 
-    def _attach_notes(self) -> Any:
+    def _attach_notes(self) -> CardNotes:
         """The notes, made now if they are still pending, with what happened meanwhile."""
         pending = self._notes
         if not isinstance(pending, PendingNotes):
+            assert pending is not None
             return pending
-        from .notes_shell import NotesShell  # browser-only, like the view
-
-        notes = NotesShell(
-            bridge=self._bridge, card=self._card, view=self._view, status=pending.status,
-            t=self._t, portal=self._bridge.domain(), clock=self._clock, spawn=self._spawn,
-        )
+        notes = self._new_notes(pending.status)
         self._notes = notes
-        self._wire_notes(notes)
+        self._wire_notes(notes, again=False)
         pending.replay(notes)
         return notes
 
-    def _wire_notes(self, notes: Any) -> None:
+    def _new_notes(self, status: CallStatus) -> CardNotes:
+        return self._make_notes(status, self._t, self._spawn)
+
+    def _wire_notes(self, notes: CardNotes, *, again: bool) -> None:
         self._view.wire_notes(notes.handlers)
-        notes.attach()
+        if again:
+            notes.redrawn()  # the same notes on new controls: their text, no second start
+        else:
+            notes.attach()
         self._view.perform_early_actions()
 
-    def _correct(self, status: CallStatus) -> None:
-        """getStatus answered after the first render: it wins over the placement options."""
-        assert self._status is not None and self._tracker is not None
-        known = (self._status.entity, self._status.bindings)
-        self._status = status
-        self._tracker.apply(status.state, None, self._clock())
-        self._render()
-        if (status.entity, status.bindings) != known:
-            self._load_client(status.entity)  # (the bindings bring names for their links)
-        if self._notes is not None:
-            self._notes.status_changed(status)
-        self._tell_notes_the_phase()
+    # ------------------------------------------------------------------ client and links
 
-    def _retry(self) -> None:
-        self._spawn(self.start() if self._card is None else self._load_status(first=True))
-
-    # ------------------------------------------------------------------ host events
-
-    def _on_state_changed(self, state: CallState | None, failed_code: str | None) -> None:
-        """Follow CallCard::CallStateChanged, whatever shape it arrived in."""
-        if state is None:
-            return
-        self._state_events += 1
-        if self._status is None or self._tracker is None:
-            self._early_state = (state, failed_code)  # applied once the first status is shown
-            return
-        self._status = replace(self._status, state=state)
-        if self._tracker.apply(state, failed_code, self._clock()):
-            self._render()
-            self._follow_timer()
-        self._tell_notes_the_phase()
-
-    def _tell_notes_the_phase(self) -> None:
-        """The notes hold the card with an end that counts only once the call is over."""
-        if self._notes is None or self._tracker is None:
-            return
-        if self._tracker.phase is Phase.ENDED:
-            self._notes.call_ended()
-        elif self._tracker.phase in (Phase.CONNECTING, Phase.TALKING):
-            self._notes.call_started()
-
-    def _on_entity_changed(self, change: EntityChange) -> None:
-        """A new client (next in the dialer, a lead created, a refresh): everything follows."""
-        if self._status is None:
-            return
-        refreshed = change.entity is not None and change.entity == self._status.entity
-        phone = change.phone if change.phone.kind == "number" else self._status.phone
-        bindings = self._status.bindings if refreshed else ()
-        self._status = replace(self._status, entity=change.entity, phone=phone, bindings=bindings)
-        self._render()
-        if refreshed and change.entity is not None:
-            self._loader.forget(change.entity)  # the host says the client's data changed
-        self._load_client(change.entity)
-        if self._notes is not None:
-            self._notes.status_changed(self._status)
-        # The event carries no bindings: ask the host for the whole picture again.
-        self._spawn(self._load_status(first=False))
-
-    def _on_before_close(self) -> None:
-        if self._notes is not None:
-            self._notes.before_close()
-
-    # ------------------------------------------------------------------ client
-
-    async def _bridge_batch(self, plan: dict[str, tuple[str, dict[str, Any]]]) -> Any:
+    async def _bridge_batch(self, plan: Mapping[str, tuple[str, Mapping[str, Any]]]) -> Any:
         return await self._bridge.call_batch(plan)
-
-    def _load_client(self, ref: CrmRef | None) -> None:
-        self._client_loading = ref is not None
-        self._render_client()
-        bindings = self._status.bindings if self._status is not None else ()
-        self._spawn(self._loader.load(ref, bindings))
 
     def _retry_client(self) -> None:
         """The operator asks again for a client the portal did not answer about."""
-        if self._status is None or self._status.entity is None:
-            return
-        self._loader.forget(self._status.entity)
-        self._load_client(self._status.entity)
-
-    def _on_client(self, info: ClientInfo | None, ref: CrmRef | None) -> None:
-        self._client = info
-        self._client_loading = info is None and ref is not None
-        if info is not None and self._notes is not None:
-            self._notes.client_named(info.entity, info.name)
-        if info is not None and self._status is not None:
-            self._view.update(self._text())  # the links take the names the CRM gave
-        self._render_client()
-
-    # ------------------------------------------------------------------ rendering
-
-    def _text(self) -> Any:
-        assert self._status is not None and self._tracker is not None
-        client = self._client
-        return present(self._status, self._tracker, self._t, portal=self._portal,
-                       now=self._clock(), names=client.name_of if client else _no_names)
-
-    def _render(self) -> None:
-        self._view.update(self._text())
-        self._render_client()
-
-    def _client_text(self) -> ClientText:
-        assert self._status is not None
-        return present_client(
-            self._client, self._t, bound=self._status.entity is not None,
-            loading=self._client_loading, number=caller_text(self._status, self._t),
-        )
-
-    def _render_client(self) -> None:
-        if self._status is None:
-            return
-        text = self._client_text()
-        self._view.update_client(text.name, text.details, text.problem, text.retry)
-        self._after_render()
-
-    def _after_render(self) -> None:
-        if self._view.height_changed():
-            self._bridge.fit_window()
-
-    def _follow_timer(self) -> None:
-        """Tick the talk timer while talking; the time is read from the clock, not counted."""
-        talking = self._tracker is not None and self._tracker.phase is Phase.TALKING
-        if talking and (self._timer is None or self._timer.done()):
-            self._timer = self._spawn(self._tick())
-
-    async def _tick(self) -> None:
-        while self._tracker is not None and self._tracker.phase is Phase.TALKING:
-            elapsed = self._tracker.elapsed(self._clock())
-            self._view.update_timer(format_duration(elapsed))
-            await asyncio.sleep(1.0 - (elapsed % 1.0) + 0.005)  # wake just past the next second
-        self._render()  # the frozen, final time
-
-    # ------------------------------------------------------------------ links
+        self._handle(ClientRetryRequested(self._clock()))
 
     def _open_link(self, link: CrmLink) -> None:
         async def open_it() -> None:

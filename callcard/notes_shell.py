@@ -170,6 +170,13 @@ class NotesShell:
         self._render()
         self._ticker = self._spawn(self._tick())
 
+    def redrawn(self) -> None:
+        """The view drew the notes controls anew (a retry after an error): they show this
+        machine's text and state again. Nothing restarts: the drafts were restored once and the
+        ticker runs on (a second would double every renewal)."""
+        self._view.set_notes_text(self._machine.text)
+        self._render()
+
     def _restore(self, stored: StoredNote) -> None:
         if stored.client == LEGACY_CLIENT:
             key: NoteKey | None = self._machine.client

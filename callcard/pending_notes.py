@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from bx24_bridge.payloads import CallStatus, CrmRef
 
 
-class CardNotes(Protocol):
+class NotesEvents(Protocol):
     """What the controller tells the notes of a card (callcard/notes_shell.py's NotesShell)."""
 
     def status_changed(self, status: CallStatus) -> None: ...
@@ -35,9 +35,9 @@ class CardNotes(Protocol):
 
 class PendingNotes:
     """Stands in for the notes until ``attach_now()`` (given by the controller) makes them; a
-    ``CardNotes`` itself, so the controller talks to it as to the real ones."""
+    ``NotesEvents`` itself, so the controller talks to it as to the real ones."""
 
-    def __init__(self, status: CallStatus, attach_now: Callable[[], CardNotes]) -> None:
+    def __init__(self, status: CallStatus, attach_now: Callable[[], NotesEvents]) -> None:
         #: The status of the first render: the real notes start from it, as they would have then.
         self.status = status
         self._attach_now = attach_now
@@ -59,7 +59,7 @@ class PendingNotes:
         """The card is closing: the notes must be there to save what the operator wrote."""
         self._attach_now().before_close()
 
-    def replay(self, notes: CardNotes) -> None:
+    def replay(self, notes: NotesEvents) -> None:
         """Hand what happened meanwhile to the real notes, in the order it happened."""
         calls, self._calls = self._calls, []
         for name, args in calls:

@@ -359,15 +359,13 @@ def pytest_configure(config: pytest.Config) -> None:
 #: harness page (prepend it to a source whose main() awaits start_the_card()).
 START_THE_CARD = """
 import js
-from bx24_bridge import default_bridge
-from callcard.app import CallCardApp
-from callcard.view import CardView
+from callcard.page import run_card
 
 async def start_the_card():
     root = js.document.createElement("main")
     root.id = "card"
     js.document.body.appendChild(root)
-    await CallCardApp(bridge=default_bridge(), view=CardView.mount()).start()
+    await run_card()
 """
 
 

@@ -27,9 +27,9 @@ TRANSPORT = frozenset({"bx24_bridge._ffi", "bx24_bridge.console", "bx24_bridge.d
                        "bx24_bridge.host", "bx24_bridge.callcard"})
 #: The bridge's entry points (its package), which import the transport only when called.
 BRIDGE_API = frozenset({"bx24_bridge"})
-#: The card's browser shells: DOM, the controller that runs in the page, the notes' and the
-#: install page's shells.
-SHELLS = frozenset({"callcard.view", "callcard.app", "callcard.notes_shell",
+#: The card's browser shells: DOM, the page's wiring, the notes' and the install page's shells.
+#: (The controller's shell, callcard.app, is pure: it runs the card machine against ports.)
+SHELLS = frozenset({"callcard.view", "callcard.page", "callcard.notes_shell",
                     "callcard.install_page"})
 BROWSER = TRANSPORT | SHELLS
 

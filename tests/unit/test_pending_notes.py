@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bx24_bridge.payloads import CallStatus, CrmRef, EntityType
-from callcard.pending_notes import CardNotes, PendingNotes
+from callcard.pending_notes import NotesEvents, PendingNotes
 
 FIRST = CallStatus(call_id="call-1")
 IVAN = CrmRef(EntityType.CONTACT, 17)
@@ -36,7 +36,7 @@ class RecordingNotes:
         self.calls.append(("before_close", ()))
 
 
-def _never_attached() -> CardNotes:
+def _never_attached() -> NotesEvents:
     raise AssertionError("only BeforeClose may attach the notes at once")
 
 
@@ -74,7 +74,7 @@ def test_replay_hands_each_call_over_once() -> None:
 def test_before_close_attaches_the_notes_at_once_and_goes_to_them() -> None:
     notes = RecordingNotes()
 
-    def attach_now() -> CardNotes:
+    def attach_now() -> NotesEvents:
         pending.replay(notes)  # as the controller does: made, then told what happened
         return notes
 
