@@ -31,7 +31,8 @@ from .rest import RestOutcome
 
 if TYPE_CHECKING:  # for checkers only: at run time these come from __getattr__, when asked
     from .callcard import CallCard
-    from .host import Bridge, PlacementInfo, PlacementInterface, Subscription
+    from .host import Bridge
+    from .placement import PlacementInfo, PlacementInterface, Subscription
 
 __all__ = [
     "Bridge",
@@ -60,9 +61,9 @@ __all__ = [
 
 _BROWSER_NAMES = {
     "Bridge": "host",
-    "PlacementInfo": "host",
-    "PlacementInterface": "host",
-    "Subscription": "host",
+    "PlacementInfo": "placement",
+    "PlacementInterface": "placement",
+    "Subscription": "placement",
     "CallCard": "callcard",
 }
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .errors import BridgeError, ParseError
-from .host import COMMAND_TIMEOUT, Bridge, Subscription
+from .host import Bridge
 from .payloads import (
     CallState,
     CallStatus,
@@ -21,6 +21,7 @@ from .payloads import (
     parse_state_event,
     parse_status,
 )
+from .placement import COMMAND_TIMEOUT, Subscription
 
 logger = logging.getLogger("bx24_bridge.callcard")
 

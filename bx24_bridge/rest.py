@@ -1,6 +1,6 @@
 """REST answers as data: the outcome of one call of a batch, and the error decoding of
 ``BX24.callMethod`` results (docs/host-contract.md#rest). Pure Python; the calls themselves are
-made by bx24_bridge/host.py.
+made by bx24_bridge/rest_client.py.
 """
 
 # Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import RestError
-from .wire import MAX_CODE_LEN, as_object, wire_text
+from .wire import MAX_CODE_LEN, as_array, as_object, wire_text
 
-__all__ = ["RestOutcome", "rest_result"]
+__all__ = ["RestOutcome", "join_pages", "rest_result"]
 
 _REST_ERROR_TEXT = re.compile(r"([A-Za-z0-9_.\-]+)(?::\s*(.*?))?(?:\s*\(([0-9]{3})\))?", re.DOTALL)
 
@@ -87,3 +87,19 @@ def rest_result(
         return data
     description = wire_text(error_description) or description
     raise RestError(method, code or "UNKNOWN_ERROR", description)
+
+
+def join_pages(pages: list[Any]) -> Any:
+    """The pages of a list method, joined into one answer: lists into one list, and
+    ``crm.item.list``-style ``{"items": [...]}`` pages into one such object; anything else is
+    left as it came (one page as itself, several as a list of pages)."""
+    if all(isinstance(page, list) for page in pages):
+        return [row for page in pages for row in page]
+    objects = [as_object(page) for page in pages]
+    if pages and all(page is not None and len(page) == 1 for page in objects):
+        keys = {key for page in objects if page is not None for key in page}
+        (key,) = keys if len(keys) == 1 else ("",)
+        values = [page.get(key) for page in objects if page is not None]
+        if key and all(isinstance(value, list) for value in values):
+            return {key: [item for value in values for item in as_array(value)]}
+    return pages[-1] if len(pages) == 1 else pages

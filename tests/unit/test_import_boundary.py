@@ -24,7 +24,8 @@ BROWSER_ROOTS = ("js", "pyodide", "pyscript")
 
 #: The bridge's transport: the only bridge modules that reach the browser.
 TRANSPORT = frozenset({"bx24_bridge._ffi", "bx24_bridge.console", "bx24_bridge.dom",
-                       "bx24_bridge.host", "bx24_bridge.callcard"})
+                       "bx24_bridge.library", "bx24_bridge.placement", "bx24_bridge.rest_client",
+                       "bx24_bridge.window", "bx24_bridge.host", "bx24_bridge.callcard"})
 #: The bridge's entry points (its package), which import the transport only when called.
 BRIDGE_API = frozenset({"bx24_bridge"})
 #: The card's browser shells: DOM, the page's wiring, the notes' and the install page's shells.
