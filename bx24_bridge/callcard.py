@@ -1,7 +1,7 @@
 """The CALL_CARD placement as typed Python: status, auto-close control and the three events.
 
 Code above this facade sees :class:`~bx24_bridge.payloads.CallStatus`,
-:class:`~bx24_bridge.payloads.EntityChange` and plain strings, never a host payload.
+:class:`~bx24_bridge.callcard_events.EntityChange` and plain strings, never a host payload.
 """
 
 from __future__ import annotations
@@ -10,17 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .callcard_events import EntityChange, parse_entity_event, parse_state_event
 from .errors import BridgeError, ParseError
 from .host import Bridge
-from .payloads import (
-    CallState,
-    CallStatus,
-    EntityChange,
-    parse_entity_event,
-    parse_options,
-    parse_state_event,
-    parse_status,
-)
+from .payloads import CallState, CallStatus, parse_options, parse_status
 from .placement import COMMAND_TIMEOUT, Subscription
 
 logger = logging.getLogger("bx24_bridge.callcard")

@@ -1,5 +1,8 @@
-"""Normalisation of every payload the Bitrix24 CALL_CARD host sends (the wire's own helpers are in
-bx24_bridge/wire.py, REST answers in bx24_bridge/rest.py).
+"""The call as the Bitrix24 CALL_CARD host describes it: getStatus and PLACEMENT_OPTIONS, read into
+one :class:`CallStatus`. Its parts have modules of their own, shared with other placements: CRM
+references (bx24_bridge/crm_refs.py), the caller's number (phone_numbers.py), event arguments and
+error answers (placement_wire.py), the wire's own helpers (wire.py); the CALL_CARD events are in
+callcard_events.py, REST answers in rest.py.
 
 Pure Python (stdlib only, no ``js``/``pyodide``) so it runs the same under Pyodide and CPython.
 The JS side of the bridge converts host values to "JSON-shaped" Python data (dict / list / str /
@@ -24,26 +27,24 @@ getStatus lacks (e.g. ``uri``) from the options.
 
 # Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
 # view (host data through JavaScript) can pass anything.
+# Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
+# view (host data through JavaScript) can pass anything.
 # pyright: reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
 import enum
 import json
-import math
-import re
-import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Literal, cast
+from typing import Final
 
-from .errors import ParseError, PlacementError
+from .crm_refs import CrmRef, dedupe, parse_bindings, parse_crm_ref, parse_crm_uri
+from .errors import ParseError
+from .phone_numbers import UNKNOWN_NUMBER, CallerNumber, parse_caller_number
+from .placement_wire import error_code
 from .wire import (
-    ASCII_DIGITS,
-    MAX_CODE_LEN,
     as_array,
     as_object,
     ascii_word,
-    int_text,
     json_too_deep,
     json_type,
     parse_flag,
@@ -53,56 +54,22 @@ from .wire import (
 
 __all__ = [
     "EMPTY_STATUS",
-    "HIDDEN_NUMBER",
-    "MAX_BINDINGS",
     "MAX_CALL_ID_LEN",
-    "MAX_PHONE_LEN",
-    "UNKNOWN_NUMBER",
+    "MAX_OPTIONS_JSON_LEN",
     "CallDirection",
     "CallState",
     "CallStatus",
-    "CallerNumber",
-    "CrmRef",
-    "EntityChange",
-    "EntityType",
-    "StateChange",
-    "check_placement_answer",
     "merge",
-    "normalise_event_args",
     "parse_call_direction",
     "parse_call_state",
-    "parse_caller_number",
-    "parse_crm_ref",
-    "parse_crm_uri",
-    "parse_entity_event",
-    "parse_entity_type",
-    "parse_failed_code",
     "parse_options",
-    "parse_state_event",
     "parse_status",
 ]
 
 MAX_CALL_ID_LEN: Final = 256
 """Longest CALL_ID kept; a longer one is not a real id and becomes ``""`` (never truncated)."""
-MAX_PHONE_LEN: Final = 64
-"""Longest phone number kept; a longer one becomes "unknown"."""
-MAX_BINDINGS: Final = 100
-"""At most this many CRM bindings are kept."""
 MAX_OPTIONS_JSON_LEN: Final = 1_000_000
 """A PLACEMENT_OPTIONS JSON string longer than this is refused before decoding."""
-
-_SIP_CODE = re.compile(r"[1-6][0-9]{2}")
-_CRM_URI = re.compile(r"/crm/(lead|deal|contact|company)/details/([0-9]{1,16})/")
-# Unicode categories that have no place in a phone number: controls, format characters (bidi
-# overrides such as U+202E, zero-width joiners), surrogates, line/paragraph separators.
-_BAD_NUMBER_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_NO_NUMBER_WORDS: Final = frozenset({"", "unknown", "undefined", "null"})
-
-
-# --------------------------------------------------------------------------- scalar helpers
-
-
-# --------------------------------------------------------------------------- enums
 
 
 class CallState(enum.StrEnum):
@@ -131,37 +98,8 @@ class CallDirection(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-class EntityType(enum.StrEnum):
-    """CRM_ENTITY_TYPE (docs/host-contract.md#status): the four CRM item types the call card binds
-    to."""
-
-    LEAD = "LEAD"
-    DEAL = "DEAL"
-    CONTACT = "CONTACT"
-    COMPANY = "COMPANY"
-
-    @property
-    def entity_type_id(self) -> int:
-        """``entityTypeId`` for ``crm.item.get``: LEAD 1, DEAL 2, CONTACT 3, COMPANY 4
-        (docs/host-contract.md#rest)."""
-        return _ENTITY_TYPE_IDS[self]
-
-    @property
-    def path_segment(self) -> str:
-        """Lower-case name: the ``/crm/<seg>/details/<id>/`` segment and the ENTITY_TYPE of
-        ``crm.timeline.comment.add`` (docs/host-contract.md#rest)."""
-        return self.value.lower()
-
-
-_ENTITY_TYPE_IDS: Final = {
-    EntityType.LEAD: 1,
-    EntityType.DEAL: 2,
-    EntityType.CONTACT: 3,
-    EntityType.COMPANY: 4,
-}
 _STATES_BY_WORD: Final = {member.value.casefold(): member for member in CallState}
 _DIRECTIONS_BY_WORD: Final = {member.value.casefold(): member for member in CallDirection}
-_ENTITY_TYPES_BY_WORD: Final = {member.value.casefold(): member for member in EntityType}
 
 
 def parse_call_state(value: object) -> CallState | None:
@@ -176,167 +114,6 @@ def parse_call_direction(value: object) -> CallDirection:
     if word is None:
         return CallDirection.UNKNOWN
     return _DIRECTIONS_BY_WORD.get(word, CallDirection.UNKNOWN)
-
-
-def parse_entity_type(value: object) -> EntityType | None:
-    """``LEAD``/``DEAL``/``CONTACT``/``COMPANY`` (any case, stripped) or None (``""`` = unbound)."""
-    word = ascii_word(value)
-    return None if word is None else _ENTITY_TYPES_BY_WORD.get(word)
-
-
-# --------------------------------------------------------------------------- CRM references
-
-
-@dataclass(frozen=True, slots=True)
-class CrmRef:
-    """A validated reference to one CRM item. Build it with :func:`parse_crm_ref`.
-
-    Direct construction with an invalid type or id raises ``ValueError`` (a programming error).
-    """
-
-    type: EntityType
-    id: int
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.type, EntityType):
-            raise ValueError("CrmRef.type must be an EntityType")
-        if isinstance(self.id, bool) or not isinstance(self.id, int) or parse_id(self.id) is None:
-            raise ValueError("CrmRef.id must be a positive int no larger than 2**53 - 1")
-
-    @property
-    def path(self) -> str:
-        """Portal path of the item's card, e.g. ``"/crm/deal/details/5/"``
-        (docs/host-contract.md#rest, for openPath)."""
-        return f"/crm/{self.type.path_segment}/details/{self.id}/"
-
-
-def parse_crm_ref(entity_type: object, entity_id: object) -> CrmRef | None:
-    """A :class:`CrmRef` from a type string and an id, or None when either is invalid.
-
-    None covers the "bound to nothing" forms of docs/host-contract.md#status: type ``""``, id
-    ``0``/``"0"``.
-    """
-    kind = parse_entity_type(entity_type)
-    number = parse_id(entity_id)
-    if kind is None or number is None:
-        return None
-    return CrmRef(kind, number)
-
-
-def parse_crm_uri(value: object) -> str | None:
-    """The PLACEMENT_OPTIONS ``URI`` (docs/host-contract.md#status) in canonical form, or None.
-
-    Only ``/crm/<lead|deal|contact|company>/details/<id>/`` with a valid id is kept, so the value
-    is always safe to hand to ``BX24.openPath``; leading zeros in the id are dropped.
-    """
-    if not isinstance(value, str):
-        return None
-    match = _CRM_URI.fullmatch(value.strip())
-    if match is None:
-        return None
-    ref = parse_crm_ref(match.group(1), match.group(2))
-    return None if ref is None else ref.path
-
-
-def _dedupe(refs: Iterable[CrmRef]) -> tuple[CrmRef, ...]:
-    return tuple(dict.fromkeys(refs))
-
-
-def _parse_bindings(value: object) -> tuple[CrmRef, ...]:
-    """CRM_BINDINGS (docs/host-contract.md#status): rows ``{ENTITY_TYPE, ENTITY_ID}``; invalid rows
-    are skipped.
-
-    A dict is read as its values: PHP encodes an array with non-sequential keys as a JSON object.
-    """
-    mapping = as_object(value)
-    if mapping is not None:
-        rows: Iterable[object] = mapping.values()
-    else:
-        rows = as_array(value)  # [] for anything that is not an array
-    found: dict[CrmRef, None] = {}
-    for item in rows:
-        if len(found) >= MAX_BINDINGS:
-            break
-        row = as_object(item)
-        if row is None:
-            continue
-        ref = parse_crm_ref(row.get("ENTITY_TYPE"), row.get("ENTITY_ID"))
-        if ref is not None:
-            found[ref] = None
-    return tuple(found)
-
-
-# --------------------------------------------------------------------------- phone numbers
-
-
-@dataclass(frozen=True, slots=True)
-class CallerNumber:
-    """The caller's number as the host gave it (PHONE_NUMBER, docs/host-contract.md#status,
-    #events), as a tagged value.
-
-    ``kind`` is ``"number"`` (then ``value`` is the number as text, e.g. ``"+79001234567"``,
-    unformatted: formatting is the view's job), ``"hidden"`` (the caller hid it) or
-    ``"unknown"`` (absent, ``"unknown"``, unusable); ``value`` is None unless ``kind`` is
-    ``"number"``. Use :data:`UNKNOWN_NUMBER` / :data:`HIDDEN_NUMBER` or
-    :func:`parse_caller_number`.
-    """
-
-    kind: Literal["number", "hidden", "unknown"]
-    value: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("number", "hidden", "unknown"):
-            raise ValueError("CallerNumber.kind must be 'number', 'hidden' or 'unknown'")
-        if (self.kind == "number") != isinstance(self.value, str):
-            raise ValueError("CallerNumber.value is a str exactly when kind is 'number'")
-
-    @property
-    def is_number(self) -> bool:
-        return self.kind == "number"
-
-
-UNKNOWN_NUMBER: Final = CallerNumber("unknown")
-HIDDEN_NUMBER: Final = CallerNumber("hidden")
-
-
-def _number_text(value: object) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return int_text(value) if value >= 0 else None
-    if isinstance(value, float):
-        if not (math.isfinite(value) and value.is_integer() and value >= 0):
-            return None
-        return str(int(value))
-    if isinstance(value, str):
-        return value.strip()
-    return None
-
-
-def parse_caller_number(value: object) -> CallerNumber:
-    """PHONE_NUMBER -> :class:`CallerNumber`.
-
-    ``"hidden"`` (any case) is hidden (docs/host-contract.md#status).
-    Absent/None/``""``/``"unknown"`` (docs/host-contract.md#events)/``"undefined"`` are unknown. A
-    non-negative integer becomes its digits. A string is kept stripped (a leading ``+`` stays)
-    unless it has no ASCII digit, is longer than :data:`MAX_PHONE_LEN`, or contains control/format
-    characters (e.g. the RTL override U+202E, which would let a "number" display as something
-    else): those are unknown.
-    """
-    text = _number_text(value)
-    if text is None or len(text) > MAX_PHONE_LEN:
-        return UNKNOWN_NUMBER
-    word = text.casefold()
-    if word == "hidden":
-        return HIDDEN_NUMBER
-    if word in _NO_NUMBER_WORDS or ASCII_DIGITS.isdisjoint(text):
-        return UNKNOWN_NUMBER
-    if any(unicodedata.category(char) in _BAD_NUMBER_CATEGORIES for char in text):
-        return UNKNOWN_NUMBER
-    return CallerNumber("number", text)
-
-
-# --------------------------------------------------------------------------- call status
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +155,7 @@ class CallStatus:
     def all_items(self) -> tuple[CrmRef, ...]:
         """The primary item first, then the bindings, without duplicates."""
         primary = () if self.entity is None else (self.entity,)
-        return _dedupe((*primary, *self.bindings))
+        return dedupe((*primary, *self.bindings))
 
 
 EMPTY_STATUS: Final = CallStatus()
@@ -399,7 +176,7 @@ def _status_from_mapping(raw: dict[str, object]) -> CallStatus:
         line_name=wire_text(raw.get("LINE_NAME")) or line_number,
         entity=parse_crm_ref(raw.get("CRM_ENTITY_TYPE"), raw.get("CRM_ENTITY_ID")),
         activity_id=parse_id(raw.get("CRM_ACTIVITY_ID")),
-        bindings=_parse_bindings(raw.get("CRM_BINDINGS")),
+        bindings=parse_bindings(raw.get("CRM_BINDINGS")),
         direction=parse_call_direction(raw.get("CALL_DIRECTION")),
         state=parse_call_state(raw.get("CALL_STATE")),
         list_mode=parse_flag(raw.get("CALL_LIST_MODE")),
@@ -409,7 +186,7 @@ def _status_from_mapping(raw: dict[str, object]) -> CallStatus:
 
 def _looks_like_error_answer(raw: object) -> bool:
     rows = as_array(raw) or [raw]  # (an empty array holds no error either way)
-    return any(_error_code(row) is not None for row in rows)
+    return any(error_code(row) is not None for row in rows)
 
 
 def parse_status(raw: object) -> CallStatus:
@@ -494,172 +271,3 @@ def merge(primary: CallStatus, fallback: CallStatus) -> CallStatus:
         list_mode=primary.list_mode or fallback.list_mode,
         uri=primary.uri if primary.uri is not None else fallback.uri,
     )
-
-
-# --------------------------------------------------------------------------- events
-
-
-def normalise_event_args(args: object) -> list[object]:
-    """The arguments an event callback received, as one flat list
-    (docs/host-contract.md#one-argument).
-
-    The docs show ``(state, params)``, the real wire delivers exactly one argument, some paths
-    deliver one array, and "nothing" arrives as ``[]``. So: a single list argument is unwrapped
-    (once), and trailing ``None`` (JS ``undefined``/``null``) are dropped::
-
-        ()                      -> []
-        (None,) / ([],)         -> []
-        ("connected",)          -> ["connected"]
-        ("connected", {...})    -> ["connected", {...}]
-        (["connected", {...}],) -> ["connected", {...}]
-
-    ``args`` must be a tuple (or list) of arguments; anything else raises ParseError.
-    """
-    if not isinstance(args, tuple | list):
-        detail = f"expected a tuple of arguments, got {json_type(args)}"
-        raise ParseError("event arguments", detail)
-    items: list[object] = list(cast(tuple[object, ...] | list[object], args))
-    if len(items) == 1 and isinstance(items[0], list | tuple):
-        items = list(cast(tuple[object, ...] | list[object], items[0]))
-    while items and items[-1] is None:
-        items.pop()
-    return items
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """CallCard::CallStateChanged (docs/host-contract.md#events).
-
-    ``state`` is None when the event carried no state or one this code does not know: it is
-    still a change notification, so the caller should re-read getStatus rather than crash.
-    ``failed_code`` is the SIP code of a failed call (``"486"`` busy, ``"480"`` unavailable) or
-    None; over the real wire it is usually absent (docs/host-contract.md#one-argument).
-    """
-
-    state: CallState | None
-    failed_code: str | None = None
-
-
-_STATE_KEYS: Final = ("state", "CALL_STATE", "callState")
-_FAILED_CODE_KEYS: Final = ("failedCode", "FAILED_CODE", "failed_code")
-
-
-def parse_failed_code(value: object) -> str | None:
-    """A SIP final-response code as three digits (from str or int), or None.
-
-    Only ``100``–``699`` (the SIP status-code range) is accepted.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        if not (isinstance(value, int) or (math.isfinite(value) and value.is_integer())):
-            return None
-        return str(int(value)) if 100 <= value <= 699 else None
-    if isinstance(value, str):
-        code = value.strip()
-        return code if _SIP_CODE.fullmatch(code) else None
-    return None
-
-
-def _first_present(mapping: dict[str, object], keys: tuple[str, ...]) -> object:
-    for key in keys:
-        if mapping.get(key) is not None:
-            return mapping[key]
-    return None
-
-
-def parse_state_event(args: object) -> StateChange:
-    """CallCard::CallStateChanged callback arguments (any shape of
-    docs/host-contract.md#one-argument) -> :class:`StateChange`.
-
-    The state is the first argument; the failed code is looked up (``failedCode``,
-    ``FAILED_CODE`` or ``failed_code``) in the second argument. Defensively the first argument
-    may also be an object ``{"state"|"CALL_STATE"|"callState": ..., "failedCode": ...}``.
-    Only a non-tuple ``args`` raises ParseError; a missing or unknown state gives ``state=None``.
-    """
-    items = normalise_event_args(args)
-    if not items:
-        return StateChange(None)
-    first = items[0]
-    holders = [holder for holder in map(as_object, items[1:2]) if holder is not None]
-    first_object = as_object(first)
-    if first_object is not None:
-        state_value = _first_present(first_object, _STATE_KEYS)
-        holders.insert(0, first_object)
-    else:
-        state_value = first
-    failed_code = None
-    for holder in holders:
-        failed_code = parse_failed_code(_first_present(holder, _FAILED_CODE_KEYS))
-        if failed_code is not None:
-            break
-    return StateChange(parse_call_state(state_value), failed_code)
-
-
-@dataclass(frozen=True, slots=True)
-class EntityChange:
-    """CallCard::EntityChanged (docs/host-contract.md#events): the client the card now shows.
-
-    ``phone`` is unknown when the host sends ``"unknown"`` (client without a phone); ``entity``
-    is None when the card is bound to nothing. Everything shown about the client must follow it.
-    """
-
-    phone: CallerNumber
-    entity: CrmRef | None
-
-
-def parse_entity_event(args: object) -> EntityChange:
-    """CallCard::EntityChanged callback arguments -> :class:`EntityChange`.
-
-    The payload ``{PHONE_NUMBER, CRM_ENTITY_TYPE, CRM_ENTITY_ID}`` is the first argument (alone,
-    with a second one, or wrapped in an array, docs/host-contract.md#one-argument). A missing or
-    non-object payload raises ParseError rather than producing an empty client, which would wrongly
-    clear the view.
-    """
-    items = normalise_event_args(args)
-    first = items[0] if items else None
-    payload = as_object(first)
-    if payload is None:
-        raise ParseError(
-            "CallCard::EntityChanged event", f"expected an object, got {json_type(first)}"
-        )
-    return EntityChange(
-        phone=parse_caller_number(payload.get("PHONE_NUMBER")),
-        entity=parse_crm_ref(payload.get("CRM_ENTITY_TYPE"), payload.get("CRM_ENTITY_ID")),
-    )
-
-
-# --------------------------------------------------------------------------- host answers
-
-
-def _error_code(value: object) -> str | None:
-    """The error code of an error answer object, ``"unknown error"`` if it has none, else None."""
-    row = as_object(value)
-    if row is None:
-        return None
-    code = wire_text(row.get("errorCode"), MAX_CODE_LEN)
-    is_error = ascii_word(row.get("result")) == "error"
-    if not (is_error or code):
-        return None
-    return code or "unknown error"
-
-
-def check_placement_answer(command: str, raw: object) -> object:
-    """Raise ``PlacementError`` if a placement command answered with an error, else return ``raw``.
-
-    Errors come back as data (docs/host-contract.md#library): ``[{"result": "error", "errorCode":
-    "Call card is undefined"}]``, or a bare ``{"result": "error", "errorCode": ...}`` (e.g.
-    openPath). Any object in the answer with ``result == "error"`` or an ``errorCode`` counts.
-    ``[]`` is the success answer of disableAutoClose/enableAutoClose and is returned as is.
-    """
-    rows = as_array(raw) or [raw]  # (an empty array holds no error either way)
-    for row in rows:
-        code = _error_code(row)
-        if code is not None:
-            raise PlacementError(command, code)
-    return raw
-
-
-# --------------------------------------------------------------------------- REST
-
-

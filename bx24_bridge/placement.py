@@ -18,7 +18,7 @@ from typing import Any
 from . import _ffi
 from .errors import ParseError
 from .library import Library
-from .payloads import check_placement_answer, normalise_event_args
+from .placement_wire import check_placement_answer, normalise_event_args
 
 __all__ = [
     "COMMAND_TIMEOUT",

@@ -16,8 +16,10 @@ import time
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
+from bx24_bridge.callcard_events import EntityChange
+from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.errors import BridgeError, BridgeUnavailable
-from bx24_bridge.payloads import CallState, CallStatus, CrmRef, EntityChange
+from bx24_bridge.payloads import CallState, CallStatus
 
 from .card_machine import (
     AskStatus,

@@ -18,7 +18,8 @@ from __future__ import annotations
 import enum
 import math
 
-from bx24_bridge.payloads import CallState, parse_failed_code
+from bx24_bridge.callcard_events import parse_failed_code
+from bx24_bridge.payloads import CallState
 
 __all__ = ["CallTracker", "Phase", "format_duration"]
 

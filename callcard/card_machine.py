@@ -30,7 +30,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Final
 
-from bx24_bridge.payloads import CallState, CallStatus, CrmRef, EntityChange
+from bx24_bridge.callcard_events import EntityChange
+from bx24_bridge.crm_refs import CrmRef
+from bx24_bridge.payloads import CallState, CallStatus
 
 from .callstate import CallTracker, Phase, format_duration
 from .client import ClientInfo

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, TypeVar, cast
 
+from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import (
     NO_ACCESS_CODES,
     NOT_FOUND_CODES,
@@ -33,7 +34,6 @@ from bx24_bridge.errors import (
     RestError,
     RestTimeout,
 )
-from bx24_bridge.payloads import CrmRef, EntityType
 from bx24_bridge.rest import RestOutcome
 
 from .crm import CrmItem, PortalUser, parse_crm_item, parse_user

@@ -16,17 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from bx24_bridge.crm_refs import CrmRef, EntityType, parse_entity_type
 from bx24_bridge.errors import NO_ACCESS_CODES, NOT_FOUND_CODES
-from bx24_bridge.payloads import (
-    CallDirection,
-    CallerNumber,
-    CallStatus,
-    CrmRef,
-    EntityType,
-    parse_call_direction,
-    parse_caller_number,
-    parse_entity_type,
-)
+from bx24_bridge.payloads import CallDirection, CallStatus, parse_call_direction
+from bx24_bridge.phone_numbers import CallerNumber, parse_caller_number
 from bx24_bridge.wire import as_object, parse_id
 
 __all__ = [

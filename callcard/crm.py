@@ -2,7 +2,7 @@
 user, read defensively from REST answers (docs/host-contract.md#rest).
 
 They are the card's domain, not the bridge's: the bridge hands over REST answers as data
-(:class:`bx24_bridge.payloads.RestOutcome`), and this module turns the two kinds the client block
+(:class:`bx24_bridge.rest.RestOutcome`), and this module turns the two kinds the client block
 needs into typed records. Every string is portal text: stripped, capped, never interpreted.
 Pure Python (tests/unit/test_payloads.py, test_payloads_properties.py).
 """

@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
-from bx24_bridge.payloads import CallerNumber
+from bx24_bridge.phone_numbers import CallerNumber
 
 from .comment import (
     CommentHeader,

@@ -16,8 +16,9 @@ from typing import Any
 
 import js
 
+from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.errors import BridgeError, RestError, RestTimeout
-from bx24_bridge.payloads import CallStatus, CrmRef
+from bx24_bridge.payloads import CallStatus
 from bx24_bridge.wire import parse_id
 
 from .comment import (

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from bx24_bridge.payloads import CallStatus, CrmRef
+from bx24_bridge.crm_refs import CrmRef
+from bx24_bridge.payloads import CallStatus
 
 
 class NotesEvents(Protocol):

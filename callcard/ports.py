@@ -12,7 +12,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
-from bx24_bridge.payloads import CallState, CallStatus, EntityChange
+from bx24_bridge.callcard_events import EntityChange
+from bx24_bridge.payloads import CallState, CallStatus
 
 from .i18n import Translator
 from .pending_notes import NotesEvents

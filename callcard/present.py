@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from bx24_bridge.payloads import CallStatus, CrmRef
+from bx24_bridge.crm_refs import CrmRef
+from bx24_bridge.payloads import CallStatus
 
 from .callstate import CallTracker, format_duration
 from .client import PROBLEM_UNAVAILABLE, ClientInfo

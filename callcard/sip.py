@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bx24_bridge.payloads import parse_failed_code
+from bx24_bridge.callcard_events import parse_failed_code
 
 from .i18n import Translator
 

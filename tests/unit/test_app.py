@@ -11,15 +11,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bx24_bridge.callcard_events import EntityChange
+from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import BridgeUnavailable, CommandTimeout
-from bx24_bridge.payloads import (
-    CallerNumber,
-    CallState,
-    CallStatus,
-    CrmRef,
-    EntityChange,
-    EntityType,
-)
+from bx24_bridge.payloads import CallState, CallStatus
+from bx24_bridge.phone_numbers import CallerNumber
 from bx24_bridge.rest import RestOutcome
 from callcard.app import CallCardApp
 from callcard.i18n import Translator

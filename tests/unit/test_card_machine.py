@@ -5,15 +5,10 @@ card has left. The races in every order are tests/unit/test_card_machine_races.p
 
 from __future__ import annotations
 
-from bx24_bridge.payloads import (
-    CallDirection,
-    CallerNumber,
-    CallState,
-    CallStatus,
-    CrmRef,
-    EntityChange,
-    EntityType,
-)
+from bx24_bridge.callcard_events import EntityChange
+from bx24_bridge.crm_refs import CrmRef, EntityType
+from bx24_bridge.payloads import CallDirection, CallState, CallStatus
+from bx24_bridge.phone_numbers import CallerNumber
 from callcard.callstate import Phase
 from callcard.card_machine import (
     AskStatus,

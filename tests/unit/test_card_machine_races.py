@@ -26,15 +26,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from bx24_bridge.payloads import (
-    CallDirection,
-    CallerNumber,
-    CallState,
-    CallStatus,
-    CrmRef,
-    EntityChange,
-    EntityType,
-)
+from bx24_bridge.callcard_events import EntityChange
+from bx24_bridge.crm_refs import CrmRef, EntityType
+from bx24_bridge.payloads import CallDirection, CallState, CallStatus
+from bx24_bridge.phone_numbers import CallerNumber
 from callcard.card_machine import (
     AskStatus,
     CardEvent,

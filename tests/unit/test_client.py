@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import BridgeUnavailable, ParseError, RestError, RestTimeout
-from bx24_bridge.payloads import CrmRef, EntityType
 from bx24_bridge.rest import RestOutcome
 from callcard.client import (
     COMPANY,

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import json_values
 
+from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import RestError, RestTimeout
-from bx24_bridge.payloads import CrmRef, EntityType
 from bx24_bridge.rest import RestOutcome
 from callcard.client import (
     COMPANY,

@@ -6,15 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from bx24_bridge.payloads import (
-    HIDDEN_NUMBER,
-    UNKNOWN_NUMBER,
-    CallDirection,
-    CallerNumber,
-    CallStatus,
-    CrmRef,
-    EntityType,
-)
+from bx24_bridge.crm_refs import CrmRef, EntityType
+from bx24_bridge.payloads import CallDirection, CallStatus
+from bx24_bridge.phone_numbers import HIDDEN_NUMBER, UNKNOWN_NUMBER, CallerNumber
 from callcard.comment import (
     MAX_NOTE_LEN,
     CommentHeader,

@@ -10,7 +10,7 @@ from host data to the screen and to storage:
   domain -> only plain text and CRM links built from an allowed type and a positive id;
 - ``callcard.phone.format_number`` with arbitrary Unicode, including huge values;
 - ``callcard.drafts`` over a store that raises, lies about its types, or vanishes mid-way;
-- ``bx24_bridge.payloads.json_too_deep``, the guard that keeps absurdly nested host JSON away
+- ``bx24_bridge.wire.json_too_deep``, the guard that keeps absurdly nested host JSON away
   from ``json.loads`` (under Pyodide that overflows the stack and ends the interpreter).
 """
 
@@ -27,17 +27,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import json_values
 
+from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import ParseError
-from bx24_bridge.payloads import (
-    CallDirection,
-    CallerNumber,
-    CallState,
-    CallStatus,
-    CrmRef,
-    EntityType,
-    parse_options,
-    parse_status,
-)
+from bx24_bridge.payloads import CallDirection, CallState, CallStatus, parse_options, parse_status
+from bx24_bridge.phone_numbers import CallerNumber
 from bx24_bridge.rest import RestOutcome
 from bx24_bridge.wire import MAX_JSON_DEPTH, json_too_deep
 from callcard.callstate import CallTracker

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bx24_bridge.payloads import CallDirection, EntityType
+from bx24_bridge.crm_refs import EntityType
+from bx24_bridge.payloads import CallDirection
 from callcard.callstate import Phase
 from callcard.i18n import CATALOGUE, FALLBACK, Translator, pick_language
 from callcard.sip import _KEYS as SIP_KEYS

@@ -11,7 +11,8 @@ from datetime import datetime
 
 import pytest
 
-from bx24_bridge.payloads import CallDirection, CallerNumber
+from bx24_bridge.payloads import CallDirection
+from bx24_bridge.phone_numbers import CallerNumber
 from callcard.comment import CommentHeader, CommentTarget, EntityType, SaveProblem, compose_comment
 from callcard.i18n import Translator
 from callcard.notes import (

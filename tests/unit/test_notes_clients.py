@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bx24_bridge.payloads import HIDDEN_NUMBER, CallDirection, CallerNumber, EntityType
+from bx24_bridge.crm_refs import EntityType
+from bx24_bridge.payloads import CallDirection
+from bx24_bridge.phone_numbers import HIDDEN_NUMBER, CallerNumber
 from callcard.comment import CommentHeader, CommentTarget, SaveProblem, compose_comment
 from callcard.i18n import Translator
 from callcard.notes import (

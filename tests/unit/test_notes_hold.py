@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bx24_bridge.payloads import CallDirection, CallerNumber, EntityType
+from bx24_bridge.crm_refs import EntityType
+from bx24_bridge.payloads import CallDirection
+from bx24_bridge.phone_numbers import CallerNumber
 from callcard.comment import CommentHeader, CommentTarget, SaveProblem
 from callcard.notes import (
     Activity,

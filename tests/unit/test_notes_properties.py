@@ -18,7 +18,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from bx24_bridge.payloads import CallDirection, CallerNumber, EntityType
+from bx24_bridge.crm_refs import EntityType
+from bx24_bridge.payloads import CallDirection
+from bx24_bridge.phone_numbers import CallerNumber
 from callcard.comment import CommentHeader, CommentTarget, SaveProblem
 from callcard.notes import (
     Activity,

@@ -10,6 +10,14 @@ import json
 
 import pytest
 
+from bx24_bridge.callcard_events import (
+    EntityChange,
+    StateChange,
+    parse_entity_event,
+    parse_failed_code,
+    parse_state_event,
+)
+from bx24_bridge.crm_refs import CrmRef, EntityType, parse_crm_ref, parse_crm_uri, parse_entity_type
 from bx24_bridge.errors import (
     BridgeError,
     BridgeUnavailable,
@@ -21,32 +29,23 @@ from bx24_bridge.errors import (
 )
 from bx24_bridge.payloads import (
     EMPTY_STATUS,
-    HIDDEN_NUMBER,
     MAX_CALL_ID_LEN,
-    UNKNOWN_NUMBER,
     CallDirection,
-    CallerNumber,
     CallState,
     CallStatus,
-    CrmRef,
-    EntityChange,
-    EntityType,
-    StateChange,
-    check_placement_answer,
     merge,
-    normalise_event_args,
     parse_call_direction,
     parse_call_state,
-    parse_caller_number,
-    parse_crm_ref,
-    parse_crm_uri,
-    parse_entity_event,
-    parse_entity_type,
-    parse_failed_code,
     parse_options,
-    parse_state_event,
     parse_status,
 )
+from bx24_bridge.phone_numbers import (
+    HIDDEN_NUMBER,
+    UNKNOWN_NUMBER,
+    CallerNumber,
+    parse_caller_number,
+)
+from bx24_bridge.placement_wire import check_placement_answer, normalise_event_args
 from bx24_bridge.rest import rest_result
 from bx24_bridge.wire import MAX_SAFE_INTEGER, MAX_TEXT_LEN, parse_id
 from callcard.crm import CrmItem, PortalUser, parse_crm_item, parse_user

@@ -15,23 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import json_values
 
-from bx24_bridge.errors import ParseError, PlacementError, RestError
-from bx24_bridge.payloads import (
-    MAX_CALL_ID_LEN,
-    MAX_PHONE_LEN,
-    CallerNumber,
-    CallStatus,
-    CrmRef,
+from bx24_bridge.callcard_events import (
     EntityChange,
     StateChange,
-    check_placement_answer,
-    normalise_event_args,
-    parse_caller_number,
     parse_entity_event,
-    parse_options,
     parse_state_event,
-    parse_status,
 )
+from bx24_bridge.crm_refs import CrmRef
+from bx24_bridge.errors import ParseError, PlacementError, RestError
+from bx24_bridge.payloads import MAX_CALL_ID_LEN, CallStatus, parse_options, parse_status
+from bx24_bridge.phone_numbers import MAX_PHONE_LEN, CallerNumber, parse_caller_number
+from bx24_bridge.placement_wire import check_placement_answer, normalise_event_args
 from bx24_bridge.rest import rest_result
 from bx24_bridge.wire import MAX_SAFE_INTEGER, MAX_TEXT_LEN, parse_id
 from callcard.crm import CrmItem, PortalUser, parse_crm_item, parse_user

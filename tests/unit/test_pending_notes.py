@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bx24_bridge.payloads import CallStatus, CrmRef, EntityType
+from bx24_bridge.crm_refs import CrmRef, EntityType
+from bx24_bridge.payloads import CallStatus
 from callcard.pending_notes import NotesEvents, PendingNotes
 
 FIRST = CallStatus(call_id="call-1")

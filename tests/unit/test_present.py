@@ -9,14 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bx24_bridge.payloads import (
-    CallState,
-    CallStatus,
-    CrmRef,
-    EntityType,
-    parse_options,
-    parse_status,
-)
+from bx24_bridge.crm_refs import CrmRef, EntityType
+from bx24_bridge.payloads import CallState, CallStatus, parse_options, parse_status
 from callcard.callstate import CallTracker
 from callcard.client import ClientInfo
 from callcard.i18n import Translator
