@@ -8,10 +8,12 @@ import js
 
 from bx24_bridge import default_bridge, log_to_console
 from callcard.install_page import InstallPage
+from callcard.install_view import InstallView
 
 HANDLER_URL = ""
 
 log_to_console()
 await InstallPage(  # noqa: F704
-    bridge=default_bridge(), page_url=str(js.location.href), handler_override=HANDLER_URL
+    bridge=default_bridge(), view=InstallView(), page_url=str(js.location.href),
+    handler_override=HANDLER_URL,
 ).run()

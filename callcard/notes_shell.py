@@ -1,20 +1,20 @@
-"""The browser half of the notes: it performs what :class:`~callcard.notes.NotesMachine` decides.
+"""The notes' shell: it performs what :class:`~callcard.notes.NotesMachine` decides.
 
 The machine is pure and holds every rule (whose note is whose, what is unsaved, when to save,
-when the card may close). This shell only turns its effects into actions (localStorage, the
+when the card may close). This shell only turns its effects into actions (the draft store, the
 REST saves, the auto-close commands, the textarea) and feeds the outcomes back as events, with
-the clock's time; then it tells the view what to say.
+the clock's time; then it tells the view what to say. Everything it acts on is a port given by
+the page's wiring (callcard/page.py): the browser's localStorage and clocks are in
+callcard/browser_ports.py, so this module is pure and CPython runs it with fakes
+(tests/unit/test_notes_shell.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
-
-import js
 
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.errors import BridgeError, RestError, RestTimeout
@@ -33,7 +33,7 @@ from .comment import (
     header_from_fields,
     problem_for_code,
 )
-from .drafts import LEGACY_CLIENT, DraftStore, StoredNote
+from .drafts import LEGACY_CLIENT, DraftStore, KeyValueStore, StoredNote
 from .i18n import Translator
 from .notes import (
     Activity,
@@ -65,54 +65,22 @@ from .notes import (
     UpdateComment,
     note_key_from_text,
 )
-from .view import NotesHandlers, OtherNoteText
+from .ports import (
+    AutoClose,
+    Clock,
+    LocalTime,
+    NotesHandlers,
+    NotesScreen,
+    OtherNoteText,
+    RestCalls,
+    Spawn,
+)
 
 logger = logging.getLogger("callcard.notes")
 
 TICK_SECONDS = 0.25  # drives the debounce, the auto-close renewals and the hold's end
 SAVE_TIMEOUT = 20.0
 ACTIVITY_EVERY = 1.0  # a key or click tells the machine at most this often that someone is there
-
-
-class BrowserStorage:
-    """``window.localStorage`` as a KeyValueStore; a sandboxed iframe may refuse it entirely."""
-
-    def __init__(self) -> None:
-        try:
-            self._storage = js.window.localStorage
-        except Exception:  # SecurityError: storage disabled for this frame
-            self._storage = None
-
-    def get(self, key: str) -> str | None:
-        value = self._storage.getItem(key) if self._storage is not None else None
-        return value if isinstance(value, str) else None
-
-    def set(self, key: str, value: str) -> None:
-        if self._storage is None:
-            raise OSError("localStorage is not available")
-        self._storage.setItem(key, value)
-
-    def remove(self, key: str) -> None:
-        if self._storage is not None:
-            self._storage.removeItem(key)
-
-    def keys(self) -> list[str]:
-        if self._storage is None:
-            return []
-        return [str(self._storage.key(i)) for i in range(int(self._storage.length))]
-
-
-def wall_clock() -> float:
-    """Seconds since the epoch, for draft ages (they outlive the page)."""
-    return float(js.Date.now()) / 1000.0
-
-
-def local_now(after: float = 0.0) -> datetime:
-    """The operator's local date and time, to the minute, ``after`` seconds from now (Pyodide's
-    own time zone is UTC, so the browser's clock is asked)."""
-    now = js.Date.new(float(js.Date.now()) + after * 1000.0)
-    return datetime(int(now.getFullYear()), int(now.getMonth()) + 1, int(now.getDate()),
-                    int(now.getHours()), int(now.getMinutes()))
 
 
 def problem_for(error: BridgeError, *, updating: bool) -> SaveProblem:
@@ -128,22 +96,27 @@ class NotesShell:
     """Notes of one card: the machine, its draft store, and the view's notes controls."""
 
     def __init__(
-        self, *, bridge: Any, card: Any, view: Any, status: CallStatus, t: Translator,
-        portal: str, clock: Callable[[], float],
-        spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Future[Any]],
+        self, *, rest: RestCalls, card: AutoClose, view: NotesScreen, status: CallStatus,
+        t: Translator, portal: str, storage: KeyValueStore, clock: Clock, wall_clock: Clock,
+        local_now: LocalTime, spawn: Spawn,
     ) -> None:
-        self._bridge = bridge
+        """``clock`` is monotonic (the machine's time); ``wall_clock`` is seconds since the
+        epoch, for draft ages (they outlive the page); ``local_now`` gives the operator's local
+        time for comment headers and the hold's end."""
+        self._bridge = rest
         self._card = card
         self._view = view
         self._t = t
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._local_now = local_now
         self._spawn = spawn
         # The card's first CALL_ID names its notes: a dialer may start a new call under the
         # same card, and the notes of all its clients stay together.
         self._call_id = status.call_id
-        self._drafts = DraftStore(BrowserStorage(), portal or "local")
+        self._drafts = DraftStore(storage, portal or "local")
         header = CommentHeader(direction=status.direction, number=status.phone,
-                               started=local_now())
+                               started=local_now(0.0))
         self._machine = NotesMachine(header=header, target=choose_target(status), t=t)
         self._legacy_draft = False  # an earlier version's draft waits to be stored anew
         self._drafts_refused = False  # the browser would not keep a draft: said once, quietly
@@ -163,7 +136,7 @@ class NotesShell:
     def attach(self) -> None:
         """After the view has the controls: restore this call's notes, prune old ones, tick."""
         try:
-            self._drafts.prune(wall_clock())
+            self._drafts.prune(self._wall_clock())
         except Exception:  # a broken store must never stop the card
             logger.exception("pruning old drafts failed")
         for stored in self._drafts.load(self._call_id) if self._call_id else []:
@@ -197,7 +170,7 @@ class NotesShell:
         if status.call_id and self._call_id and status.call_id != self._call_id:
             logger.info("a new CALL_ID under the same card; its notes stay with the card")
         self._handle(ClientChanged(choose_target(status), self._clock(), status.phone,
-                                   local_now()))
+                                   self._local_now(0.0)))
 
     def client_named(self, ref: CrmRef, name: str) -> None:
         """The CRM answered with the client's name: comment headers and the list use it."""
@@ -253,7 +226,7 @@ class NotesShell:
         if not self._call_id:
             return
         header = header_fields(effect.header) if effect.header is not None else None
-        stored = StoredNote(effect.client.key, effect.text, wall_clock(), effect.comment_id,
+        stored = StoredNote(effect.client.key, effect.text, self._wall_clock(), effect.comment_id,
                             effect.saved, header)
         if not self._drafts.save(self._call_id, stored):
             if not self._drafts_refused:
@@ -326,7 +299,7 @@ class NotesShell:
         machine = self._machine
         until = machine.held_until
         if until is not None:
-            at = local_now(after=max(0.0, until - self._clock()))
+            at = self._local_now(max(0.0, until - self._clock()))
             return self._t.format("hold.until", time=f"{at.hour:02d}:{at.minute:02d}")
         if machine.keep_open:
             return self._t("hold.during")

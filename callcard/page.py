@@ -11,6 +11,7 @@ from bx24_bridge import CallCard, default_bridge
 from bx24_bridge.payloads import CallStatus
 
 from .app import CallCardApp
+from .browser_ports import BrowserStorage, local_now, wall_clock
 from .i18n import Translator
 from .ports import CardNotes, Spawn
 from .view import CardView
@@ -27,7 +28,8 @@ async def run_card() -> None:
     def notes(status: CallStatus, t: Translator, spawn: Spawn) -> CardNotes:
         from .notes_shell import NotesShell  # the card's largest import: made after ready
 
-        return NotesShell(bridge=bridge, card=card, view=view, status=status, t=t,
-                          portal=bridge.domain(), clock=time.monotonic, spawn=spawn)
+        return NotesShell(rest=bridge, card=card, view=view, status=status, t=t,
+                          portal=bridge.domain(), storage=BrowserStorage(), clock=time.monotonic,
+                          wall_clock=wall_clock, local_now=local_now, spawn=spawn)
 
     await CallCardApp(bridge=bridge, card=card, view=view, notes=notes).start()

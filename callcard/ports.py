@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from bx24_bridge.callcard_events import EntityChange
@@ -19,10 +21,27 @@ from .i18n import Translator
 from .pending_notes import NotesEvents
 from .present import CardText, ClientText, CrmLink
 
-__all__ = ["CardBridge", "CardHost", "CardNotes", "CardScreen", "Clock", "NotesFactory", "Spawn"]
+__all__ = [
+    "AutoClose",
+    "CardBridge",
+    "CardHost",
+    "CardNotes",
+    "CardScreen",
+    "Clock",
+    "LocalTime",
+    "NotesFactory",
+    "NotesHandlers",
+    "NotesScreen",
+    "OtherNoteText",
+    "RestCalls",
+    "Spawn",
+]
 
 Clock = Callable[[], float]
 """Seconds from a monotonic clock."""
+
+LocalTime = Callable[[float], datetime]
+"""The operator's local date and time, to the minute, so many seconds from now."""
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]
 """Runs a coroutine in the background, owned (and its failures logged) by the controller."""
@@ -61,8 +80,8 @@ class CardNotes(NotesEvents, Protocol):
     what it tells them (:class:`~callcard.pending_notes.NotesEvents`), and their start."""
 
     @property
-    def handlers(self) -> Any:
-        """What the view wires to the notes controls (``callcard.view.NotesHandlers``)."""
+    def handlers(self) -> NotesHandlers:
+        """What the view wires to the notes controls (:class:`NotesHandlers`)."""
         ...
 
     def attach(self) -> None:
@@ -95,5 +114,51 @@ class CardScreen(Protocol):
                       retry: bool = ...) -> None: ...
     def height_changed(self) -> bool: ...
     def open_in_new_tab(self, href: str) -> None: ...
-    def wire_notes(self, notes: Any) -> None: ...
+    def wire_notes(self, notes: NotesHandlers) -> None: ...
     def perform_early_actions(self) -> None: ...
+
+
+class RestCalls(Protocol):
+    """One REST call (``bx24_bridge.Bridge.call_method``)."""
+
+    async def call_method(self, method: str, params: Mapping[str, Any] | None = None, *,
+                          timeout: float = ...) -> Any: ...
+
+
+class AutoClose(Protocol):
+    """The card's auto-close commands (``bx24_bridge.callcard.CallCard``)."""
+
+    async def keep_open(self) -> None: ...
+    async def allow_close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NotesHandlers:
+    """What the notes controls call: plain callables, so the view stays free of logic."""
+
+    on_input: Callable[[str], Any]
+    on_save: Callable[[], Any]
+    on_keep_open: Callable[[bool], Any]
+    on_close_now: Callable[[], Any]
+    on_activity: Callable[[], Any]
+    max_length: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class OtherNoteText:
+    """One line about another client's unsaved note, and its text when it has nowhere to go
+    (so the operator can copy it)."""
+
+    line: str
+    text: str | None = None
+
+
+class NotesScreen(Protocol):
+    """The notes controls of the view (``callcard.view.CardView``)."""
+
+    def set_notes_state(self, state: str, text: str, *, saving: bool) -> None: ...
+    def set_notes_text(self, text: str) -> None: ...
+    def set_keep_open(self, checked: bool) -> None: ...
+    def set_drafts_note(self, text: str) -> None: ...
+    def set_hold(self, text: str | None, *, close_now: bool) -> None: ...
+    def set_other_notes(self, items: tuple[OtherNoteText, ...]) -> None: ...

@@ -9,7 +9,6 @@ The view calls back into the controller for user actions (``on_*`` callables) an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import js
@@ -18,6 +17,7 @@ from bx24_bridge.dom import Listener, listen
 
 from .i18n import Translator
 from .markup import Node, card_markup, hook_names, link_markup
+from .ports import NotesHandlers, OtherNoteText
 from .present import CardText, ClientText, CrmLink, theme_from_query
 
 APP_STATES = ("loading", "ready", "outside", "error")
@@ -415,24 +415,3 @@ class CardView:
     def _replace(self, *children: Any) -> None:
         heading = [self._heading] if self._heading is not None else []
         self._root.replaceChildren(*heading, *children)
-
-
-@dataclass(frozen=True, slots=True)
-class NotesHandlers:
-    """What the notes controls call: plain callables, so the view stays free of logic."""
-
-    on_input: Callable[[str], Any]
-    on_save: Callable[[], Any]
-    on_keep_open: Callable[[bool], Any]
-    on_close_now: Callable[[], Any]
-    on_activity: Callable[[], Any]
-    max_length: int = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class OtherNoteText:
-    """One line about another client's unsaved note, and its text when it has nowhere to go
-    (so the operator can copy it)."""
-
-    line: str
-    text: str | None = None

@@ -28,10 +28,11 @@ TRANSPORT = frozenset({"bx24_bridge._ffi", "bx24_bridge.console", "bx24_bridge.d
                        "bx24_bridge.window", "bx24_bridge.host", "bx24_bridge.callcard"})
 #: The bridge's entry points (its package), which import the transport only when called.
 BRIDGE_API = frozenset({"bx24_bridge"})
-#: The card's browser shells: DOM, the page's wiring, the notes' and the install page's shells.
-#: (The controller's shell, callcard.app, is pure: it runs the card machine against ports.)
-SHELLS = frozenset({"callcard.view", "callcard.page", "callcard.notes_shell",
-                    "callcard.install_page"})
+#: The card's browser shells: DOM, the page's wiring, the browser's ports and the install page's
+#: DOM. (The controllers, callcard.app, callcard.notes_shell and callcard.install_page, are pure:
+#: they run against ports.)
+SHELLS = frozenset({"callcard.view", "callcard.page", "callcard.browser_ports",
+                    "callcard.install_view"})
 BROWSER = TRANSPORT | SHELLS
 
 

@@ -1,0 +1,221 @@
+"""The notes' shell under CPython: fakes of REST, the auto-close commands, the view and the draft
+store (the ports of callcard/ports.py) show that it performs the notes machine's effects and
+feeds their outcomes back: a save reaches the CRM once and its answer reaches the screen, a draft
+survives the page, a browser that refuses storage is said so once, a retry's redraw shows the
+same note without a second start. (The machine's own rules are tests/unit/test_notes*.py.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from bx24_bridge.crm_refs import CrmRef, EntityType
+from bx24_bridge.errors import RestError
+from bx24_bridge.payloads import CallDirection, CallStatus
+from bx24_bridge.phone_numbers import CallerNumber
+from callcard.comment import ADD_METHOD, UPDATE_METHOD
+from callcard.drafts import DraftStore, MemoryStore
+from callcard.i18n import Translator
+from callcard.notes_shell import NotesShell
+from callcard.ports import OtherNoteText
+
+IVAN = CrmRef(EntityType.CONTACT, 17)
+CALL = CallStatus(call_id="call-1", phone=CallerNumber("number", "+79001234567"), entity=IVAN,
+                  direction=CallDirection.INCOMING)
+EN = Translator("en")
+
+
+def run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run() on a thread of its own (tests/unit/test_client.py says why)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+class FakeRest:
+    def __init__(self, answers: list[object] | None = None) -> None:
+        self.calls: list[tuple[str, Mapping[str, Any] | None]] = []
+        self.answers = list(answers or [])
+
+    async def call_method(self, method: str, params: Mapping[str, Any] | None = None, *,
+                          timeout: float = 8.0) -> Any:
+        self.calls.append((method, params))
+        answer = self.answers.pop(0) if self.answers else 100 + len(self.calls)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class FakeCard:
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    async def keep_open(self) -> None:
+        self.commands.append("disableAutoClose")
+
+    async def allow_close(self) -> None:
+        self.commands.append("enableAutoClose")
+
+
+class FakeScreen:
+    def __init__(self) -> None:
+        self.state: tuple[str, str] = ("", "")
+        self.texts: list[str] = []
+        self.keep_open = False
+        self.drafts_notes: list[str] = []
+        self.hold: str | None = None
+        self.others: tuple[OtherNoteText, ...] = ()
+
+    def set_notes_state(self, state: str, text: str, *, saving: bool) -> None:
+        self.state = (state, text)
+
+    def set_notes_text(self, text: str) -> None:
+        self.texts.append(text)
+
+    def set_keep_open(self, checked: bool) -> None:
+        self.keep_open = checked
+
+    def set_drafts_note(self, text: str) -> None:
+        self.drafts_notes.append(text)
+
+    def set_hold(self, text: str | None, *, close_now: bool) -> None:
+        self.hold = text
+
+    def set_other_notes(self, items: tuple[OtherNoteText, ...]) -> None:
+        self.others = items
+
+
+class RefusingStore(MemoryStore):
+    """A sandboxed frame's storage: every write fails."""
+
+    def set(self, key: str, value: str) -> None:
+        raise OSError("localStorage is not available")
+
+
+class Notes:
+    def __init__(self, *, store: MemoryStore | None = None, rest: FakeRest | None = None) -> None:
+        self.rest = rest or FakeRest()
+        self.card = FakeCard()
+        self.screen = FakeScreen()
+        self.store = store if store is not None else MemoryStore()
+        self.now = 10.0
+        self.spawned = 0
+        self.shell = NotesShell(
+            rest=self.rest, card=self.card, view=self.screen, status=CALL, t=EN,
+            portal="portal.bitrix24.ru", storage=self.store, clock=lambda: self.now,
+            wall_clock=lambda: 1_780_000_000.0 + self.now,
+            local_now=lambda after: datetime(2026, 12, 2, 10, 30), spawn=self.spawn,
+        )
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+        self.spawned += 1
+        return asyncio.ensure_future(coroutine)
+
+
+def test_a_saved_note_reaches_the_crm_once_and_its_answer_the_screen() -> None:
+    async def scenario() -> None:
+        notes = Notes()
+        notes.shell.attach()
+        assert notes.screen.state == ("empty", "No notes yet")
+        notes.shell.handlers.on_input("Wants a call back on Monday")
+        notes.shell.handlers.on_save()
+        await settle()
+        assert [method for method, _ in notes.rest.calls] == [ADD_METHOD]
+        params = notes.rest.calls[0][1]
+        assert params is not None
+        fields = params["fields"]
+        assert fields["ENTITY_TYPE"] == "contact" and fields["ENTITY_ID"] == 17
+        assert "Wants a call back on Monday" in fields["COMMENT"]
+        assert notes.screen.state == ("saved", "Saved to the CRM timeline")
+        notes.now += 5
+        notes.shell.handlers.on_input("Wants a call back on Monday, after 10")
+        notes.shell.handlers.on_save()
+        await settle()
+        assert [method for method, _ in notes.rest.calls] == [ADD_METHOD, UPDATE_METHOD]
+        second = notes.rest.calls[1][1]
+        assert second is not None and second["id"] == 101, "the same comment, updated"
+
+    run(scenario())
+
+
+def test_a_failed_save_says_why_and_keeps_the_note() -> None:
+    async def scenario() -> None:
+        notes = Notes(rest=FakeRest([RestError(ADD_METHOD, "ACCESS_DENIED", "no")]))
+        notes.shell.attach()
+        notes.shell.handlers.on_input("Important")
+        notes.shell.handlers.on_save()
+        await settle()
+        state, words = notes.screen.state
+        assert state == "failed" and words
+        assert notes.card.commands[:1] == ["disableAutoClose"], "unsaved: the card stays open"
+
+    run(scenario())
+
+
+def test_before_close_saves_what_was_typed() -> None:
+    async def scenario() -> None:
+        notes = Notes()
+        notes.shell.attach()
+        notes.shell.handlers.on_input("Typed during the call")
+        notes.shell.before_close()
+        await settle()
+        assert [method for method, _ in notes.rest.calls] == [ADD_METHOD]
+
+    run(scenario())
+
+
+def test_a_draft_outlives_the_page_and_comes_back_on_the_next_one() -> None:
+    async def scenario() -> None:
+        store = MemoryStore()
+        first = Notes(store=store)
+        first.shell.attach()
+        first.shell.handlers.on_input("Half a thought")
+        for _ in range(4):  # past the draft's debounce, on the shell's own ticker
+            first.now += 0.3
+            await asyncio.sleep(0.26)
+        drafts = DraftStore(store, "portal.bitrix24.ru").load("call-1")
+        assert [draft.text for draft in drafts] == ["Half a thought"]
+        second = Notes(store=store)  # the same call, the card opened again
+        second.shell.attach()
+        assert second.screen.texts[-1] == "Half a thought"
+        assert second.screen.state[0] == "draft"
+
+    run(scenario())
+
+
+def test_a_browser_that_refuses_storage_is_said_so_once() -> None:
+    async def scenario() -> None:
+        notes = Notes(store=RefusingStore())
+        notes.shell.attach()
+        for text in ("a", "ab", "abc"):
+            notes.shell.handlers.on_input(text)
+            notes.now += 1.0
+            notes.shell.handlers.on_save()
+            await settle()
+        assert len(notes.screen.drafts_notes) == 1
+        assert "abc" in str(notes.rest.calls[-1][1]), "the note itself still goes to the CRM"
+
+    run(scenario())
+
+
+def test_a_redraw_shows_the_same_note_without_a_second_start() -> None:
+    async def scenario() -> None:
+        notes = Notes()
+        notes.shell.attach()
+        notes.shell.handlers.on_input("Keep me")
+        started = notes.spawned
+        notes.screen.state = ("", "")
+        notes.shell.redrawn()
+        assert notes.screen.texts[-1] == "Keep me"
+        assert notes.screen.state[0] == "draft"
+        assert notes.spawned == started, "no second ticker"
+
+    run(scenario())
