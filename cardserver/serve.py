@@ -15,7 +15,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -33,8 +33,10 @@ class BoundedH11Protocol(H11Protocol):
 
     header_timeout = HEADER_TIMEOUT
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # asyncio.Protocol's signature; uvicorn narrows it to the stream Transport every server
+        # connection is.
+        super().connection_made(cast(asyncio.Transport, transport))
         self._header_timer: asyncio.TimerHandle | None = None
         self._start_header_timer()
 
