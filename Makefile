@@ -1,7 +1,8 @@
 # Two commands do everything from a fresh clone:
 #   make run    install and build what is missing, then serve the app (/) and the simulator
 #   make test   install and build what is missing, then run the whole suite (unit + browser)
-# Other targets: make dist (the publish folder a production server serves), make bench,
+# Other targets: make dist (the publish folder a production server serves), make wheel (the
+# bridge as a package: packages/bx24-bridge/dist/), make bench,
 # make lint, make clean.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PORT HOST
 
-.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib bytecode dist clean
+.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib bytecode wheel dist clean
 
 run: install
 	$(PY) -m cardserver --dev --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
@@ -33,7 +34,7 @@ lint: deps-python deps-node
 	$(PY) -m ruff check .
 	node_modules/.bin/pyright
 
-install: deps-python deps-node deps-browser stdlib bytecode dist
+install: deps-python deps-node deps-browser stdlib bytecode wheel dist
 
 deps-python: $(VENV)/.installed
 deps-node: node_modules/.installed
@@ -69,6 +70,18 @@ APP_PY := $(wildcard bx24_bridge/*.py callcard/*.py)
 	node tools/compile-app.mjs
 	touch $@
 
+# The bridge as a package of its own (packages/bx24-bridge/): a pure-Python wheel built from the
+# same bx24_bridge/ the card runs, reproducibly (the same sources give the same bytes).
+WHEEL_DIR := packages/bx24-bridge/dist
+BRIDGE_SOURCES := $(wildcard bx24_bridge/*.py) bx24_bridge/py.typed \
+	$(wildcard packages/bx24-bridge/*.toml packages/bx24-bridge/*.md) packages/bx24-bridge/LICENSE
+wheel: $(WHEEL_DIR)/.stamp
+$(WHEEL_DIR)/.stamp: $(VENV)/.installed $(BRIDGE_SOURCES)
+	rm -rf $(WHEEL_DIR)
+	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-w $(WHEEL_DIR) packages/bx24-bridge
+	touch $@
+
 # The publish folder (cardserver/dist.py): every file the pages load, content-addressed, with
 # Brotli and gzip copies (cached by content in .cache/compressed/, so a rebuild takes a second).
 # The server only reads it. Rebuilt when any source of it changes.
@@ -86,4 +99,4 @@ bench: install
 	$(if $(BENCH_ROUNDS),BENCH_ROUNDS=$(BENCH_ROUNDS) )$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .cache dist .pytest_cache .ruff_cache .hypothesis test-results
+	rm -rf $(VENV) node_modules .cache dist $(WHEEL_DIR) .pytest_cache .ruff_cache .hypothesis test-results

@@ -15,8 +15,9 @@ from typing import Any
 from .errors import RestError
 from .wire import MAX_CODE_LEN, as_array, as_object, wire_text
 
-__all__ = ["RestOutcome", "join_pages", "rest_result"]
+__all__ = ["RestOutcome", "join_pages", "rest_result", "result_ref"]
 
+_REF_PART = re.compile(r"[A-Za-z0-9_.\-]+")
 _REST_ERROR_TEXT = re.compile(r"([A-Za-z0-9_.\-]+)(?::\s*(.*?))?(?:\s*\(([0-9]{3})\))?", re.DOTALL)
 
 
@@ -103,3 +104,20 @@ def join_pages(pages: list[Any]) -> Any:
         if key and all(isinstance(value, list) for value in values):
             return {key: [item for value in values for item in as_array(value)]}
     return pages[-1] if len(pages) == 1 else pages
+
+
+def result_ref(key: str, *path: str | int) -> str:
+    """A batch parameter that stands for part of an earlier call's answer in the same batch:
+    ``result_ref("deal", "CONTACT_ID")`` is ``"$result[deal][CONTACT_ID]"``, which the portal
+    replaces with that value before it runs the later call (its batch method resolves it, in
+    the order the calls were given; docs/host-contract.md#rest).
+
+    ``key`` and each step of ``path`` (a field name or a list index) may hold letters, digits,
+    ``_``, ``-`` and ``.``: the portal's syntax has no escaping, so anything else is refused.
+    """
+    parts = (key, *path)
+    for part in parts:
+        text = str(part)
+        if isinstance(part, bool) or not text or not _REF_PART.fullmatch(text):
+            raise ValueError(f"not a batch reference step: {part!r}")
+    return "$result" + "".join(f"[{part}]" for part in parts)

@@ -1,9 +1,11 @@
-"""Pages of a REST list joined into one answer (bx24_bridge.rest.join_pages): what
-``call_method(all_pages=True)`` returns after walking ``next()``."""
+"""REST helpers of bx24_bridge.rest: pages of a list joined into one answer (join_pages), what
+``call_method(all_pages=True)`` returns after walking ``next()``; and batch references."""
 
 from __future__ import annotations
 
-from bx24_bridge.rest import join_pages
+import pytest
+
+from bx24_bridge.rest import join_pages, result_ref
 
 
 def test_list_pages_become_one_list_in_order() -> None:
@@ -28,3 +30,14 @@ def test_pages_of_different_shapes_are_left_as_they_came() -> None:
 
 def test_no_pages_is_an_empty_list() -> None:
     assert join_pages([]) == []
+
+
+def test_a_batch_reference_names_a_path_in_an_earlier_answer() -> None:
+    assert result_ref("deal", "CONTACT_ID") == "$result[deal][CONTACT_ID]"
+    assert result_ref("links", 0, "CONTACT_ID") == "$result[links][0][CONTACT_ID]"
+
+
+@pytest.mark.parametrize("step", ["", "a]b", "a[b", "x y", "$result", True])
+def test_a_batch_reference_refuses_steps_the_portal_cannot_read(step: object) -> None:
+    with pytest.raises(ValueError):
+        result_ref("deal", step)  # type: ignore[arg-type]
