@@ -86,8 +86,8 @@ $(WHEEL_DIR)/.stamp: $(VENV)/.installed $(BRIDGE_SOURCES)
 # Brotli and gzip copies (cached by content in .cache/compressed/, so a rebuild takes a second).
 # The server only reads it. Rebuilt when any source of it changes.
 DIST_SOURCES := $(APP_PY) index.html install.html main.py install.py pyscript.toml install.toml \
-	$(wildcard static/* simulator/* cardserver/*.py) cardserver/callcard-boot.mjs
-dist/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp .cache/bytecode/.stamp $(DIST_SOURCES)
+	$(wildcard static/* simulator/* cardserver/*.py examples/*/*) cardserver/callcard-boot.mjs
+dist/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp .cache/bytecode/.stamp $(WHEEL_DIR)/.stamp $(DIST_SOURCES)
 	$(PY) -m cardserver.dist
 	touch $@
 

@@ -8,8 +8,8 @@
   time, then dropped: nothing of it (tokens above all) is ever echoed, logged or stored. Pages
   are revalidated (``no-cache`` with a content ETag) and carry the Content-Security-Policy.
 - Every response, errors included, carries nosniff and the referrer policy.
-- ``/healthz`` says the build is loaded (for load balancers); the simulator and its card exist
-  only with ``dev=True``.
+- ``/healthz`` says the build is loaded (for load balancers); the simulator and its card, and the
+  example apps on the bridge (``/examples/<name>/``), exist only with ``dev=True``.
 
 Nothing is built or written while serving: ``create_app`` reads the folder `make dist` wrote.
 Run it with uvicorn (``python -m cardserver``, or in production
@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .dist import MANIFEST, PAGES, SIMULATOR_CARD, SIMULATOR_PAGE, Manifest
+from .dist import EXAMPLES, MANIFEST, PAGES, SIMULATOR_CARD, SIMULATOR_PAGE, Manifest, example_page
 from .first_paint import PageTemplate, form_fields
 from .security import (
     COMMON_HEADERS,
@@ -194,6 +194,13 @@ def create_app(dist: Path | str | None = None, options: Options | None = None,
     routes.append(Route("/favicon.ico", _no_favicon, methods=["GET", "HEAD"]))
     if options.dev:
         routes.extend(_simulator_routes(folder, options))
+        # The example apps on the bridge (examples/): opened like any placement, GET or POST.
+        routes.extend(
+            Route(f"/examples/{name}/", _page_endpoint(_page(folder / example_page(name),
+                                                             page_csp), options),
+                  methods=PAGE_METHODS)
+            for name in EXAMPLES
+        )
     pages = Starlette(routes=routes)
     static = ServeStaticASGI(
         pages,

@@ -13,6 +13,9 @@ Layout of ``dist/``::
       app-bundle.<digest>.zip, main.<digest>.py, pyscript.<digest>.toml, install.*, static/*
                        build products under their content's digest (ServeStatic's hashing)
     dev/simulator/     the simulator's own files, served only by the development server
+    public/wheels/     the bridge's wheel (packages/bx24-bridge/, `make wheel`), and
+    public/examples/   the example apps built on it (examples/), whose pages are in pages/ too;
+                       the development server routes those pages
 
 Each ``public`` file worth it has Brotli and gzip copies beside it (cardserver/precompress.py).
 The folder is built beside the old one and swapped in whole, so a running server's folder is
@@ -64,6 +67,13 @@ SIMULATOR_PAGE: Final = "pages/simulator.html"
 STATIC_FILES: Final = ("static/app.css", "static/startup-guard.js")
 #: The simulator's own files, besides its page; published only for the development server.
 SIMULATOR_FILES: Final = ("simulator.js", "simulator.css", "bx24-fake.js")
+#: The bridge's wheel as `make wheel` builds it, and where it is published (under its digest).
+WHEEL_DIR: Final = Path("packages", "bx24-bridge", "dist")
+WHEELS: Final = "wheels"
+#: Example apps on the bridge (examples/<name>/index.html and what it loads): each page is
+#: pages/examples/<name>.html, its files are published under examples/<name>/.
+EXAMPLES: Final = ("deal-contacts",)
+EXAMPLE_FILES: Final = ("main.py", "style.css")
 
 #: The handler page carries its stylesheet inline: an external one is render-blocking, and on a
 #: cold load its request is most of what stands between the POST's answer and the caller's number
@@ -75,8 +85,9 @@ _CSS_URL = re.compile(r'url\("([^"]+)"\)')
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)  # (app.css has no "/*" inside a string)
 
 # A page's reference to a file of ours: src="./x" or href="./x" or config="./x", or url("./x") in
-# an inlined stylesheet.
-_REFERENCE = re.compile(r'\b(?:src|href|config)="\./([^"]+)"|\burl\("\./([^"]+)"\)')
+# an inlined stylesheet; an example's page, a level or two below the root, also says "../../x".
+_REFERENCE = re.compile(
+    r'\b(?:src|href|config)="((?:\./|(?:\.\./)+)[^"]+)"|\burl\("((?:\./|(?:\.\./)+)[^"]+)"\)')
 
 
 class BuildError(RuntimeError):
@@ -190,6 +201,8 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
     for entry in ("main.py", "install.py"):
         publisher.copy(root / entry, entry, hashed=True)
 
+    _publish_examples(root, stage, publisher)
+
     for page, target in PAGES.items():
         html = (root / page).read_text(encoding="utf-8")
         if page in INLINE_STYLESHEETS:
@@ -212,6 +225,30 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
     return manifest
 
 
+def example_page(name: str) -> str:
+    """Where the example app ``name``'s page is in the build."""
+    return f"pages/examples/{name}.html"
+
+
+def _publish_examples(root: Path, stage: Path, publisher: _Publisher) -> None:
+    """The bridge's wheel, then each example app, its references published like the card's."""
+    wheels = sorted((root / WHEEL_DIR).glob("bx24_bridge-*-py3-none-any.whl"))
+    if len(wheels) != 1:
+        raise BuildError(f"expected one bridge wheel in {WHEEL_DIR}/, found {len(wheels)}: "
+                         "run `make wheel`")
+    publisher.copy(wheels[0], f"{WHEELS}/{wheels[0].name}", hashed=True)
+    for name in EXAMPLES:
+        source, base = root / "examples" / name, f"examples/{name}"
+        for file in EXAMPLE_FILES:
+            publisher.copy(source / file, f"{base}/{file}", hashed=True)
+        config = _rewrite_config((source / "pyscript.toml").read_text(encoding="utf-8"),
+                                 publisher.files, base)
+        publisher.write(config.encode(), f"{base}/pyscript.toml", hashed=True)
+        html = (source / "index.html").read_text(encoding="utf-8")
+        _write(stage / example_page(name),
+               _rewrite_page(html, publisher.files, f"{base}/index.html", base).encode())
+
+
 def _publish_runtime(root: Path, versions: RuntimeVersions, publisher: _Publisher) -> None:
     """npm's files, under the package version: the only parts of node_modules ever published."""
     pyscript = root / PYSCRIPT_PACKAGE / "dist"
@@ -226,18 +263,36 @@ def _publish_runtime(root: Path, versions: RuntimeVersions, publisher: _Publishe
                        f"{versions.folder('open-sans')}/{name}", hashed=False)
 
 
-def _rewrite_config(text: str, files: dict[str, str]) -> str:
-    """A PyScript config with its ``./name`` references replaced by the published names (a
-    destination such as ``./*`` or ``./folder/`` is left as it is)."""
-    def published(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.endswith(("*", "/")):
-            return match.group(0)
-        if name not in files:
-            raise BuildError(f"a PyScript config names ./{name}, which the build does not publish")
-        return f'"./{files[name]}"'
+def _logical(base: str, reference: str) -> str:
+    """The logical name a page's or config's relative ``reference`` means, from folder ``base``
+    (``""``: the root)."""
+    name = posixpath.normpath(posixpath.join(base, reference))
+    if name.startswith("../"):
+        raise BuildError(f"{reference} (from /{base}) points outside the published folder")
+    return name
 
-    return re.sub(r'"\./([^"]+)"', published, text)
+
+def _relative(base: str, path: str) -> str:
+    """A published ``path`` as a reference from folder ``base``."""
+    reference = posixpath.relpath(path, base or ".")
+    return reference if reference.startswith("../") else f"./{reference}"
+
+
+def _rewrite_config(text: str, files: dict[str, str], base: str = "") -> str:
+    """A PyScript config with its relative references (``./name``, ``../name``, from the
+    config's folder ``base``) replaced by the published names (a destination such as ``./*`` or
+    ``./folder/`` is left as it is)."""
+    def published(match: re.Match[str]) -> str:
+        reference = match.group(1)
+        if reference.endswith(("*", "/")):
+            return match.group(0)
+        name = _logical(base, reference)
+        if name not in files:
+            raise BuildError(f"a PyScript config names {reference}, which the build does not "
+                             "publish")
+        return f'"{_relative(base, files[name])}"'
+
+    return re.sub(r'"((?:\./|(?:\.\./)+)[^"]+)"', published, text)
 
 
 def inline_stylesheet(html: str, sheet: str, css: str, page: str) -> str:
@@ -267,18 +322,20 @@ def inline_stylesheet(html: str, sheet: str, css: str, page: str) -> str:
     return html.replace(link, inline)
 
 
-def _rewrite_page(html: str, files: dict[str, str], page: str) -> str:
-    """A page with every ``./name`` it loads replaced by the published name; a name that is not
-    published stops the build (the published folder is all a browser can reach)."""
+def _rewrite_page(html: str, files: dict[str, str], page: str, base: str = "") -> str:
+    """A page (in folder ``base``) with every relative reference it loads replaced by the
+    published name; a name that is not published stops the build (the published folder is all a
+    browser can reach)."""
     already = set(files.values())
 
     def published(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2)
+        reference = match.group(1) or match.group(2)
+        name = _logical(base, reference)
         if name in already:
             return match.group(0)  # a published name already (start-up hints from a load)
         if name not in files:
-            raise BuildError(f"{page} loads ./{name}, which the build does not publish")
-        return match.group(0).replace(f"./{name}", f"./{files[name]}")
+            raise BuildError(f"{page} loads {reference}, which the build does not publish")
+        return match.group(0).replace(reference, _relative(base, files[name]))
 
     return _REFERENCE.sub(published, html)
 

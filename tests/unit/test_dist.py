@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +13,16 @@ from pathlib import Path
 import brotli
 import pytest
 
-from cardserver.dist import MANIFEST, PAGES, BuildError, Manifest, build, inline_stylesheet
+import bx24_bridge
+from cardserver.dist import (
+    MANIFEST,
+    PAGES,
+    BuildError,
+    Manifest,
+    build,
+    example_page,
+    inline_stylesheet,
+)
 from cardserver.runtime import read_runtime_versions
 from tools.archives import with_extra_module
 
@@ -21,7 +31,8 @@ VERSIONS = read_runtime_versions(ROOT)
 PYODIDE = f"runtime/pyodide-{VERSIONS.pyodide}"
 HASHED = re.compile(r"\.[0-9a-f]{12}\.[a-z0-9]+$")
 REFERENCE = re.compile(r'\b(?:src|href|config)="\./([^"]+)"|\burl\("\./([^"]+)"\)')
-LINKED = ("node_modules", ".cache", "bx24_bridge", "callcard", "simulator", "static")
+LINKED = ("node_modules", ".cache", "bx24_bridge", "callcard", "simulator", "static", "packages",
+          "examples")
 
 pytestmark = pytest.mark.skipif(VERSIONS.pyodide is None, reason="npm ci has not run")
 
@@ -129,7 +140,8 @@ def test_only_the_app_s_files_are_published(published: tuple[Path, Manifest]) ->
     assert originals == set(manifest.files.values())
     for name in originals:
         assert not name.endswith((".map", ".ts", ".md")), name
-        assert name.split("/")[0] in ("runtime", "static") or "/" not in name, name
+        folders = ("runtime", "static", "wheels", "examples")
+        assert name.split("/")[0] in folders or "/" not in name, name
     assert not (dist / "public" / "cardserver").exists()
     assert not (dist / "public" / MANIFEST).exists()  # the manifest is the server's, not public
 
@@ -221,3 +233,30 @@ def test_a_manifest_that_is_not_this_build_s_says_to_build(tmp_path: Path, text:
     (tmp_path / MANIFEST).write_text(text)
     with pytest.raises(BuildError, match="make dist"):
         Manifest.load(tmp_path)
+
+
+def test_the_example_app_is_published_with_the_bridge_s_wheel(
+    published: tuple[Path, Manifest],
+) -> None:
+    """examples/deal-contacts loads only what the build publishes: its page's and its config's
+    references, relative to its folder, are the published names (which the server serves)."""
+    dist, manifest = published
+    wheel = manifest.path(f"wheels/bx24_bridge-{bx24_bridge.__version__}-py3-none-any.whl")
+    assert HASHED.search(wheel)
+    base = "examples/deal-contacts"
+    page = (dist / example_page("deal-contacts")).read_text(encoding="utf-8")
+    config = (dist / "public" / manifest.path(f"{base}/pyscript.toml")).read_text(encoding="utf-8")
+    for text, folder in ((page, base), (config, base)):
+        for reference in re.findall(r'"((?:\./|(?:\.\./)+)[^"*]+[^"*/])"', text):
+            path = posixpath.normpath(posixpath.join(folder, reference))
+            assert (dist / "public" / path).is_file(), reference
+    assert f'"../../{wheel}" = "./*"' in config
+    assert f'interpreter = "../../{manifest.path(f"{PYODIDE}/callcard-boot.mjs")}"' in config
+    assert f'src="./{posixpath.basename(manifest.path(f"{base}/main.py"))}"' in page
+
+
+def test_a_build_without_the_bridge_s_wheel_says_to_make_it(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    (root / "packages").unlink()
+    with pytest.raises(BuildError, match="make wheel"):
+        build(root, tmp_path / "dist", compress=False)

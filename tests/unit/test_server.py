@@ -226,7 +226,8 @@ def test_every_200_is_a_published_file_or_a_page(client: TestClient,
     dist, manifest = published
     allowed = {hashlib.sha256((dist / "public" / p).read_bytes()).hexdigest()
                for p in manifest.files.values()}
-    allowed |= {hashlib.sha256(p.read_bytes()).hexdigest() for p in (dist / "pages").iterdir()}
+    allowed |= {hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in (dist / "pages").rglob("*") if p.is_file()}
     for entry in sorted(ROOT.iterdir()):
         for candidate in (f"/{entry.name}", f"/{entry.name}/"):
             response = client.get(candidate, headers={"Accept-Encoding": "identity"})
@@ -235,6 +236,16 @@ def test_every_200_is_a_published_file_or_a_page(client: TestClient,
 
 
 # --------------------------------------------------------------------------- the simulator
+
+
+def test_the_example_app_is_served_only_in_development(client: TestClient,
+                                                       dev_client: TestClient) -> None:
+    assert client.get("/examples/deal-contacts/").status_code == 404
+    for method in ("GET", "POST"):  # a portal opens a placement with a form POST
+        page = dev_client.request(method, "/examples/deal-contacts/")
+        assert page.status_code == 200, method
+        assert "content-security-policy" in page.headers
+        assert 'config="./pyscript.' in page.text
 
 
 def test_the_simulator_exists_only_in_development(dev_client: TestClient) -> None:
