@@ -14,7 +14,8 @@
  *   - BeforeClose fires again ~65 s later when auto-close was disabled.
  *
  * Configure it before it loads with window.BX24_FAKE_CONFIG (see DEFAULTS); drive it afterwards
- * through window.bx24Host (fire events, change answers, read the log of everything exchanged).
+ * through window.bx24Host (fire events, change answers, read the log of everything exchanged,
+ * and `delivered`: which answers and events have reached the app, for tests to wait on).
  * Nothing here is ever shipped in index.html.
  *
  * The simulator (simulator/index.html) frames the app at /simulator/card/, where the server serves
@@ -208,6 +209,18 @@
     report(kind, name, data);
   };
 
+  /* Test hook: what has reached the app, named as in `log` ({kind: "command" | "rest" | "event",
+     name}), recorded once the app's callback has returned (or thrown). A test waits on it to know
+     that a late answer or an event was handed over before it checks that nothing came of it. */
+  const delivered = [];
+  function handOver(kind, name, fn) {
+    try {
+      fn();
+    } finally {
+      delivered.push({ at: Date.now(), kind, name });
+    }
+  }
+
   /* JSON round trip, as every value crossing the real iframe wire. */
   function wire(value) {
     if (value === undefined) return undefined;
@@ -224,7 +237,7 @@
     if (typeof callback !== "function") return;
     later(() => {
       report("answer", name || "answer", value);
-      callback(wire(value));
+      handOver("command", name || "answer", () => callback(wire(value)));
     });
   }
 
@@ -250,6 +263,7 @@
     config,
     crm,
     log,
+    delivered,
     get closed() {
       return closed;
     },
@@ -302,7 +316,9 @@
         logged = `(not JSON: ${error.name})`;
       }
       record("event", event, logged);
-      for (const cb of handlers[event] || []) setTimeout(() => cb(...args), 0);
+      for (const cb of handlers[event] || []) {
+        setTimeout(() => handOver("event", event, () => cb(...args)), 0);
+      }
     },
     subscribers(event) {
       return (handlers[event] || []).length;
@@ -311,7 +327,9 @@
 
   function fire(event, args) {
     record("event", event, args);
-    for (const cb of handlers[event] || []) later(() => deliver(cb, args));
+    for (const cb of handlers[event] || []) {
+      later(() => handOver("event", event, () => deliver(cb, args)));
+    }
   }
 
   function scheduleDelayedClose() {
@@ -504,7 +522,7 @@
     }
     later(() => {
       report("answer", query.method, answer.error ? { error: answer.error } : { result: answer.result });
-      query.callback(new AjaxResult(answer, query));
+      handOver("rest", query.method, () => query.callback(new AjaxResult(answer, query)));
     }, answer.delayMs || 0);
   }
 
@@ -589,7 +607,7 @@
         const summary = {};
         for (const [key, a] of Object.entries(answers)) summary[key] = a.error ? { error: a.error } : "ok";
         report("answer", "batch", summary);
-        callback(results);
+        handOver("rest", "batch", () => callback(results));
       }, delay);
     },
     placement: {

@@ -149,6 +149,23 @@ OPENING_FIELDS = """([config, extra]) =>
   Object.assign(window.BX24_FAKE_WIRE.openingFields(config), extra)"""
 
 
+#: Counts the notes machine's ticks from now on: under Pyodide its asyncio.sleep(0.25)
+#: (TICK_SECONDS in callcard/notes_shell.py) is a 250 ms setTimeout, and each tick arms the next
+#: one after it was handled, so n + 1 of them fired means n ticks handled since.
+COUNT_NOTES_TICKS = """() => {
+  window.__notesTicks = 0;
+  const setTimeout = window.__setTimeout = window.setTimeout;
+  window.setTimeout = function (callback, delay, ...args) {
+    if (delay !== 250 || typeof callback !== "function") {
+      return setTimeout.call(this, callback, delay, ...args);
+    }
+    return setTimeout.call(this, function (...given) {
+      try { return callback.apply(this, given); } finally { window.__notesTicks += 1; }
+    }, delay, ...args);
+  };
+}"""
+
+
 class CardPage:
     """One app page (a new tab), with the fake configured before it loads."""
 
@@ -233,6 +250,62 @@ class CardPage:
             entry for entry in self.host("host.log")
             if (kind is None or entry["kind"] == kind) and (name is None or entry["name"] == name)
         ]
+
+    def wait_delivered(self, kind: str, name: str, count: int | None = None,
+                       timeout: int = 10_000) -> None:
+        """Wait until the fake has handed the app ``count`` answers or events of this ``kind``
+        and ``name`` (``bx24Host.delivered``, recorded once the app's callback has returned); by
+        default as many as the host log holds: every request answered, every event delivered
+        (a dropped command is never answered: give its count).
+
+        This is the first half of a barrier before a check that something did NOT happen. The
+        app handles a callback at once and queues the rest of its work on Pyodide's event loop,
+        one first-in-first-out queue of macrotasks. The second half is a later action of the
+        same kind whose result the test waits for (a later client's load, a later save): it is
+        queued behind whatever the delivered answer or event set going, so once it is done,
+        anything that answer or event would have done is done, and its absence means something.
+        """
+        self.page.wait_for_function(
+            """([kind, name, count]) => {
+              const host = window.bx24Host;
+              const mine = (entry) => entry.kind === kind && entry.name === name;
+              return host.delivered.filter(mine).length >= (count ?? host.log.filter(mine).length);
+            }""",
+            arg=[kind, name, count], timeout=timeout,
+        )
+
+    def comment_writes(self) -> list[dict[str, Any]]:
+        """The app's writes to the CRM timeline (add, update), in the order they went out."""
+        return [entry for entry in self.host_log("rest")
+                if entry["name"] in ("crm.timeline.comment.add", "crm.timeline.comment.update")]
+
+    def save_a_later_note(self, text: str) -> dict[str, Any]:
+        """A barrier's second half for saves (see wait_delivered): the operator writes ``text``
+        and saves it, and the card says it is saved. That save goes out the way every save
+        does, behind any an earlier event set going. Returns its write."""
+        from playwright.sync_api import expect
+
+        self.page.get_by_test_id("notes").fill(text)
+        self.page.get_by_test_id("notes-save").click()
+        self.page.wait_for_function(
+            """(text) => window.bx24Host.log.some(e => e.kind === 'rest'
+                 && e.name.startsWith('crm.timeline.comment.')
+                 && String(e.data.fields && e.data.fields.COMMENT).endsWith(text))""", arg=text)
+        expect(self.page.get_by_test_id("notes-status")).to_have_attribute(
+            "data-notes-state", "saved")
+        write = self.comment_writes()[-1]
+        assert write["data"]["fields"]["COMMENT"].endswith(text), write
+        return write
+
+    def wait_for_notes_ticks(self, ticks: int) -> None:
+        """Wait until the notes machine has handled ``ticks`` more ticks (four a second; it
+        drives the draft's debounce and the card's hold), however late a busy machine runs
+        them. The page's own setTimeout is back afterwards."""
+        self.page.evaluate(COUNT_NOTES_TICKS)
+        try:
+            self.page.wait_for_function(f"window.__notesTicks >= {ticks + 1}")
+        finally:
+            self.page.evaluate("window.setTimeout = window.__setTimeout")
 
     def advance_clock(self, seconds: int) -> None:
         """Run the page's fake clock on by ``seconds``, a second at a time. A timer that throws

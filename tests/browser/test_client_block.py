@@ -14,6 +14,7 @@ CLIENTS = [
     ("COMPANY", 5, "Romashka LLC"),
     ("CONTACT", 17, "Ivan Petrov"),
 ]
+ENTITY_TYPE_IDS = {"LEAD": 1, "DEAL": 2, "CONTACT": 3, "COMPANY": 4}
 
 
 def change_entity(card: CardPage, entity_type: str, entity_id: int) -> None:
@@ -23,6 +24,40 @@ def change_entity(card: CardPage, entity_type: str, entity_id: int) -> None:
 
 def batches(card: CardPage) -> list[dict]:
     return card.host_log("rest", "batch")
+
+
+#: Records every client name the card shows from now on (a MutationObserver's callback runs
+#: after each task that changed the page, so nothing shown for a moment is missed).
+WATCH_NAMES = """() => {
+  window.__namesShown = [];
+  const seen = () => {
+    const name = document.querySelector('[data-testid="client-name"]');
+    window.__namesShown.push(name ? name.textContent : null);
+  };
+  new MutationObserver(seen).observe(
+    document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def names_shown(card: CardPage) -> set[str | None]:
+    return set(card.page.evaluate("window.__namesShown"))
+
+
+def load_a_later_client(card: CardPage, entity_type: str, entity_id: int, name: str) -> None:
+    """The barrier's second half (CardPage.wait_delivered): the dialer moves to a client not
+    loaded yet, and the card shows it. Its batch takes the same way through the app as every
+    earlier answer, queued behind them: once its name is on screen, they have all been handled.
+    """
+    before = len(batches(card))
+    change_entity(card, entity_type, entity_id)
+    card.wait_text("client-name", name)
+    asked = [batch["data"].get("item") for batch in batches(card)[before:]]
+    assert asked == [item_call(entity_type, entity_id)], f"batches since then: {asked}"
+
+
+def item_call(entity_type: str, entity_id: int) -> list:
+    """A batch's call for the client's own CRM item."""
+    return ["crm.item.get", {"entityTypeId": ENTITY_TYPE_IDS[entity_type], "id": entity_id}]
 
 
 def test_the_client_company_and_responsible_come_in_one_round_trip(card: CardPage) -> None:
@@ -44,9 +79,12 @@ def test_a_slow_answer_for_an_old_client_never_wins(card: CardPage) -> None:
     card.page.evaluate("window.bx24Host.config.restDelayMs = 0")
     change_entity(card, "COMPANY", 6)
     card.wait_text("client-name", "ООО «Вектор-Плюс»")
-    card.page.wait_for_timeout(1800)  # the slow answer for contact 18 has arrived by now
+    card.page.evaluate(WATCH_NAMES)
+    card.wait_delivered("rest", "batch")  # every answer, the slow one for contact 18 too
     assert card.text("client-name") == "ООО «Вектор-Плюс»"
     assert card.page.get_by_test_id("crm-entity").get_attribute("data-crm-id") == "6"
+    load_a_later_client(card, "CONTACT", 20, "Ольга Кузнецова")
+    assert "Мария Сергеевна Иванова" not in names_shown(card)  # not even for a moment
 
 
 def test_stepping_quickly_through_ten_clients_ends_on_the_right_one(card: CardPage) -> None:
@@ -56,16 +94,25 @@ def test_stepping_quickly_through_ten_clients_ends_on_the_right_one(card: CardPa
     for entity_type, entity_id, _ in steps:
         change_entity(card, entity_type, entity_id)
     card.wait_text("client-name", steps[-1][2])
-    card.page.wait_for_timeout(500)
+    card.page.evaluate(WATCH_NAMES)
+    card.wait_delivered("rest", "batch")  # every answer is in, the late ones too
     assert card.text("client-name") == steps[-1][2]
     # At most one round trip per entity change (plus the first load)...
     assert len(batches(card)) <= 1 + len(steps)
+    load_a_later_client(card, "LEAD", 31, "Sergey Orlov")
+    others = {name for _, _, name in CLIENTS} - {steps[-1][2]}
+    assert names_shown(card) & others == set()  # no late answer showed its client
     # ...and returning to a client already loaded costs nothing: it comes from the card's cache.
     settled = len(batches(card))
     change_entity(card, "CONTACT", 17)
     card.wait_text("client-name", "Ivan Petrov")
-    card.page.wait_for_timeout(300)
-    assert len(batches(card)) == settled
+    load_a_later_client(card, "COMPANY", 7, '<b>ACME</b> & "Sons"')  # its batch is the only one
+    assert len(batches(card)) == settled + 1
+
+
+#: The talk timer's reading in seconds.
+TIMER_SECONDS = """document.querySelector('[data-testid="call-timer"]').textContent
+  .split(":").reduce((seconds, part) => seconds * 60 + Number(part), 0)"""
 
 
 def test_rest_errors_stay_in_the_client_block(card: CardPage) -> None:
@@ -80,8 +127,14 @@ def test_rest_errors_stay_in_the_client_block(card: CardPage) -> None:
     change_entity(card, "LEAD", 404)
     card.wait_text("client-problem", "The CRM item was not found (deleted or merged).")
     count = len(batches(card))
-    card.page.wait_for_timeout(1000)
-    assert len(batches(card)) == count
+    # The talk timer's ticks are what drives the card on its own: let two pass, then a later
+    # client's load (queued behind whatever they and the answer set going) is the only batch.
+    ticked = card.page.evaluate(TIMER_SECONDS) + 2
+    card.page.wait_for_function(f"{TIMER_SECONDS} >= {ticked}")
+    load_a_later_client(card, "CONTACT", 18, "Мария Сергеевна Иванова")
+    assert len(batches(card)) == count + 1
+    asked = [batch["data"].get("item") for batch in batches(card)]
+    assert asked.count(item_call("LEAD", 404)) == 1  # not even once more before the count
 
 
 @pytest.mark.own_context  # page.clock

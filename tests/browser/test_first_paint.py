@@ -120,9 +120,13 @@ def test_what_the_operator_did_before_python_was_ready_is_kept_and_saved_once(
     # Keep-open was handed over: the host was asked to keep the card.
     page.wait_for_function("window.bx24Host.autoCloseDisabled === true")
     card.host("host.beforeClose()")
-    page.wait_for_timeout(300)
-    assert len(card.host("host.crm.comments")) == 1  # closing saves nothing twice
+    card.wait_delivered("event", "CallCard::BeforeClose")
     assert not page.get_by_test_id("notes-save").get_attribute("data-requested")
+    # Closing saves nothing twice: the next write is the operator's later save.
+    card.save_a_later_note("Early words, and a later line")
+    assert [write["name"] for write in card.comment_writes()] == [
+        "crm.timeline.comment.add", "crm.timeline.comment.update"]
+    assert len(card.host("host.crm.comments")) == 1
 
 
 def test_python_corrects_a_first_paint_the_host_has_moved_past(card: CardPage) -> None:

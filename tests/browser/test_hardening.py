@@ -89,11 +89,9 @@ PAGE_FACTS = """
 }
 """.replace("VIEW_TAGS", json.dumps(sorted(VIEW_TAGS)))
 
-# Where a note may be: the textarea, the fake CRM's timeline, or a local draft.
-NOTE_WHERE = """
+# Where a note is kept beyond the textarea: the fake CRM's timeline, or a local draft.
+NOTE_KEPT = """
 (note) => {
-  const area = document.querySelector('[data-testid="notes"]');
-  if (area && area.value.includes(note)) return 'textarea';
   const comments = window.bx24Host ? window.bx24Host.crm.comments : [];
   if (comments.some(c => String(c.COMMENT).includes(note))) return 'timeline';
   for (let i = 0; i < localStorage.length; i++) {
@@ -104,6 +102,14 @@ NOTE_WHERE = """
   }
   return null;
 }
+"""
+# Where a note may be: the textarea, or where it is kept.
+NOTE_WHERE = f"""
+(note) => {{
+  const area = document.querySelector('[data-testid="notes"]');
+  if (area && area.value.includes(note)) return 'textarea';
+  return ({NOTE_KEPT.strip()})(note);
+}}
 """
 
 
@@ -365,7 +371,9 @@ def test_seeded_fuzz_of_the_host_the_portal_and_the_operator(card: CardPage) -> 
     assert fuzzer.notes, "the seed typed no note: pick another seed"
     last = fuzzer.notes[-1].strip()
     fuzzer.js("host.beforeClose()")
-    card.page.wait_for_timeout(700)  # past the draft debounce (0.5 s)
+    # BeforeClose stores the draft at once (no debounce) and saves: wait until the note is in
+    # one of the two, whatever the fuzzed host did to the save.
+    card.page.wait_for_function(NOTE_KEPT, arg=last)
     saved = card.host(f"host.crm.comments.some(c => c.COMMENT.includes({json.dumps(last)}))")
     card.page.reload()
     assert card.wait_settled() == "ready"
@@ -433,7 +441,9 @@ def test_a_state_event_right_behind_the_get_status_answer_wins(
         fake["options"] = options
     open_card(card, fake)
     card.page.wait_for_function("window.__afterStatus.length === 0")  # the tap fired
-    card.page.wait_for_timeout(200)  # let anything late land
+    # The answer is handled after the event, on Pyodide's event loop; a save started now is
+    # queued behind it there: once the card says it is saved, the answer has had its say.
+    card.save_a_later_note("after the race")
     wait_for_call_state(card, shown, where="after the race", timeout=1_000)
     check_page(card, where="after the race")
 
@@ -644,7 +654,10 @@ def test_hostile_strings_everywhere_are_text_and_the_layout_holds(card: CardPage
     card.host(f"host.changeEntity({json.dumps(junk)})")
     card.wait_text("client-name", "New client")
     card.page.get_by_test_id("notes").fill(CANARY_SCRIPT + LONG[:5_000])
-    card.page.wait_for_timeout(300)
+    # The text has been through the notes: drawn as a draft, and past the draft's debounce
+    # (0.5 s; no draft is stored to wait for, this call's CALL_ID is unusable).
+    expect(card.page.get_by_test_id("notes-status")).to_have_attribute("data-notes-state", "draft")
+    card.wait_for_notes_ticks(3)
     facts = check_page(card, where="after hostile events")
     assert facts["hrefs"] == []
     assert card.text("call-state") == "Talking"  # the hostile "state" was ignored

@@ -45,7 +45,7 @@ def test_a_note_is_saved_to_the_timeline_and_remembered_with_its_comment(card: C
         new MutationObserver(rs => { window.statusWrites += rs.length; })
             .observe(node, {childList: true, characterData: true, subtree: true});
     }""")
-    card.page.wait_for_timeout(1000)
+    card.wait_for_notes_ticks(4)
     assert card.page.evaluate("window.statusWrites") == 0
 
     card.page.get_by_test_id("notes-save").click()
@@ -138,11 +138,9 @@ def test_in_the_dialer_a_note_goes_to_the_client_it_was_written_about(card: Card
         "Notes about other clients of this card" "Ivan Petrov: saved to the CRM timeline")
     notes_state(card, "empty")
     card.page.get_by_test_id("notes-save").click()
-    card.page.wait_for_timeout(300)
-    assert len(comments(card)) == 1  # nothing of Ivan's went to Maria
-    card.page.get_by_test_id("notes").fill("Maria sends the invoice")
-    card.page.get_by_test_id("notes-save").click()
-    notes_state(card, "saved")
+    card.save_a_later_note("Maria sends the invoice")
+    # Nothing of Ivan's went to Maria: the save of her empty box wrote nothing.
+    assert [write["name"] for write in card.comment_writes()] == ["crm.timeline.comment.add"] * 2
     maria = comments(card)[1]
     assert maria["ENTITY_ID"] == 18
     assert maria["COMMENT"].split("\n\n")[1] == "Maria sends the invoice"
@@ -171,7 +169,10 @@ def test_before_close_saves_exactly_once_even_when_it_fires_twice(card: CardPage
     card.host("host.fireRaw('CallCard::BeforeClose', [[]])")  # again, during the save
     notes_state(card, "saved")
     card.host("host.fireRaw('CallCard::BeforeClose', [])")  # and once more after it
-    card.page.wait_for_timeout(300)
+    card.wait_delivered("event", "CallCard::BeforeClose")
+    card.save_a_later_note(NOTE + " More.")  # the next write is this one
+    assert [write["name"] for write in card.comment_writes()] == [
+        "crm.timeline.comment.add", "crm.timeline.comment.update"]
     assert len(comments(card)) == 1
     card.page.wait_for_function("window.bx24Host.autoCloseDisabled === false")
 

@@ -202,7 +202,9 @@ def test_update_the_readme_screenshot(sim: Simulator) -> None:
     sim.press("connect")
     expect(sim.in_card("call-state")).to_have_text(EN["phase.talking"])
     sim.in_card("notes").fill("Wants the annual plan; send the offer by Friday.")
-    sim.page.wait_for_timeout(3_200)  # a timer reading 0:03 rather than 0:00
+    # Real time on purpose: the picture is of a call some seconds in (its timer at 0:03, not
+    # 0:00); nothing is checked after it.
+    sim.page.wait_for_timeout(3_200)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     sim.page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
@@ -228,6 +230,8 @@ def test_update_the_readme_dialer_screenshot(sim: Simulator) -> None:
     expect(sim.in_card("notes-others")).to_contain_text("saved to the CRM timeline")
     sim.in_card("notes").fill("Мария: выставить счёт до пятницы")
     expect(sim.in_card("keep-open-status")).to_be_visible()
+    # A picture, not a check: a second of real time lets the draft's debounce pass and the
+    # simulator's wire log catch up, so the screenshot shows a settled card.
     sim.page.wait_for_timeout(1_000)
     sim.page.screenshot(path=str(DIALER_SCREENSHOT))
     assert DIALER_SCREENSHOT.stat().st_size > 10_000

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import ROOT, CardPage
 
 from cardserver.asgi import Options, create_app
@@ -36,7 +37,7 @@ def wait_for_stored_snapshot(card: CardPage) -> list[int]:
         sizes = card.page.evaluate(STORED_SIZES)
         if len(sizes) == 1 and sizes[0] > 1_000_000:
             return sizes
-        card.page.wait_for_timeout(250)
+        card.page.wait_for_timeout(250)  # a poll's interval: the wait ends on what is stored
         waited += 250
     raise AssertionError(f"no snapshot stored after {SNAPSHOT_TIMEOUT_MS} ms: {sizes}")
 
@@ -92,10 +93,28 @@ def test_a_snapshot_that_does_not_restore_is_dropped_and_the_card_starts_normall
     wait_for_stored_snapshot(second)
 
 
+#: Counts the workers the page starts (the snapshot's is the only one the card has).
+COUNT_WORKERS = """(() => {
+  window.__workersStarted = 0;
+  const Worker = window.Worker;
+  window.Worker = function (...args) {
+    window.__workersStarted += 1;
+    return new Worker(...args);
+  };
+})();"""
+
+
+@pytest.mark.own_context  # page.clock
 def test_with_snapshots_switched_off_nothing_is_stored_or_used(card: CardPage) -> None:
+    card.page.clock.install()
+    card.page.add_init_script(COUNT_WORKERS)
     card.open()  # what every other test does
     assert card.app_state == "ready"
-    card.page.wait_for_timeout(3000)  # the worker would have started by now
+    # Switched on, the worker would start once the card is idle: SNAPSHOT_DELAY_MS (1 s) after
+    # the boot, then an idle callback (at most 5 s later). Both are timers of the page's clock:
+    # run it past them (they fire inside run_for) instead of sleeping and hoping.
+    card.advance_clock(7)
+    assert card.page.evaluate("window.__workersStarted") == 0
     assert card.page.evaluate(STORED_SIZES) == []
     assert card.page.evaluate(RESTORED) == 0
 
@@ -145,7 +164,7 @@ def test_after_a_rebuild_with_another_archive_the_old_heap_is_never_restored(
             keys = second.page.evaluate(stored_keys)
             if keys == [second_build.snapshot_key]:
                 break
-            second.page.wait_for_timeout(250)
+            second.page.wait_for_timeout(250)  # a poll's interval (see wait_for_stored_snapshot)
         assert keys == [second_build.snapshot_key]
 
         third = CardPage(card.context, url, card.guard)
