@@ -90,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Call card app:  {scheme}://{shown}:{port}/", flush=True)
     if args.dev:
         print(f"Simulator:      {scheme}://{shown}:{port}/simulator/", flush=True)
+        print(f"Example (bridge wheel, CRM deal tab): "
+              f"{scheme}://{shown}:{port}/examples/deal-contacts/", flush=True)
     if args.workers > 1:
         os.environ.update({
             "CARDSERVER_DIST": str(args.dist.resolve()),

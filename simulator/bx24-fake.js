@@ -49,7 +49,7 @@
     commentFormOpen: false, // the card's own comment form is open: it too keeps the card ~65 s
     silentCommands: [], // commands the host drops even though it knows them ("host never answers")
     commandErrors: {}, // {getStatus: "Call card is undefined"}: answered as an error array
-    options: null, // PLACEMENT_OPTIONS; derived from `status` when null
+    options: null, // PLACEMENT_OPTIONS; for CALL_CARD derived from `status` when null
     status: {
       CALL_ID: "externalCall.c3ee0b8b4e2a1723556778",
       PHONE_NUMBER: "+79001234567",
@@ -84,16 +84,22 @@
     },
     items: {
       contact: {
-        17: { id: 17, name: "Ivan", lastName: "Petrov", companyId: 5, assignedById: 1 },
+        17: {
+          id: 17, name: "Ivan", lastName: "Petrov", companyId: 5, assignedById: 1,
+          phones: ["+79001234567"],
+        },
         18: {
           id: 18, name: "Мария", secondName: "Сергеевна", lastName: "Иванова",
-          post: "Главный бухгалтер", companyId: 6, assignedById: 2,
+          post: "Главный бухгалтер", companyId: 6, assignedById: 2, phones: ["+74957654321"],
         },
         19: {
           id: 19, name: "John", lastName: "O'Neil <script>alert(1)</script>",
           companyId: 7, assignedById: 3,
         },
-        20: { id: 20, name: "Ольга", lastName: "Кузнецова", companyId: 0, assignedById: 1 },
+        20: {
+          id: 20, name: "Ольга", lastName: "Кузнецова", companyId: 0, assignedById: 1,
+          phones: ["+79161112233", "+74951112233"],
+        },
       },
       company: {
         5: { id: 5, title: "Romashka LLC", assignedById: 1 },
@@ -112,11 +118,11 @@
       },
       deal: {
         9: {
-          id: 9, title: "Annual support — Romashka", companyId: 5, contactId: 17,
+          id: 9, title: "Annual support — Romashka", companyId: 5, contactId: 17, contactIds: [17, 20],
           opportunity: 120000, currencyId: "RUB", stageId: "NEW", assignedById: 1,
         },
         10: {
-          id: 10, title: "Поставка оборудования", companyId: 6, contactId: 18,
+          id: 10, title: "Поставка оборудования", companyId: 6, contactId: 18, contactIds: [18, 19],
           opportunity: 845000, currencyId: "RUB", stageId: "PREPARATION", assignedById: 2,
         },
       },
@@ -396,6 +402,34 @@
       if (!item) return { error: "NOT_FOUND", error_description: "Not found" };
       return { result: { item } };
     }
+    if (method === "crm.deal.contact.items.get") {
+      // api-reference/crm/deals/contacts/crm-deal-contact-items-get.md
+      const deal = crm.items.deal[params.id];
+      if (!deal) return { error: "", error_description: "Not found." };
+      const ids = deal.contactIds || (deal.contactId ? [deal.contactId] : []);
+      return {
+        result: ids.map((id, index) => ({
+          CONTACT_ID: id, SORT: (index + 1) * 10, ROLE_ID: 0, IS_PRIMARY: index ? "N" : "Y",
+        })),
+      };
+    }
+    if (method === "crm.contact.get") {
+      // The classic contact (api-reference/crm/contacts/crm-contact-get.md): upper-case fields,
+      // ids as strings, phones as multi-field rows.
+      const contact = crm.items.contact[params.id || params.ID];
+      if (!contact) return { error: "NOT_FOUND", error_description: "Not found" };
+      const phones = contact.phones || [];
+      return {
+        result: {
+          ID: String(contact.id), NAME: contact.name || "", SECOND_NAME: contact.secondName || "",
+          LAST_NAME: contact.lastName || "", POST: contact.post || "",
+          COMPANY_ID: String(contact.companyId || 0), HAS_PHONE: phones.length ? "Y" : "N",
+          PHONE: phones.map((value, index) => ({
+            ID: String(contact.id * 100 + index), VALUE_TYPE: "WORK", VALUE: value, TYPE_ID: "PHONE",
+          })),
+        },
+      };
+    }
     if (method === "user.get") {
       const user = crm.users[params.ID || params.id];
       return { result: user ? [user] : [] };
@@ -611,7 +645,11 @@
       }, delay);
     },
     placement: {
-      info: () => wire({ placement: config.placement, options: config.placement === "CALL_CARD" ? options : [] }),
+      // Another placement (a CRM detail tab: {ID: "9"}) carries the options the config gives.
+      info: () => wire({
+        placement: config.placement,
+        options: config.placement === "CALL_CARD" ? options : (config.options || []),
+      }),
       getInterface(cb) {
         record("command", "getInterface", null);
         const inCard = config.placement === "CALL_CARD";

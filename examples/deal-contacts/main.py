@@ -8,7 +8,13 @@ back as text. Every failure ends in a sentence on the page, never in "Loading…
 import js
 
 from bx24_bridge import BridgeUnavailable, default_bridge, log_to_console
-from bx24_bridge.errors import NO_ACCESS_CODES, NOT_FOUND_CODES, BridgeError, RestError
+from bx24_bridge.errors import (
+    NO_ACCESS_CODES,
+    NOT_FOUND_CODES,
+    BridgeError,
+    RestError,
+    RestTimeout,
+)
 from bx24_bridge.wire import as_array, as_object, parse_id, wire_text
 
 MAX_CONTACTS = 50  # one batch holds at most 50 calls
@@ -93,13 +99,16 @@ async def run() -> None:
         return
     try:
         contacts = await contacts_of(bridge, deal_id)
+    except RestTimeout:
+        say("Bitrix24 did not answer. Reload the tab to try again.", "error")
+        return
     except RestError as error:
         if error.code in NO_ACCESS_CODES:
             say("You may not see this deal's contacts.", "error")
         elif error.code in NOT_FOUND_CODES:
             say("This deal no longer exists.", "error")
-        else:
-            say(f"Bitrix24 did not answer ({error.code}). Reload the tab to try again.", "error")
+        else:  # the portal's own words (they are text: written with textContent)
+            say(f"Bitrix24 answered: {error.description or error.code}", "error")
         return
     except BridgeError:
         say("Bitrix24 did not answer. Reload the tab to try again.", "error")
