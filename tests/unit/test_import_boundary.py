@@ -124,3 +124,43 @@ def test_pure_modules_import_under_cpython_with_no_browser_at_all() -> None:
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+#: The bridge's public modules: what packages/bx24-bridge/README.md ("Versioning") promises.
+#: The card uses the bridge through these only, as any other app would.
+BRIDGE_PUBLIC = frozenset({
+    "bx24_bridge", "bx24_bridge.errors", "bx24_bridge.rest", "bx24_bridge.wire",
+    "bx24_bridge.crm_refs", "bx24_bridge.phone_numbers", "bx24_bridge.placement_wire",
+    "bx24_bridge.dom", "bx24_bridge.console", "bx24_bridge.placement", "bx24_bridge.rest_client",
+    "bx24_bridge.window", "bx24_bridge.host", "bx24_bridge.callcard", "bx24_bridge.payloads",
+    "bx24_bridge.callcard_events",
+})
+
+
+def bridge_modules_named(imported: set[str]) -> set[str]:
+    """The bridge modules an import set names (``from bx24_bridge.x import Name`` names x)."""
+    bridge = set(modules()) & {m for m in modules() if m.startswith("bx24_bridge")}
+    return {name for name in imported if name in bridge}
+
+
+@pytest.mark.parametrize("name", sorted(m for m in modules() if m.startswith("callcard")))
+def test_the_card_uses_only_the_bridge_s_public_modules(name: str) -> None:
+    named = bridge_modules_named(imports_of(name, modules()[name]))
+    assert named <= BRIDGE_PUBLIC, f"{name} imports {sorted(named - BRIDGE_PUBLIC)}"
+
+
+@pytest.mark.parametrize("entry", ["main.py", "install.py", "examples/deal-contacts/main.py"])
+def test_the_pages_use_only_the_bridge_s_public_modules(entry: str) -> None:
+    named = bridge_modules_named(imports_of(entry.removesuffix(".py"), ROOT / entry))
+    assert named <= BRIDGE_PUBLIC, f"{entry} imports {sorted(named - BRIDGE_PUBLIC)}"
+
+
+def test_the_bridge_s_readme_names_every_public_module_and_only_those_are_public() -> None:
+    readme = (ROOT / "packages" / "bx24-bridge" / "README.md").read_text(encoding="utf-8")
+    versioning = readme[readme.index("## Versioning"):]
+    for module in sorted(BRIDGE_PUBLIC - {"bx24_bridge"}):
+        short = module.rpartition(".")[2]
+        assert f"`{short}`" in readme, f"the README never names {module}"
+    internal = {m for m in modules() if m.startswith("bx24_bridge")} - BRIDGE_PUBLIC
+    assert internal == {"bx24_bridge._ffi", "bx24_bridge.library"}
+    assert "`library`" in versioning and "underscore" in versioning
