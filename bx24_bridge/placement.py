@@ -19,6 +19,7 @@ from . import _ffi
 from .errors import ParseError
 from .library import Library
 from .placement_wire import check_placement_answer, normalise_event_args
+from .wire import as_array, as_object
 
 __all__ = [
     "COMMAND_TIMEOUT",
@@ -84,8 +85,8 @@ class Placement:
         """``BX24.placement.info()``: the placement name and its options, as Python data."""
         self._library.require_init()
         info = self._library.method(("placement", "info"))()
-        data = _ffi.to_python(info) if info is not None else None
-        if not isinstance(data, dict):
+        data = as_object(_ffi.to_python(info)) if info is not None else None
+        if data is None:
             return PlacementInfo(placement="DEFAULT", options=[])
         name = data.get("placement")
         return PlacementInfo(
@@ -97,7 +98,7 @@ class Placement:
         """``BX24.placement.getInterface``: the commands and events this placement offers."""
         raw = await self._library.await_callback(("placement", "getInterface"), (),
                                                  "getInterface", timeout)
-        raw = raw if isinstance(raw, dict) else {}
+        raw = as_object(raw) or {}
         return PlacementInterface(
             commands=frozenset(_strings(raw.get("command"))),
             events=frozenset(_strings(raw.get("event"))),
@@ -160,5 +161,5 @@ class Placement:
             logger.error("async handler for %s failed", name, exc_info=task.exception())
 
 
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+def _strings(value: object) -> list[str]:
+    return [item for item in as_array(value) if isinstance(item, str)]

@@ -11,6 +11,7 @@ from . import _ffi
 from .errors import BridgeUnavailable, CommandTimeout
 from .library import Library
 from .placement import COMMAND_TIMEOUT
+from .wire import as_object
 
 __all__ = ["Window"]
 
@@ -54,7 +55,8 @@ class Window:
             return True
         except BridgeUnavailable:
             return False
-        return not (isinstance(answer, dict) and answer.get("result") == "error")
+        answer = as_object(answer)
+        return not (answer is not None and answer.get("result") == "error")
 
     def install_finish(self) -> None:
         """``BX24.installFinish()``: tell the portal the install page is done."""
