@@ -157,7 +157,7 @@ class CallCardApp:
                 self._view.update(text)
             case RenderClient(client=client):
                 self._view.update_client(client.name, client.details, client.problem,
-                                         client.retry)
+                                         client.retry, client.deals)
                 self._after_render()
             case ShowTimer(timer=timer):
                 self._view.update_timer(timer)

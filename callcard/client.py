@@ -36,12 +36,21 @@ from bx24_bridge.errors import (
 )
 from bx24_bridge.rest import RestOutcome
 
-from .crm import CrmItem, PortalUser, parse_crm_item, parse_user
+from .crm import (
+    CrmItem,
+    OpenDeal,
+    PortalUser,
+    parse_crm_item,
+    parse_deals,
+    parse_stage_names,
+    parse_user,
+)
 
 __all__ = [
     "ALSO",
     "COMPANY",
     "CONTACT",
+    "DEALS",
     "FAILURE_RETRY_AFTER",
     "ITEM",
     "MAX_ALSO",
@@ -50,7 +59,9 @@ __all__ = [
     "PROBLEM_NOT_FOUND",
     "PROBLEM_NO_ACCESS",
     "PROBLEM_UNAVAILABLE",
+    "STAGES",
     "USER",
+    "ClientDeal",
     "ClientInfo",
     "ClientLoader",
     "Fetch",
@@ -84,6 +95,10 @@ ITEM: Final = "item"
 COMPANY: Final = "company"
 CONTACT: Final = "contact"
 USER: Final = "user"
+DEALS: Final = "deals"
+"""The client's open deals (a contact's or a company's)."""
+STAGES: Final = "stages"
+"""The names of the deal stages, for those deals."""
 ALSO: Final = "also"
 """Prefix of the keys that read the other items the call is bound to (``also0``...), for the
 names on their links."""
@@ -146,6 +161,18 @@ def _item_person(item: CrmItem) -> str:
 # --------------------------------------------------------------------------- the result
 
 
+@dataclass(frozen=True, slots=True)
+class ClientDeal:
+    """One open deal of the client, as the card shows it: a cleaned title, the stage's name
+    (``""`` when the portal did not name it), the amount (None: none given) and its currency."""
+
+    ref: CrmRef
+    title: str
+    stage: str = ""
+    amount: float | None = None
+    currency: str = ""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientInfo:
     """What the card shows about the client it is bound to.
@@ -162,6 +189,9 @@ class ClientInfo:
 
     ``names`` holds the display name of every CRM item the batch read (the item, its company
     and contact, and the other items the call is bound to), for the card's links.
+
+    ``deals`` are the open deals (in progress) of a contact or a company, newest first, at most
+    :data:`~callcard.crm.MAX_DEALS`; a lead or a deal has none.
     """
 
     entity: CrmRef
@@ -172,6 +202,7 @@ class ClientInfo:
     problem: str | None = None
     partial: bool = False
     names: tuple[tuple[CrmRef, str], ...] = ()
+    deals: tuple[ClientDeal, ...] = ()
 
     def name_of(self, ref: CrmRef) -> str | None:
         """The display name of ``ref`` if the batch read it, else None."""
@@ -205,6 +236,10 @@ def also_refs(ref: CrmRef, bindings: Sequence[CrmRef]) -> tuple[CrmRef, ...]:
     return tuple(dict.fromkeys(other for other in bindings if other != ref))[:MAX_ALSO]
 
 
+#: The deal field that names a client, for the client's open deals.
+_DEAL_OWNER: Final = {EntityType.CONTACT: "contactId", EntityType.COMPANY: "companyId"}
+
+
 def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
     """The ONE batch that reads everything the card shows about ``ref``, and the names of the
     other items the call is bound to (``also``, see :func:`also_refs`).
@@ -212,7 +247,8 @@ def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
     Linked records are read in the same round trip with batch result macros
     (``$result[item][item][companyId]``): the portal substitutes the main item's field before
     running the dependent call. A contact needs its company and responsible user, a deal its
-    company, contact and user, a lead and a company only their user.
+    company, contact and user, a lead and a company only their user. A contact's and a company's
+    open deals come in it too, with the names of the deal stages.
 
     When the referenced field is empty or 0 (a contact without a company, or the main item
     failing) the dependent call fails with an error of its own: the portal refuses id 0/empty.
@@ -225,6 +261,15 @@ def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
     if ref.type is EntityType.DEAL:
         plan[CONTACT] = _item_call(EntityType.CONTACT, _ref_to_item("contactId"))
     plan[USER] = ("user.get", {"ID": _ref_to_item("assignedById")})
+    owner = _DEAL_OWNER.get(ref.type)
+    if owner is not None:
+        plan[DEALS] = ("crm.item.list", {
+            "entityTypeId": EntityType.DEAL.entity_type_id,
+            "filter": {owner: ref.id, "stageSemanticId": "P"},  # P: in progress
+            "select": ["id", "title", "stageId", "opportunity", "currencyId"],
+            "order": {"id": "desc"},
+        })
+        plan[STAGES] = ("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
     for index, other in enumerate(also_refs(ref, also)):
         plan[f"{ALSO}{index}"] = _item_call(other.type, other.id)
     return plan
@@ -361,6 +406,7 @@ def build_client(
 
     user, missing_user = _linked(outcomes, USER, item.assigned_by_id, parse_user)
     responsible = (clean_text(user.full_name) or None) if user is not None else None
+    deals, missing_deals = _deals(outcomes) if ref.type in _DEAL_OWNER else ((), False)
 
     names: dict[CrmRef, str] = dict(others)
     if name:
@@ -369,15 +415,40 @@ def build_client(
         names.setdefault(CrmRef(EntityType.COMPANY, item.company_id), company)
     if contact and item.contact_id is not None:
         names.setdefault(CrmRef(EntityType.CONTACT, item.contact_id), contact)
+    for deal in deals:
+        if deal.title:
+            names.setdefault(deal.ref, deal.title)
     return ClientInfo(
         entity=ref,
         name=name,
         company=company,
         contact=contact,
         responsible=responsible,
-        partial=missing or missing_user,
+        partial=missing or missing_user or missing_deals,
         names=tuple(names.items()),
+        deals=deals,
     )
+
+
+def _deals(outcomes: Mapping[str, RestOutcome]) -> tuple[tuple[ClientDeal, ...], bool]:
+    """The client's open deals, and whether the portal failed to list them. Stage names that
+    could not be read leave the stages unnamed (the deals still show)."""
+    listed = _outcome(outcomes, DEALS)
+    if listed is None:
+        return (), False  # not asked for
+    if listed.error is not None:
+        return (), True
+    try:
+        found: tuple[OpenDeal, ...] = parse_deals(listed.data)
+    except ParseError:
+        return (), True
+    stages = _outcome(outcomes, STAGES)
+    names = parse_stage_names(stages.data) if stages is not None and stages.error is None else {}
+    return tuple(
+        ClientDeal(CrmRef(EntityType.DEAL, deal.id), clean_text(deal.title),
+                   clean_text(names.get(deal.stage_id, "")), deal.amount, deal.currency)
+        for deal in found
+    ), False
 
 
 # --------------------------------------------------------------------------- the loader

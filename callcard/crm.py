@@ -9,12 +9,25 @@ Pure Python (tests/unit/test_payloads.py, test_payloads_properties.py).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from bx24_bridge.errors import ParseError
 from bx24_bridge.wire import as_array, as_object, json_type, parse_id, wire_text
 
-__all__ = ["CrmItem", "PortalUser", "parse_crm_item", "parse_user"]
+__all__ = [
+    "MAX_DEALS",
+    "CrmItem",
+    "OpenDeal",
+    "PortalUser",
+    "parse_crm_item",
+    "parse_deals",
+    "parse_stage_names",
+    "parse_user",
+]
+
+MAX_DEALS = 5
+"""Open deals read per client: the card has room for a few lines, the portal lists the rest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +108,66 @@ def parse_user(raw: object) -> PortalUser:
         last_name=wire_text(user.get("LAST_NAME")),
         second_name=wire_text(user.get("SECOND_NAME")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDeal:
+    """One deal in progress of the client, as ``crm.item.list`` lists it (docs/host-contract.md
+    #rest): its title and stage as the portal spells them, its amount and currency."""
+
+    id: int
+    title: str = ""
+    stage_id: str = ""
+    amount: float | None = None
+    currency: str = ""
+
+
+def _amount(value: object) -> float | None:
+    """``opportunity``: a number, or its text (the portal sends both); None when unreadable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value) if isinstance(value, int | float | str) else math.nan
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def parse_deals(raw: object) -> tuple[OpenDeal, ...]:
+    """``crm.item.list`` data ``{"items": [...]}`` (or the bare list) -> at most
+    :data:`MAX_DEALS` deals, in the portal's order. Rows without a valid id are skipped; an
+    answer that is no list raises ParseError."""
+    answer = as_object(raw)
+    rows_value: object = answer.get("items") if answer is not None else raw
+    if json_type(rows_value) != "array":
+        raise ParseError("crm.item.list result", f"items is {json_type(rows_value)}, not a list")
+    deals: list[OpenDeal] = []
+    for row in as_array(rows_value):
+        item = as_object(row)
+        deal_id = parse_id(item.get("id")) if item is not None else None
+        if item is None or deal_id is None:
+            continue
+        deals.append(OpenDeal(
+            id=deal_id,
+            title=wire_text(item.get("title")),
+            stage_id=wire_text(item.get("stageId"), 100),
+            amount=_amount(item.get("opportunity")),
+            currency=wire_text(item.get("currencyId"), 3).upper(),
+        ))
+        if len(deals) == MAX_DEALS:
+            break
+    return tuple(deals)
+
+
+def parse_stage_names(raw: object) -> dict[str, str]:
+    """``crm.status.list`` rows ``[{STATUS_ID, NAME}, ...]`` -> ``{stage id: name}``; rows that
+    are not objects, or lack either field, are skipped."""
+    names: dict[str, str] = {}
+    for row in as_array(raw):
+        status = as_object(row)
+        if status is None:
+            continue
+        stage, name = wire_text(status.get("STATUS_ID"), 100), wire_text(status.get("NAME"))
+        if stage and name:
+            names[stage] = name
+    return names

@@ -18,7 +18,7 @@ from typing import Final
 
 from .comment import MAX_NOTE_LEN
 from .i18n import Translator
-from .present import CardText, ClientText, CrmLink
+from .present import CardText, ClientText, CrmLink, DealText
 
 __all__ = ["Node", "card_markup", "hook_names", "link_markup", "to_html"]
 
@@ -111,8 +111,21 @@ def _client(t: Translator, client: ClientText, text: CardText) -> Node:
         _el("button", t("client.retry"), type="button", class_="button-secondary",
             data_testid="client-retry", hidden=not client.retry),
         _el("nav", _crm_entity(text), _bindings(text), class_="crm", aria_label=t("label.crm")),
+        _deals(t, client),  # after the client's own link: it stays the first stop of Tab
         class_="client", aria_label=t("label.client"),
     )
+
+
+def deal_markup(deal: DealText) -> Node:
+    """One open deal: its link, then its stage and amount."""
+    return _el("li", link_markup(deal.link, "client-deal"), " ",
+               _el("span", deal.facts, class_="client-deal-facts", data_testid="client-deal-facts"))
+
+
+def _deals(t: Translator, client: ClientText) -> Node:
+    return _el("div", _el("p", t("client.deals"), class_="client-deals-title"),
+               _el("ul", *(deal_markup(deal) for deal in client.deals), data_testid="client-deals"),
+               class_="client-deals", data_testid="client-deals-block", hidden=not client.deals)
 
 
 def _notes(t: Translator) -> Node:

@@ -25,12 +25,17 @@ from .sip import failure_text
 
 __all__ = [
     "CardText",
+    "ClientText",
     "CrmLink",
+    "DealText",
     "caller_text",
     "crm_link",
+    "format_amount",
     "line_text",
     "portal_origin",
     "present",
+    "present_client",
+    "present_deals",
     "theme_from_query",
 ]
 
@@ -224,18 +229,68 @@ def present(
 
 
 @dataclass(frozen=True, slots=True)
+class DealText:
+    """One open deal of the client: a link to it (its title as the label), and a line with its
+    stage and amount (``""`` when the portal gave neither)."""
+
+    link: CrmLink
+    facts: str
+
+
+@dataclass(frozen=True, slots=True)
 class ClientText:
     """The client block's words: ``client-name``, a details line, a problem line or None, and
-    whether asking again may help (the portal did not answer: offer a retry)."""
+    whether asking again may help (the portal did not answer: offer a retry); then the client's
+    open deals."""
 
     name: str
     details: str
     problem: str | None
     retry: bool = False
+    deals: tuple[DealText, ...] = ()
+
+
+_CURRENCY_SIGNS: Final = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "UAH": "₴",
+                          "BYN": "Br", "GBP": "£", "CNY": "¥"}
+_NARROW_SPACE: Final = "\u202f"  # the group separator Russian text uses, never broken
+
+
+def format_amount(amount: float, currency: str, lang: str) -> str:
+    """An amount as the operator reads it: ``120 000 ₽`` in Russian, ``₽120,000`` in English;
+    kopecks only when there are some (``45 000,50 ₽``). An unknown currency keeps its code."""
+    cents = round(amount * 100)
+    whole, fraction = divmod(abs(cents), 100)
+    code = currency.strip().upper()
+    sign = _CURRENCY_SIGNS.get(code, code)
+    if lang == "ru":
+        number = f"{whole:,}".replace(",", _NARROW_SPACE) + (f",{fraction:02d}" if fraction else "")
+        return f"{number} {sign}".strip()
+    number = f"{whole:,}" + (f".{fraction:02d}" if fraction else "")
+    if not sign:
+        return number
+    return f"{sign}{number}" if len(sign) == 1 else f"{number} {sign}"
+
+
+def present_deals(
+    info: ClientInfo | None, t: Translator, portal: str | None,
+) -> tuple[DealText, ...]:
+    """The client's open deals as links and one line of facts each."""
+    if info is None:
+        return ()
+    origin = _checked_origin(portal)
+    deals: list[DealText] = []
+    for deal in info.deals:
+        facts = [t.format("client.deal.stage", stage=deal.stage)] if deal.stage else []
+        if deal.amount is not None:
+            facts.append(format_amount(deal.amount, deal.currency, t.lang))
+        link = crm_link(deal.ref, t, origin, deal.title or None)
+        deals.append(DealText(link, " · ".join(facts)))
+    return tuple(deals)
 
 
 def present_client(
     info: ClientInfo | None, t: Translator, *, bound: bool, loading: bool, number: str,
+    portal: str | None = None,
 ) -> ClientText:
     """What the card says about the client, from whatever the loader has now.
 
@@ -256,4 +311,4 @@ def present_client(
     problem = t(info.problem) if info.problem else (t("client.partial") if info.partial else None)
     name = info.name or ("" if info.problem else t("client.unnamed"))
     retry = info.problem == PROBLEM_UNAVAILABLE or (info.problem is None and info.partial)
-    return ClientText(name, " · ".join(details), problem, retry)
+    return ClientText(name, " · ".join(details), problem, retry, present_deals(info, t, portal))

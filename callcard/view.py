@@ -16,9 +16,9 @@ import js
 from bx24_bridge.dom import Listener, listen
 
 from .i18n import Translator
-from .markup import Node, card_markup, hook_names, link_markup
+from .markup import Node, card_markup, deal_markup, hook_names, link_markup
 from .ports import NotesHandlers, OtherNoteText
-from .present import CardText, ClientText, CrmLink, theme_from_query
+from .present import CardText, ClientText, CrmLink, DealText, theme_from_query
 
 APP_STATES = ("loading", "ready", "outside", "error")
 SIMULATOR_PATH = "./simulator/"
@@ -28,7 +28,8 @@ CUT_TO_ONE_LINE = frozenset({"caller-number", "client-name", "line"})
 
 
 #: Hooks the markup has only for some calls (a failure, links): not needed to adopt a card.
-_DEPENDS_ON_THE_CALL = frozenset({"call-failure", "crm-entity", "crm-binding", "crm-unbound"})
+_DEPENDS_ON_THE_CALL = frozenset({"call-failure", "crm-entity", "crm-binding", "crm-unbound",
+                                  "client-deal", "client-deal-facts"})
 
 
 def build(node: Node) -> Any:
@@ -62,6 +63,8 @@ class CardView:
         self._listeners: list[Listener] = []
         self._link_listeners: list[Listener] = []
         self._links_shown: object = None
+        self._deal_listeners: list[Listener] = []
+        self._deals_shown: tuple[DealText, ...] = ()
         self._others_shown: tuple[OtherNoteText, ...] = ()
         self._early_notes: NotesHandlers | None = None
         self._height = 0
@@ -133,7 +136,8 @@ class CardView:
             self._index()
         self._wire(on_client_retry)
         self.update(text)
-        self.update_client(client.name, client.details, client.problem, client.retry)
+        self.update_client(client.name, client.details, client.problem, client.retry,
+                           client.deals)
         self.set_app_state("ready")
 
     def _index(self) -> None:
@@ -245,9 +249,9 @@ class CardView:
         self._set("call-timer", timer)
 
     def update_client(self, name: str, details: str, problem: str | None,
-                      retry: bool = False) -> None:
-        """The client block: a name, a line of details, a short problem line if any, and a
-        retry button when asking the portal again may help."""
+                      retry: bool = False, deals: tuple[DealText, ...] = ()) -> None:
+        """The client block: a name, a line of details, a short problem line if any, a
+        retry button when asking the portal again may help, and the client's open deals."""
         self._set("client-name", name)
         self._set("client-details", details)
         node = self._nodes.get("client-problem")
@@ -258,6 +262,24 @@ class CardView:
         button = self._nodes.get("client-retry")
         if button is not None and button.hidden != (not retry):
             button.hidden = not retry
+        self._show_deals(deals)
+
+    def _show_deals(self, deals: tuple[DealText, ...]) -> None:
+        """Rebuild the deals only when they change (each link holds a click listener)."""
+        block, listing = self._nodes.get("client-deals-block"), self._nodes.get("client-deals")
+        if block is None or listing is None or deals == self._deals_shown:
+            return
+        self._deals_shown = deals
+        self._release(self._deal_listeners)
+        items = []
+        for deal in deals:
+            item = build(deal_markup(deal))
+            anchor = item.querySelector("a")
+            if anchor is not None:
+                self._listen_link(anchor, deal.link, into=self._deal_listeners)
+            items.append(item)
+        listing.replaceChildren(*items)
+        block.hidden = not items
 
     # -------------------------------------------------------------- notes
 
@@ -385,14 +407,16 @@ class CardView:
         self._listen_link(anchor, link)
         return anchor
 
-    def _listen_link(self, anchor: Any, link: CrmLink) -> None:
+    def _listen_link(self, anchor: Any, link: CrmLink, *,
+                     into: list[Listener] | None = None) -> None:
         def on_click(event: Any) -> None:
             if event.ctrlKey or event.metaKey or event.shiftKey or event.button != 0:
                 return  # the operator asked for a tab or window: let the browser do it
             event.preventDefault()
             self._on_link(link)
 
-        self._listen(anchor, "click", on_click, into=self._link_listeners)
+        self._listen(anchor, "click", on_click,
+                     into=self._link_listeners if into is None else into)
 
     def _listen(self, node: Any, event: str, handler: Callable[[Any], Any], *,
                 into: list[Listener] | None = None) -> None:
@@ -408,7 +432,9 @@ class CardView:
         """Release the listeners of what is on screen; call before building its replacement."""
         self._release(self._listeners)
         self._release(self._link_listeners)
+        self._release(self._deal_listeners)
         self._links_shown = None
+        self._deals_shown = ()
         self._others_shown: tuple[OtherNoteText, ...] = ()
         self._nodes.clear()
 

@@ -125,11 +125,29 @@
           id: 10, title: "Поставка оборудования", companyId: 6, contactId: 18, contactIds: [18, 19],
           opportunity: 845000, currencyId: "RUB", stageId: "PREPARATION", assignedById: 2,
         },
+        11: {
+          id: 11, title: "Pilot project (won)", companyId: 5, contactId: 17, contactIds: [17],
+          opportunity: 30000, currencyId: "RUB", stageId: "WON", assignedById: 1,
+        },
+        12: {
+          id: 12, title: "Second licence pack <i>x</i>", companyId: 5, contactId: 17,
+          contactIds: [17], opportunity: "45000.50", currencyId: "RUB", stageId: "PREPARATION",
+          assignedById: 1,
+        },
       },
     },
     comments: [],
   };
   const ENTITY_TYPE_BY_ID = { 1: "lead", 2: "deal", 3: "contact", 4: "company" };
+  /* The default pipeline's deal stages (crm.status.list, ENTITY_ID "DEAL_STAGE"): the id, the
+     name the portal shows, and the semantics crm.item.list filters on (P in progress, S won,
+     F lost). */
+  const DEAL_STAGES = [
+    { STATUS_ID: "NEW", NAME: "New", SEMANTICS: "P" },
+    { STATUS_ID: "PREPARATION", NAME: "Preparing documents", SEMANTICS: "P" },
+    { STATUS_ID: "WON", NAME: "Deal won", SEMANTICS: "S" },
+    { STATUS_ID: "LOSE", NAME: "Deal lost", SEMANTICS: "F" },
+  ];
 
   function optionsFromStatus(status) {
     // PLACEMENT_OPTIONS spell the same call differently (contract section 4).
@@ -401,6 +419,27 @@
       const item = type && crm.items[type] && crm.items[type][params.id];
       if (!item) return { error: "NOT_FOUND", error_description: "Not found" };
       return { result: { item } };
+    }
+    if (method === "crm.item.list") {
+      // Only what the card asks: deals by contactId / companyId and stage semantics, newest first.
+      if (Number(params.entityTypeId) !== 2) return { result: { items: [] } };
+      const filter = params.filter || {};
+      const semantics = (stage) => (DEAL_STAGES.find((s) => s.STATUS_ID === stage) || {}).SEMANTICS;
+      const items = Object.values(crm.items.deal).filter((deal) =>
+        (filter.contactId === undefined || (deal.contactIds || [deal.contactId])
+          .map(String).includes(String(filter.contactId)))
+        && (filter.companyId === undefined || String(deal.companyId) === String(filter.companyId))
+        && (filter.stageSemanticId === undefined
+          || semantics(deal.stageId) === filter.stageSemanticId))
+        .sort((a, b) => b.id - a.id)
+        .map(({ id, title, stageId, opportunity, currencyId }) =>
+          ({ id, title, stageId, opportunity, currencyId }));
+      return { result: { items } };
+    }
+    if (method === "crm.status.list") {
+      const wanted = (params.filter || {}).ENTITY_ID;
+      const rows = wanted === undefined || wanted === "DEAL_STAGE" ? DEAL_STAGES : [];
+      return { result: rows.map(({ STATUS_ID, NAME }) => ({ ENTITY_ID: "DEAL_STAGE", STATUS_ID, NAME })) };
     }
     if (method === "crm.deal.contact.items.get") {
       // api-reference/crm/deals/contacts/crm-deal-contact-items-get.md

@@ -152,7 +152,7 @@ class FakeView:
         self.timers.append(timer)
 
     def update_client(self, name: str, details: str, problem: str | None,
-                      retry: bool = False) -> None:
+                      retry: bool = False, deals: tuple[Any, ...] = ()) -> None:
         self.clients.append((name, details))
 
     def height_changed(self) -> bool:

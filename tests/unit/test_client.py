@@ -23,13 +23,16 @@ from bx24_bridge.rest import RestOutcome
 from callcard.client import (
     COMPANY,
     CONTACT,
+    DEALS,
     FAILURE_RETRY_AFTER,
     ITEM,
     MAX_NAME_LEN,
     PROBLEM_NO_ACCESS,
     PROBLEM_NOT_FOUND,
     PROBLEM_UNAVAILABLE,
+    STAGES,
     USER,
+    ClientDeal,
     ClientInfo,
     ClientLoader,
     Plan,
@@ -43,6 +46,7 @@ CONTACT_17 = CrmRef(EntityType.CONTACT, 17)
 COMPANY_5 = CrmRef(EntityType.COMPANY, 5)
 LEAD_3 = CrmRef(EntityType.LEAD, 3)
 DEAL_9 = CrmRef(EntityType.DEAL, 9)
+DEAL_12 = CrmRef(EntityType.DEAL, 12)
 
 USER_ANNA = [{"ID": "1", "NAME": "Anna", "LAST_NAME": "Smirnova", "SECOND_NAME": "Petrovna"}]
 
@@ -86,6 +90,12 @@ def test_plan_for_a_contact_reads_item_company_and_user_in_one_batch() -> None:
         ITEM: ("crm.item.get", {"entityTypeId": 3, "id": 17}),
         COMPANY: ("crm.item.get", {"entityTypeId": 4, "id": "$result[item][item][companyId]"}),
         USER: ("user.get", {"ID": "$result[item][item][assignedById]"}),
+        DEALS: ("crm.item.list", {
+            "entityTypeId": 2, "filter": {"contactId": 17, "stageSemanticId": "P"},
+            "select": ["id", "title", "stageId", "opportunity", "currencyId"],
+            "order": {"id": "desc"},
+        }),
+        STAGES: ("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}}),
     }
     assert next(iter(plan)) == ITEM  # the referenced call comes first
 
@@ -100,11 +110,76 @@ def test_plan_for_a_deal_adds_its_contact() -> None:
     )
 
 
-@pytest.mark.parametrize(("ref", "type_id"), [(LEAD_3, 1), (COMPANY_5, 4)])
-def test_plan_for_a_lead_or_company_reads_item_and_user(ref: CrmRef, type_id: int) -> None:
-    plan = plan_batch(ref)
+def test_plan_for_a_lead_reads_item_and_user() -> None:
+    plan = plan_batch(LEAD_3)
     assert list(plan) == [ITEM, USER]
-    assert plan[ITEM] == ("crm.item.get", {"entityTypeId": type_id, "id": ref.id})
+    assert plan[ITEM] == ("crm.item.get", {"entityTypeId": 1, "id": LEAD_3.id})
+
+
+def test_plan_for_a_company_reads_item_user_and_its_open_deals() -> None:
+    plan = plan_batch(COMPANY_5)
+    assert list(plan) == [ITEM, USER, DEALS, STAGES]
+    assert plan[ITEM] == ("crm.item.get", {"entityTypeId": 4, "id": COMPANY_5.id})
+    _, params = plan[DEALS]
+    assert params["filter"] == {"companyId": 5, "stageSemanticId": "P"}
+
+
+# --------------------------------------------------------------------------- open deals
+
+DEAL_ROWS = {"items": [
+    {"id": 12, "title": "Second licence pack", "stageId": "PREPARATION", "opportunity": "45000.50",
+     "currencyId": "rub"},
+    {"id": 9, "title": "Annual  support\n— Romashka", "stageId": "NEW", "opportunity": 120000,
+     "currencyId": "RUB"},
+    {"id": "x", "title": "no id: skipped"},
+    "not a row",
+]}
+STAGE_ROWS = [{"STATUS_ID": "NEW", "NAME": "New"}, {"STATUS_ID": "WON", "NAME": "Won"},
+              {"STATUS_ID": "", "NAME": "no id"}, None]
+
+
+def test_a_contact_s_open_deals_come_with_their_stage_names_and_amounts() -> None:
+    answers = {**contact_answers(), DEALS: ok(DEAL_ROWS), STAGES: ok(STAGE_ROWS)}
+    info = build_client(CONTACT_17, answers)
+    assert info.deals == (
+        ClientDeal(DEAL_12, "Second licence pack", "", 45000.5, "RUB"),
+        ClientDeal(DEAL_9, "Annual support — Romashka", "New", 120000.0, "RUB"),
+    )
+    assert info.name_of(DEAL_9) == "Annual support — Romashka", "the deals' links get names"
+    assert not info.partial
+
+
+def test_deals_the_portal_would_not_list_leave_the_client_partial_and_shown() -> None:
+    answers = {**contact_answers(), DEALS: failed("INTERNAL", "crm.item.list"),
+               STAGES: ok(STAGE_ROWS)}
+    info = build_client(CONTACT_17, answers)
+    assert info.name == "Ivan Petrov" and info.deals == () and info.partial
+
+
+def test_stage_names_that_did_not_come_leave_the_deals_unnamed_stages() -> None:
+    answers = {**contact_answers(), DEALS: ok(DEAL_ROWS),
+               STAGES: failed("ACCESS_DENIED", "crm.status.list")}
+    info = build_client(CONTACT_17, answers)
+    assert [deal.stage for deal in info.deals] == ["", ""] and not info.partial
+
+
+@pytest.mark.parametrize("rows", [{"items": "nope"}, "nope", None, {"total": 2}])
+def test_an_unreadable_deal_list_is_no_list(rows: object) -> None:
+    info = build_client(CONTACT_17, {**contact_answers(), DEALS: ok(rows)})
+    assert info.deals == () and info.partial
+
+
+def test_at_most_five_deals_are_kept() -> None:
+    many = {"items": [{"id": index, "title": f"Deal {index}"} for index in range(1, 9)]}
+    info = build_client(CONTACT_17, {**contact_answers(), DEALS: ok(many)})
+    assert [deal.ref.id for deal in info.deals] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("amount", ["", "abc", -5, "inf", True, None, [1]])
+def test_an_amount_that_is_not_one_is_none(amount: object) -> None:
+    rows = {"items": [{"id": 3, "title": "T", "opportunity": amount}]}
+    info = build_client(CONTACT_17, {**contact_answers(), DEALS: ok(rows)})
+    assert info.deals[0].amount is None
 
 
 # --------------------------------------------------------------------------- display names
@@ -721,7 +796,8 @@ def test_bindings_learnt_later_are_named_in_one_small_batch_once() -> None:
         again = await loader.load(CONTACT_17, also=(COMPANY_5, deal_10))
         assert again is named
         # The company was named by the first batch: only the deal was asked for, and once.
-        assert [sorted(plan) for plan in plans] == [[COMPANY, ITEM, USER], ["also0"]]
+        assert [sorted(plan) for plan in plans] == [[COMPANY, DEALS, ITEM, STAGES, USER],
+                                                    ["also0"]]
         assert plans[1]["also0"] == ("crm.item.get", {"entityTypeId": 2, "id": 10})
 
     run(scenario())

@@ -12,9 +12,16 @@ from hypothesis import strategies as st
 from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.payloads import CallState, CallStatus, parse_options, parse_status
 from callcard.callstate import CallTracker
-from callcard.client import ClientInfo
+from callcard.client import ClientDeal, ClientInfo
 from callcard.i18n import Translator
-from callcard.present import CardText, CrmLink, portal_origin, present
+from callcard.present import (
+    CardText,
+    CrmLink,
+    format_amount,
+    portal_origin,
+    present,
+    present_client,
+)
 
 EN = Translator("en")
 RU = Translator("ru")
@@ -473,3 +480,43 @@ def test_the_client_block_offers_a_retry_only_where_asking_again_may_help(
     text = present_client(info, EN, bound=True, loading=False, number="+7")
     assert text.retry is retry
     assert present_client(None, EN, bound=False, loading=False, number="+7").retry is False
+
+
+# --------------------------------------------------------------------------- open deals
+
+
+@pytest.mark.parametrize(("amount", "currency", "lang", "expected"), [
+    (120000, "RUB", "ru", "120\u202f000 ₽"),
+    (120000, "RUB", "en", "₽120,000"),
+    (45000.5, "rub", "ru", "45\u202f000,50 ₽"),
+    (45000.5, "USD", "en", "$45,000.50"),
+    (1234567.891, "XYZ", "en", "1,234,567.89 XYZ"),
+    (99.999, "EUR", "ru", "100 €"),
+    (5, "BYN", "en", "5 Br"),
+    (0, "", "ru", "0"),
+])
+def test_an_amount_reads_as_the_operator_writes_it(
+    amount: float, currency: str, lang: str, expected: str,
+) -> None:
+    assert format_amount(amount, currency, lang) == expected
+
+
+def test_open_deals_are_links_with_their_stage_and_amount() -> None:
+    deal = CrmRef(EntityType.DEAL, 9)
+    info = ClientInfo(entity=CrmRef(EntityType.CONTACT, 17), name="Ivan Petrov", deals=(
+        ClientDeal(deal, "Annual support", "New", 120000.0, "RUB"),
+        ClientDeal(CrmRef(EntityType.DEAL, 12), "", "", None, ""),
+    ))
+    text = present_client(info, Translator("en"), bound=True, loading=False, number="",
+                          portal="https://portal.bitrix24.ru")
+    first, second = text.deals
+    assert first.link.label == "Annual support" and first.facts == "Stage: New · ₽120,000"
+    assert first.link.href == "https://portal.bitrix24.ru/crm/deal/details/9/"
+    assert first.link.path == "/crm/deal/details/9/"
+    assert second.link.label == "#12" and second.facts == ""
+
+
+def test_no_deals_while_the_client_loads_or_when_unbound() -> None:
+    en = Translator("en")
+    assert present_client(None, en, bound=True, loading=True, number="").deals == ()
+    assert present_client(None, en, bound=False, loading=False, number="+7").deals == ()
