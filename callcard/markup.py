@@ -82,6 +82,12 @@ def _call(t: Translator, text: CardText) -> Node:
         _el("div",
             _el("p", text.caller_number, class_="caller-number", data_testid="caller-number",
                 title=text.caller_number, elementtiming="caller"),
+            # static/startup-guard.js copies data-number: it works from the first paint on.
+            _el("button", t("copy.number"), type="button", class_="copy-number",
+                data_testid="copy-number", data_number=text.copy_number or "",
+                data_label=t("copy.number"), data_done=t("copy.done"),
+                data_failed=t("copy.failed"), title=t("copy.number.title"),
+                hidden=text.copy_number is None),
             _el("p", text.call_direction, class_="call-direction", data_testid="call-direction"),
             class_="call-top"),
         _el("p", text.list_mode or "", data_testid="list-mode", class_="badge",

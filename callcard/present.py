@@ -81,6 +81,9 @@ class CardText:
     crm_entity: CrmLink | None
     crm_bindings: tuple[CrmLink, ...]
     crm_unbound: str | None
+    copy_number: str | None = None
+    """The number as the host gave it (``+79001234567``), for the copy button; None when the
+    caller's number is hidden or unknown."""
 
 
 # --------------------------------------------------------------------------- portal origin
@@ -225,6 +228,7 @@ def present(
         crm_entity=None if primary is None else crm_link(primary, t, origin, names(primary)),
         crm_bindings=tuple(crm_link(ref, t, origin, names(ref)) for ref in bindings),
         crm_unbound=t("crm.unbound") if unbound else None,
+        copy_number=status.phone.value if status.phone.kind == "number" else None,
     )
 
 

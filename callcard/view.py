@@ -228,6 +228,7 @@ class CardView:
     def update(self, text: CardText) -> None:
         """Write the call's text (only what changed) and announce a new state politely."""
         self._set("caller-number", text.caller_number)
+        self._show_copy(text.copy_number)
         self._set("call-direction", text.call_direction)
         self._set("line", text.line)
         self._set("call-timer", text.call_timer)
@@ -240,6 +241,20 @@ class CardView:
                 list_mode.hidden = text.list_mode is None
         self._show_failure(text.call_failure)
         self._show_links(text)
+
+    def _show_copy(self, number: str | None) -> None:
+        """The copy button carries the number it copies (static/startup-guard.js does the
+        copying); a new number puts its label back."""
+        button = self._nodes.get("copy-number")
+        if button is None:
+            return
+        wanted = number or ""
+        if str(button.getAttribute("data-number") or "") != wanted:
+            button.setAttribute("data-number", wanted)
+            button.removeAttribute("data-copied")
+            button.textContent = str(button.getAttribute("data-label") or button.textContent)
+        if button.hidden != (number is None):
+            button.hidden = number is None
 
     def open_in_new_tab(self, href: str) -> None:
         """The fallback when Bitrix24 cannot open the item in a slider."""

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import CardPage
 from playwright.sync_api import Route, expect
+from test_copy_number import install_clipboard
 
 from callcard.i18n import CATALOGUE
 
@@ -223,3 +224,18 @@ def test_python_s_files_are_fetched_after_the_first_paint_and_reused(
     assert card.wait_settled() == "ready"
     fetches = page.evaluate(BUNDLE_FETCHES)
     assert len(fetches) == 2 and fetches[1]["transferred"] == 0  # PyScript's, from the cache
+
+
+def test_the_number_can_be_copied_before_python(card: CardPage, held: HeldRuntime) -> None:
+    """The copy button is the server's markup and its copying plain JavaScript
+    (static/startup-guard.js): it works while the runtime still downloads."""
+    install_clipboard(card)
+    card.open_by_post(wait=False)
+    button = card.page.get_by_test_id("copy-number")
+    button.click()
+    expect(button).to_have_text("Copied")
+    assert card.app_state == "loading"
+    assert card.page.evaluate("window.__copied") == ["+79001234567"]
+    held.release()
+    assert card.wait_settled() == "ready"
+    expect(button).to_have_text("Copied")  # Python's first render keeps what was right

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.payloads import CallState, CallStatus, parse_options, parse_status
+from bx24_bridge.phone_numbers import HIDDEN_NUMBER, UNKNOWN_NUMBER
 from callcard.callstate import CallTracker
 from callcard.client import ClientDeal, ClientInfo
 from callcard.i18n import Translator
@@ -67,6 +68,7 @@ def test_field_names_are_the_contract() -> None:
         "crm_entity",
         "crm_bindings",
         "crm_unbound",
+        "copy_number",
     ]
     assert [f.name for f in dataclasses.fields(CrmLink)] == [
         "label", "kind", "href", "path", "type", "id"
@@ -110,6 +112,7 @@ def test_a_talking_call_in_english() -> None:
             ),
         ),
         crm_unbound=None,
+        copy_number="+79001234567",
     )
 
 
@@ -520,3 +523,12 @@ def test_no_deals_while_the_client_loads_or_when_unbound() -> None:
     en = Translator("en")
     assert present_client(None, en, bound=True, loading=True, number="").deals == ()
     assert present_client(None, en, bound=False, loading=False, number="+7").deals == ()
+
+
+def test_the_copy_button_copies_the_number_as_the_host_gave_it_and_only_a_number() -> None:
+    assert _card().copy_number == "+79001234567"
+    for phone in (HIDDEN_NUMBER, UNKNOWN_NUMBER):
+        call = parse_status({"CALL_ID": "c", "CALL_STATE": "connected"})
+        status = dataclasses.replace(call, phone=phone)
+        text = present(status, CallTracker(CallState.CONNECTED, 0.0), EN, portal=None, now=1.0)
+        assert text.copy_number is None
