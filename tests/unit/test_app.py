@@ -7,9 +7,10 @@ page needs them: the page states before there is a call, one first render, notes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+from aio import run, settle
 
 from bx24_bridge.callcard_events import EntityChange
 from bx24_bridge.crm_refs import CrmRef, EntityType
@@ -28,15 +29,6 @@ CALL = CallStatus(call_id="call-1", phone=CallerNumber("number", "+79001234567")
                   state=CallState.CONNECTING)
 
 
-def run(coroutine: Coroutine[Any, Any, None]) -> None:
-    """asyncio.run() on a thread of its own (tests/unit/test_client.py says why)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
-
-
-async def settle() -> None:
-    for _ in range(10):
-        await asyncio.sleep(0)
 
 
 class FakeBridge:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from aio import run, settle
 
 from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import BridgeUnavailable, ParseError, RestError, RestTimeout
@@ -50,12 +50,6 @@ DEAL_12 = CrmRef(EntityType.DEAL, 12)
 
 USER_ANNA = [{"ID": "1", "NAME": "Anna", "LAST_NAME": "Smirnova", "SECOND_NAME": "Petrovna"}]
 
-
-def run(coroutine: Coroutine[Any, Any, None]) -> None:
-    """asyncio.run() on a thread of its own: a browser test run earlier in this process (same
-    pytest worker) leaves Playwright's event loop running on the main thread."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
 
 
 def ok(data: Any) -> RestOutcome:
@@ -463,12 +457,6 @@ class Recorder:
 
 def companies(count: int) -> list[CrmRef]:
     return [CrmRef(EntityType.COMPANY, number) for number in range(1, count + 1)]
-
-
-async def settle() -> None:
-    """Let every ready task run until it blocks."""
-    for _ in range(10):
-        await asyncio.sleep(0)
 
 
 def test_load_delivers_and_the_cache_costs_nothing() -> None:

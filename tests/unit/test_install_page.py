@@ -6,9 +6,10 @@ tests/unit/test_installer.py; the page in a browser is tests/browser/test_instal
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from aio import run
 
 from bx24_bridge.errors import BridgeUnavailable, RestError
 from callcard.install_page import InstallPage
@@ -16,11 +17,6 @@ from callcard.install_page import InstallPage
 PAGE = "https://cards.example.com/callcard/install.html?DOMAIN=portal&AUTH_ID=secret"
 HANDLER = "https://cards.example.com/callcard/"
 
-
-def run(coroutine: Coroutine[Any, Any, None]) -> None:
-    """asyncio.run() on a thread of its own (tests/unit/test_client.py says why)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
 
 
 class FakeBridge:

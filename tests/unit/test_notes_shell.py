@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
+
+from aio import run, settle
 
 from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import RestError
@@ -29,15 +30,6 @@ CALL = CallStatus(call_id="call-1", phone=CallerNumber("number", "+79001234567")
 EN = Translator("en")
 
 
-def run(coroutine: Coroutine[Any, Any, None]) -> None:
-    """asyncio.run() on a thread of its own (tests/unit/test_client.py says why)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
-
-
-async def settle() -> None:
-    for _ in range(10):
-        await asyncio.sleep(0)
 
 
 class FakeRest:
