@@ -24,7 +24,8 @@
  *    can type a note before Python runs, and the notes attach only just after `ready`; the text
  *    stays in the textarea, and the view hands it over (callcard/view.py). A click on Save or
  *    Close now in that time would do nothing, so until the view has wired the button
- *    (data-wired) the click is marked on it (data-requested) and the view performs it then.
+ *    (data-wired) the click is marked on it (data-requested) and the view performs it then; so
+ *    is Save's shortcut, Ctrl+Enter in the notes.
  *
  * 4. Python's files asked for early, but not too early. PyScript fetches the app's bundle and
  *    main.py only once Pyodide has started, a wait that is pure loss. Fetched from the start
@@ -173,6 +174,16 @@
     if (!(event.target instanceof Element)) return;
     const button = event.target.closest('[data-testid="notes-save"], [data-testid="close-now"]');
     if (button && !button.hasAttribute("data-wired")) button.setAttribute("data-requested", "");
+  }, true);
+  // Ctrl+Enter (Cmd+Enter) in the notes is Save, as on the wired card.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!(event.target instanceof Element) || event.target.dataset.testid !== "notes") return;
+    const save = document.querySelector('[data-testid="notes-save"]');
+    if (save && !save.hasAttribute("data-wired")) {
+      event.preventDefault(); // no line break: the shortcut means Save
+      save.setAttribute("data-requested", "");
+    }
   }, true);
 
   /* ------------------------------------------------------------------ copying the number */

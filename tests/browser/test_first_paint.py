@@ -130,6 +130,23 @@ def test_what_the_operator_did_before_python_was_ready_is_kept_and_saved_once(
     assert len(card.host("host.crm.comments")) == 1
 
 
+def test_ctrl_enter_before_python_is_a_save_done_once_python_is_there(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    card.open_by_post({"status": {"CALL_STATE": "connected"}}, wait=False)
+    page = card.page
+    notes = page.get_by_test_id("notes")
+    notes.press_sequentially("Said before Python")
+    notes.press("Control+Enter")
+    expect(notes).to_have_value("Said before Python")  # the shortcut adds no line break
+    assert card.app_state == "loading"
+    held.release()
+    assert card.wait_settled() == "ready"
+    expect(page.get_by_test_id("notes-status")).to_have_attribute("data-notes-state", "saved")
+    comments = card.host("host.crm.comments")
+    assert len(comments) == 1 and "Said before Python" in comments[0]["COMMENT"]
+
+
 def test_python_corrects_a_first_paint_the_host_has_moved_past(card: CardPage) -> None:
     """The POST told one client; by the time Python asks, the host's call is bound to another
     (the dialer moved on, a lead was made): Python's first render shows the host's truth."""
