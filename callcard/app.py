@@ -156,8 +156,7 @@ class CallCardApp:
             case Render(text=text):
                 self._view.update(text)
             case RenderClient(client=client):
-                self._view.update_client(client.name, client.details, client.problem,
-                                         client.retry, client.deals)
+                self._view.update_client(client)
                 self._after_render()
             case ShowTimer(timer=timer):
                 self._view.update_timer(timer)

@@ -389,7 +389,7 @@ class CardMachine:
         return present_client(
             self._client, self._t, bound=self._status.entity is not None,
             loading=self._client_loading, number=caller_text(self._status, self._t),
-            portal=self._portal,
+            portal=self._portal, current_activity=self._status.activity_id,
         )
 
     def next_tick_in(self, now: float) -> float:

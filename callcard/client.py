@@ -23,6 +23,7 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Final, TypeVar, cast
 
 from bx24_bridge.crm_refs import CrmRef, EntityType
@@ -37,9 +38,12 @@ from bx24_bridge.errors import (
 from bx24_bridge.rest import RestOutcome
 
 from .crm import (
+    MAX_ACTIVITIES,
+    Activity,
     CrmItem,
     OpenDeal,
     PortalUser,
+    parse_activities,
     parse_crm_item,
     parse_deals,
     parse_stage_names,
@@ -99,6 +103,9 @@ DEALS: Final = "deals"
 """The client's open deals (a contact's or a company's)."""
 STAGES: Final = "stages"
 """The names of the deal stages, for those deals."""
+LAST: Final = "last"
+"""The client's latest activities (the last contact), and, keyed ``last_by0``/``last_by1``, the
+names of the people responsible for them."""
 ALSO: Final = "also"
 """Prefix of the keys that read the other items the call is bound to (``also0``...), for the
 names on their links."""
@@ -173,6 +180,19 @@ class ClientDeal:
     currency: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ClientActivity:
+    """One of the client's latest activities, for "last contact": its id (the call on the card
+    is one of them), kind and direction as the portal numbers them, when (the portal's own
+    wall-clock time, None when unreadable) and who was responsible (None when unknown)."""
+
+    id: int
+    kind: int | None
+    direction: int | None
+    when: datetime | None
+    by: str | None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientInfo:
     """What the card shows about the client it is bound to.
@@ -203,6 +223,8 @@ class ClientInfo:
     partial: bool = False
     names: tuple[tuple[CrmRef, str], ...] = ()
     deals: tuple[ClientDeal, ...] = ()
+    recent: tuple[ClientActivity, ...] = ()
+    """The client's latest activities, newest first (at most two)."""
 
     def name_of(self, ref: CrmRef) -> str | None:
         """The display name of ``ref`` if the batch read it, else None."""
@@ -270,6 +292,14 @@ def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
             "order": {"id": "desc"},
         })
         plan[STAGES] = ("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
+    plan[LAST] = ("crm.activity.list", {
+        "filter": {"OWNER_TYPE_ID": ref.type.entity_type_id, "OWNER_ID": ref.id},
+        "order": {"ID": "DESC"},
+        "select": ["ID", "TYPE_ID", "DIRECTION", "SUBJECT", "CREATED", "RESPONSIBLE_ID"],
+    })
+    for index in range(MAX_ACTIVITIES):
+        responsible = f"$result[{LAST}][{index}][RESPONSIBLE_ID]"
+        plan[f"{LAST}_by{index}"] = ("user.get", {"ID": responsible})
     for index, other in enumerate(also_refs(ref, also)):
         plan[f"{ALSO}{index}"] = _item_call(other.type, other.id)
     return plan
@@ -427,7 +457,35 @@ def build_client(
         partial=missing or missing_user or missing_deals,
         names=tuple(names.items()),
         deals=deals,
+        recent=_recent(outcomes),
     )
+
+
+def _when(text: str) -> datetime | None:
+    """CREATED (``2026-11-28T14:05:00+03:00``) as the portal's wall-clock time."""
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None) if text else None
+    except ValueError:
+        return None
+
+
+def _recent(outcomes: Mapping[str, RestOutcome]) -> tuple[ClientActivity, ...]:
+    """The client's latest activities; none when the portal did not list them (the last contact
+    is context, not a reason to call the client's data partial)."""
+    listed = _outcome(outcomes, LAST)
+    if listed is None or listed.error is not None:
+        return ()
+    try:
+        found: tuple[Activity, ...] = parse_activities(listed.data)
+    except ParseError:
+        return ()
+    recent: list[ClientActivity] = []
+    for index, activity in enumerate(found):
+        user, _ = _linked(outcomes, f"{LAST}_by{index}", activity.responsible_id, parse_user)
+        by = (clean_text(user.full_name) or None) if user is not None else None
+        recent.append(ClientActivity(activity.id, activity.kind, activity.direction,
+                                     _when(activity.created), by))
+    return tuple(recent)
 
 
 def _deals(outcomes: Mapping[str, RestOutcome]) -> tuple[tuple[ClientDeal, ...], bool]:

@@ -16,10 +16,13 @@ from bx24_bridge.errors import ParseError
 from bx24_bridge.wire import as_array, as_object, json_type, parse_id, wire_text
 
 __all__ = [
+    "MAX_ACTIVITIES",
     "MAX_DEALS",
+    "Activity",
     "CrmItem",
     "OpenDeal",
     "PortalUser",
+    "parse_activities",
     "parse_crm_item",
     "parse_deals",
     "parse_stage_names",
@@ -171,3 +174,46 @@ def parse_stage_names(raw: object) -> dict[str, str]:
         if stage and name:
             names[stage] = name
     return names
+
+
+MAX_ACTIVITIES = 2
+"""Latest activities read per client: the newest may be the call on the card itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One of the client's latest CRM activities (``crm.activity.list``): a call, a meeting, an
+    email... ``kind`` is TYPE_ID (1 meeting, 2 call, 3 task, 4 email), ``direction`` DIRECTION (1
+    incoming, 2 outgoing), ``created`` the CREATED text as the portal wrote it (ISO 8601, in the
+    portal's time zone)."""
+
+    id: int
+    kind: int | None = None
+    direction: int | None = None
+    subject: str = ""
+    created: str = ""
+    responsible_id: int | None = None
+
+
+def parse_activities(raw: object) -> tuple[Activity, ...]:
+    """``crm.activity.list`` rows, newest first as asked -> the first :data:`MAX_ACTIVITIES`
+    with a valid id. An answer that is no list raises ParseError."""
+    if json_type(raw) != "array":
+        raise ParseError("crm.activity.list result", f"expected a list, got {json_type(raw)}")
+    found: list[Activity] = []
+    for row in as_array(raw):
+        item = as_object(row)
+        activity_id = parse_id(item.get("ID")) if item is not None else None
+        if item is None or activity_id is None:
+            continue
+        found.append(Activity(
+            id=activity_id,
+            kind=parse_id(item.get("TYPE_ID")),
+            direction=parse_id(item.get("DIRECTION")),
+            subject=wire_text(item.get("SUBJECT")),
+            created=wire_text(item.get("CREATED"), 40),
+            responsible_id=parse_id(item.get("RESPONSIBLE_ID")),
+        ))
+        if len(found) == MAX_ACTIVITIES:
+            break
+    return tuple(found)

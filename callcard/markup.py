@@ -112,6 +112,8 @@ def _client(t: Translator, client: ClientText, text: CardText) -> Node:
         _el("p", client.name, class_="client-name", data_testid="client-name",
             title=client.name or None),
         _el("p", client.details, class_="client-details", data_testid="client-details"),
+        _el("p", client.last or "", class_="client-last", data_testid="client-last",
+            hidden=client.last is None),
         _el("p", client.problem or "", class_="client-problem", data_testid="client-problem",
             hidden=client.problem is None),
         _el("button", t("client.retry"), type="button", class_="button-secondary",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from bx24_bridge.crm_refs import CrmRef
@@ -28,9 +29,12 @@ __all__ = [
     "ClientText",
     "CrmLink",
     "DealText",
+    "activity_words",
     "caller_text",
     "crm_link",
+    "date_time_text",
     "format_amount",
+    "last_contact",
     "line_text",
     "portal_origin",
     "present",
@@ -252,6 +256,8 @@ class ClientText:
     problem: str | None
     retry: bool = False
     deals: tuple[DealText, ...] = ()
+    last: str | None = None
+    """The last contact with the client before this call, one line; None when there is none."""
 
 
 _CURRENCY_SIGNS: Final = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "UAH": "₴",
@@ -292,9 +298,48 @@ def present_deals(
     return tuple(deals)
 
 
+#: Activity TYPE_IDs and their words; calls and emails also by DIRECTION (1 in, 2 out).
+_KINDS: Final = {1: "activity.meeting", 2: "activity.call", 3: "activity.task",
+                 4: "activity.email"}
+_DIRECTED: Final = {(2, 1): "activity.call.1", (2, 2): "activity.call.2",
+                    (4, 1): "activity.email.1", (4, 2): "activity.email.2"}
+_MONTHS_EN: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                     "Dec")
+
+
+def activity_words(kind: int | None, direction: int | None, t: Translator) -> str:
+    """What an activity was, in words: *Outgoing call*, *Email received*, *Meeting*..."""
+    key = _DIRECTED.get((kind or 0, direction or 0)) or _KINDS.get(kind or 0)
+    return t(key or "activity.other")
+
+
+def date_time_text(when: datetime, lang: str) -> str:
+    """A moment as the operator reads it: ``28 Nov 2026, 14:05`` / ``28.11.2026, 14:05``."""
+    clock = f"{when.hour:02d}:{when.minute:02d}"
+    if lang == "ru":
+        return f"{when.day:02d}.{when.month:02d}.{when.year}, {clock}"
+    return f"{when.day} {_MONTHS_EN[when.month - 1]} {when.year}, {clock}"
+
+
+def last_contact(info: ClientInfo | None, t: Translator, current: int | None) -> str | None:
+    """The client's last contact before this call (``current`` is the call's own activity,
+    which the portal lists too), or None when the portal named none."""
+    if info is None:
+        return None
+    for activity in info.recent:
+        if activity.id == current or activity.when is None:
+            continue
+        when = date_time_text(activity.when, t.lang)
+        what = activity_words(activity.kind, activity.direction, t)
+        if activity.by:
+            return t.format("client.last.by", when=when, what=what, by=activity.by)
+        return t.format("client.last", when=when, what=what)
+    return None
+
+
 def present_client(
     info: ClientInfo | None, t: Translator, *, bound: bool, loading: bool, number: str,
-    portal: str | None = None,
+    portal: str | None = None, current_activity: int | None = None,
 ) -> ClientText:
     """What the card says about the client, from whatever the loader has now.
 
@@ -315,4 +360,5 @@ def present_client(
     problem = t(info.problem) if info.problem else (t("client.partial") if info.partial else None)
     name = info.name or ("" if info.problem else t("client.unnamed"))
     retry = info.problem == PROBLEM_UNAVAILABLE or (info.problem is None and info.partial)
-    return ClientText(name, " · ".join(details), problem, retry, present_deals(info, t, portal))
+    return ClientText(name, " · ".join(details), problem, retry, present_deals(info, t, portal),
+                      last_contact(info, t, current_activity))

@@ -136,8 +136,7 @@ class CardView:
             self._index()
         self._wire(on_client_retry)
         self.update(text)
-        self.update_client(client.name, client.details, client.problem, client.retry,
-                           client.deals)
+        self.update_client(client)
         self.set_app_state("ready")
 
     def _index(self) -> None:
@@ -263,12 +262,17 @@ class CardView:
     def update_timer(self, timer: str) -> None:
         self._set("call-timer", timer)
 
-    def update_client(self, name: str, details: str, problem: str | None,
-                      retry: bool = False, deals: tuple[DealText, ...] = ()) -> None:
-        """The client block: a name, a line of details, a short problem line if any, a
-        retry button when asking the portal again may help, and the client's open deals."""
+    def update_client(self, client: ClientText) -> None:
+        """The client block: a name, a line of details, the last contact, a short problem line
+        if any, a retry button when asking the portal again may help, and the open deals."""
+        name, details, problem, retry = client.name, client.details, client.problem, client.retry
         self._set("client-name", name)
         self._set("client-details", details)
+        last = self._nodes.get("client-last")
+        if last is not None:
+            self._set("client-last", client.last or "")
+            if last.hidden != (client.last is None):
+                last.hidden = client.last is None
         node = self._nodes.get("client-problem")
         if node is not None:
             self._set("client-problem", problem or "")
@@ -277,7 +281,7 @@ class CardView:
         button = self._nodes.get("client-retry")
         if button is not None and button.hidden != (not retry):
             button.hidden = not retry
-        self._show_deals(deals)
+        self._show_deals(client.deals)
 
     def _show_deals(self, deals: tuple[DealText, ...]) -> None:
         """Rebuild the deals only when they change (each link holds a click listener)."""

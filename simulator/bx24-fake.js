@@ -137,6 +137,20 @@
       },
     },
     comments: [],
+    // crm.activity.list: the clients' calls, meetings and emails (OWNER_TYPE_ID 3: contact, 4:
+    // company). 311 is the default status's CRM_ACTIVITY_ID: the call on the card itself.
+    activities: [
+      { ID: "311", OWNER_TYPE_ID: "3", OWNER_ID: "17", TYPE_ID: "2", DIRECTION: "1",
+        SUBJECT: "Incoming call from +79001234567", CREATED: "2026-12-02T10:00:00+03:00",
+        RESPONSIBLE_ID: "1" },
+      { ID: "305", OWNER_TYPE_ID: "3", OWNER_ID: "17", TYPE_ID: "2", DIRECTION: "2",
+        SUBJECT: "Outgoing call to Ivan Petrov", CREATED: "2026-11-28T14:05:00+03:00",
+        RESPONSIBLE_ID: "1" },
+      { ID: "290", OWNER_TYPE_ID: "3", OWNER_ID: "17", TYPE_ID: "4", DIRECTION: "2",
+        SUBJECT: "Offer", CREATED: "2026-11-20T09:30:00+03:00", RESPONSIBLE_ID: "1" },
+      { ID: "301", OWNER_TYPE_ID: "3", OWNER_ID: "18", TYPE_ID: "1", DIRECTION: "0",
+        SUBJECT: "Встреча в офисе", CREATED: "2026-11-25T16:00:00+03:00", RESPONSIBLE_ID: "2" },
+    ],
   };
   const ENTITY_TYPE_BY_ID = { 1: "lead", 2: "deal", 3: "contact", 4: "company" };
   /* The default pipeline's deal stages (crm.status.list, ENTITY_ID "DEAL_STAGE"): the id, the
@@ -435,6 +449,14 @@
         .map(({ id, title, stageId, opportunity, currencyId }) =>
           ({ id, title, stageId, opportunity, currencyId }));
       return { result: { items } };
+    }
+    if (method === "crm.activity.list") {
+      const filter = params.filter || {};
+      const rows = (crm.activities || []).filter((a) =>
+        (filter.OWNER_TYPE_ID === undefined || String(a.OWNER_TYPE_ID) === String(filter.OWNER_TYPE_ID))
+        && (filter.OWNER_ID === undefined || String(a.OWNER_ID) === String(filter.OWNER_ID)))
+        .sort((a, b) => Number(b.ID) - Number(a.ID));
+      return { result: rows };
     }
     if (method === "crm.status.list") {
       const wanted = (params.filter || {}).ENTITY_ID;

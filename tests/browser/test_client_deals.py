@@ -1,5 +1,5 @@
-"""The client's open deals on the card (issue: what the operator needs during the call): read in
-the client's one batch, shown as links with their stage and amount, following every client."""
+"""The client's context on the card (what the operator needs during the call): the open deals and
+the last contact, read in the client's one batch and following every client."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ def test_the_client_s_open_deals_come_in_its_one_batch(card: CardPage) -> None:
         ("Annual support — Romashka", "Stage: New · ₽120,000"),
     ]
     assert card.page.locator("[data-testid=client-deals] i").count() == 0, "text, never markup"
-    assert len(batches(card)) == 1, "no extra round trip for the deals"
+    # The last contact before this call (activity 311 is the call on the card itself).
+    expect(card.page.get_by_test_id("client-last")).to_have_text(
+        "Last contact: 28 Nov 2026, 14:05 · Outgoing call · Anna Smirnova")
+    assert len(batches(card)) == 1, "no extra round trip for the context"
 
 
 def test_a_deal_opens_in_the_portal(card: CardPage) -> None:
@@ -45,7 +48,10 @@ def test_the_deals_follow_the_client_and_hide_for_a_lead(card: CardPage) -> None
     expect(card.page.get_by_test_id("client-deal")).to_have_count(1)
     assert deals(card) == [("Поставка оборудования",
                             "Стадия: Preparing documents · 845\u202f000 ₽")]
+    expect(card.page.get_by_test_id("client-last")).to_have_text(
+        "Последний контакт: 25.11.2026, 16:00 · Встреча · Дмитрий Волков")
     change_entity(card, "LEAD", 31)
     card.wait_text("client-name", "Sergey Orlov")
     expect(card.page.get_by_test_id("client-deals-block")).to_be_hidden()
     assert deals(card) == []
+    expect(card.page.get_by_test_id("client-last")).to_be_hidden()  # the lead has no activity

@@ -250,6 +250,8 @@ def test_the_number_can_be_copied_before_python(card: CardPage, held: HeldRuntim
     (static/startup-guard.js): it works while the runtime still downloads."""
     install_clipboard(card)
     card.open_by_post(wait=False)
+    # The guard is a deferred script: it listens from DOMContentLoaded on (the parse's end).
+    card.page.wait_for_load_state("domcontentloaded")
     button = card.page.get_by_test_id("copy-number")
     button.click()
     expect(button).to_have_text("Copied")

@@ -143,9 +143,8 @@ class FakeView:
     def update_timer(self, timer: str) -> None:
         self.timers.append(timer)
 
-    def update_client(self, name: str, details: str, problem: str | None,
-                      retry: bool = False, deals: tuple[Any, ...] = ()) -> None:
-        self.clients.append((name, details))
+    def update_client(self, client: ClientText) -> None:
+        self.clients.append((client.name, client.details))
 
     def height_changed(self) -> bool:
         return True

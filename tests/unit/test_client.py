@@ -26,6 +26,7 @@ from callcard.client import (
     DEALS,
     FAILURE_RETRY_AFTER,
     ITEM,
+    LAST,
     MAX_NAME_LEN,
     PROBLEM_NO_ACCESS,
     PROBLEM_NOT_FOUND,
@@ -47,6 +48,7 @@ COMPANY_5 = CrmRef(EntityType.COMPANY, 5)
 LEAD_3 = CrmRef(EntityType.LEAD, 3)
 DEAL_9 = CrmRef(EntityType.DEAL, 9)
 DEAL_12 = CrmRef(EntityType.DEAL, 12)
+LAST_KEYS = [LAST, "last_by0", "last_by1"]
 
 USER_ANNA = [{"ID": "1", "NAME": "Anna", "LAST_NAME": "Smirnova", "SECOND_NAME": "Petrovna"}]
 
@@ -90,13 +92,19 @@ def test_plan_for_a_contact_reads_item_company_and_user_in_one_batch() -> None:
             "order": {"id": "desc"},
         }),
         STAGES: ("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}}),
+        LAST: ("crm.activity.list", {
+            "filter": {"OWNER_TYPE_ID": 3, "OWNER_ID": 17}, "order": {"ID": "DESC"},
+            "select": ["ID", "TYPE_ID", "DIRECTION", "SUBJECT", "CREATED", "RESPONSIBLE_ID"],
+        }),
+        "last_by0": ("user.get", {"ID": "$result[last][0][RESPONSIBLE_ID]"}),
+        "last_by1": ("user.get", {"ID": "$result[last][1][RESPONSIBLE_ID]"}),
     }
     assert next(iter(plan)) == ITEM  # the referenced call comes first
 
 
 def test_plan_for_a_deal_adds_its_contact() -> None:
     plan = plan_batch(DEAL_9)
-    assert list(plan) == [ITEM, COMPANY, CONTACT, USER]
+    assert list(plan) == [ITEM, COMPANY, CONTACT, USER, *LAST_KEYS]
     assert plan[ITEM] == ("crm.item.get", {"entityTypeId": 2, "id": 9})
     assert plan[CONTACT] == (
         "crm.item.get",
@@ -106,13 +114,13 @@ def test_plan_for_a_deal_adds_its_contact() -> None:
 
 def test_plan_for_a_lead_reads_item_and_user() -> None:
     plan = plan_batch(LEAD_3)
-    assert list(plan) == [ITEM, USER]
+    assert list(plan) == [ITEM, USER, *LAST_KEYS]
     assert plan[ITEM] == ("crm.item.get", {"entityTypeId": 1, "id": LEAD_3.id})
 
 
 def test_plan_for_a_company_reads_item_user_and_its_open_deals() -> None:
     plan = plan_batch(COMPANY_5)
-    assert list(plan) == [ITEM, USER, DEALS, STAGES]
+    assert list(plan) == [ITEM, USER, DEALS, STAGES, *LAST_KEYS]
     assert plan[ITEM] == ("crm.item.get", {"entityTypeId": 4, "id": COMPANY_5.id})
     _, params = plan[DEALS]
     assert params["filter"] == {"companyId": 5, "stageSemanticId": "P"}
@@ -174,6 +182,47 @@ def test_an_amount_that_is_not_one_is_none(amount: object) -> None:
     rows = {"items": [{"id": 3, "title": "T", "opportunity": amount}]}
     info = build_client(CONTACT_17, {**contact_answers(), DEALS: ok(rows)})
     assert info.deals[0].amount is None
+
+
+# --------------------------------------------------------------------------- last contact
+
+ACTIVITIES = [
+    {"ID": "311", "TYPE_ID": "2", "DIRECTION": "1", "CREATED": "2026-12-02T10:00:00+03:00",
+     "RESPONSIBLE_ID": "1"},
+    {"ID": "305", "TYPE_ID": "2", "DIRECTION": "2", "CREATED": "2026-11-28T14:05:00+03:00",
+     "RESPONSIBLE_ID": "2"},
+    {"ID": "290", "TYPE_ID": "4", "CREATED": "2026-11-20T09:30:00+03:00"},
+]
+USER_DMITRY = [{"ID": "2", "NAME": "Дмитрий", "LAST_NAME": "Волков"}]
+
+
+def test_the_latest_two_activities_come_with_who_was_responsible() -> None:
+    answers = {**contact_answers(), LAST: ok(ACTIVITIES), "last_by0": ok(USER_ANNA),
+               "last_by1": ok(USER_DMITRY)}
+    recent = build_client(CONTACT_17, answers).recent
+    assert [(a.id, a.kind, a.direction, a.by) for a in recent] == [
+        (311, 2, 1, "Anna Smirnova"), (305, 2, 2, "Дмитрий Волков")]
+    assert recent[1].when is not None and (recent[1].when.day, recent[1].when.hour) == (28, 14)
+    assert recent[1].when.tzinfo is None, "the portal's own wall-clock time"
+
+
+def test_a_responsible_user_that_is_someone_else_is_not_named() -> None:
+    answers = {**contact_answers(), LAST: ok(ACTIVITIES), "last_by0": ok(USER_DMITRY)}
+    assert build_client(CONTACT_17, answers).recent[0].by is None
+
+
+@pytest.mark.parametrize("listed", [failed("ACCESS_DENIED", "crm.activity.list"), ok("nope"),
+                                    ok({"x": 1})])
+def test_activities_that_did_not_come_are_no_last_contact_and_no_problem(
+    listed: RestOutcome,
+) -> None:
+    info = build_client(CONTACT_17, {**contact_answers(), LAST: listed})
+    assert info.recent == () and not info.partial
+
+
+def test_an_unreadable_date_leaves_the_moment_unknown() -> None:
+    rows = [{"ID": "5", "TYPE_ID": "2", "CREATED": "yesterday"}]
+    assert build_client(CONTACT_17, {**contact_answers(), LAST: ok(rows)}).recent[0].when is None
 
 
 # --------------------------------------------------------------------------- display names
@@ -784,8 +833,8 @@ def test_bindings_learnt_later_are_named_in_one_small_batch_once() -> None:
         again = await loader.load(CONTACT_17, also=(COMPANY_5, deal_10))
         assert again is named
         # The company was named by the first batch: only the deal was asked for, and once.
-        assert [sorted(plan) for plan in plans] == [[COMPANY, DEALS, ITEM, STAGES, USER],
-                                                    ["also0"]]
+        assert [sorted(plan) for plan in plans] == [
+            sorted([COMPANY, DEALS, ITEM, STAGES, USER, *LAST_KEYS]), ["also0"]]
         assert plans[1]["also0"] == ("crm.item.get", {"entityTypeId": 2, "id": 10})
 
     run(scenario())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
@@ -13,12 +14,14 @@ from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.payloads import CallState, CallStatus, parse_options, parse_status
 from bx24_bridge.phone_numbers import HIDDEN_NUMBER, UNKNOWN_NUMBER
 from callcard.callstate import CallTracker
-from callcard.client import ClientDeal, ClientInfo
+from callcard.client import ClientActivity, ClientDeal, ClientInfo
 from callcard.i18n import Translator
 from callcard.present import (
     CardText,
     CrmLink,
+    activity_words,
     format_amount,
+    last_contact,
     portal_origin,
     present,
     present_client,
@@ -532,3 +535,48 @@ def test_the_copy_button_copies_the_number_as_the_host_gave_it_and_only_a_number
         status = dataclasses.replace(call, phone=phone)
         text = present(status, CallTracker(CallState.CONNECTED, 0.0), EN, portal=None, now=1.0)
         assert text.copy_number is None
+
+
+
+# --------------------------------------------------------------------------- last contact
+
+
+def _recent(*activities: ClientActivity) -> ClientInfo:
+    return ClientInfo(entity=CrmRef(EntityType.CONTACT, 17), name="Ivan", recent=activities)
+
+
+CURRENT = ClientActivity(311, 2, 1, datetime(2026, 12, 2, 10, 0), "Anna Smirnova")
+EARLIER = ClientActivity(305, 2, 2, datetime(2026, 11, 28, 14, 5), "Anna Smirnova")
+
+
+def test_the_last_contact_is_the_latest_activity_before_this_call() -> None:
+    info = _recent(CURRENT, EARLIER)
+    assert last_contact(info, EN, current=311) == (
+        "Last contact: 28 Nov 2026, 14:05 · Outgoing call · Anna Smirnova")
+    assert last_contact(info, RU, current=311) == (
+        "Последний контакт: 28.11.2026, 14:05 · Исходящий звонок · Anna Smirnova")
+    assert last_contact(info, EN, current=None).startswith("Last contact: 2 Dec 2026, 10:00")
+
+
+def test_no_last_contact_without_an_earlier_dated_activity() -> None:
+    assert last_contact(None, EN, current=None) is None
+    assert last_contact(_recent(CURRENT), EN, current=311) is None
+    undated = ClientActivity(300, 2, 1, None, None)
+    assert last_contact(_recent(undated), EN, current=None) is None
+
+
+@pytest.mark.parametrize(("kind", "direction", "words"), [
+    (2, 1, "Incoming call"), (2, 2, "Outgoing call"), (2, None, "Call"), (1, 0, "Meeting"),
+    (3, None, "Task"), (4, 1, "Email received"), (4, 2, "Email sent"), (6, 1, "Activity"),
+    (None, None, "Activity"),
+])
+def test_an_activity_is_named_by_kind_and_direction(
+    kind: int | None, direction: int | None, words: str,
+) -> None:
+    assert activity_words(kind, direction, EN) == words
+
+
+def test_the_last_contact_without_a_responsible_person() -> None:
+    lone = ClientActivity(305, 4, 2, datetime(2026, 11, 28, 14, 5), None)
+    assert last_contact(_recent(lone), EN, current=None) == (
+        "Last contact: 28 Nov 2026, 14:05 · Email sent")
