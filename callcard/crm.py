@@ -144,22 +144,29 @@ def parse_deals(raw: object) -> tuple[OpenDeal, ...]:
     rows_value: object = answer.get("items") if answer is not None else raw
     if json_type(rows_value) != "array":
         raise ParseError("crm.item.list result", f"items is {json_type(rows_value)}, not a list")
-    deals: list[OpenDeal] = []
-    for row in as_array(rows_value):
-        item = as_object(row)
-        deal_id = parse_id(item.get("id")) if item is not None else None
-        if item is None or deal_id is None:
-            continue
-        deals.append(OpenDeal(
+    return tuple(
+        OpenDeal(
             id=deal_id,
             title=wire_text(item.get("title")),
             stage_id=wire_text(item.get("stageId"), 100),
             amount=_amount(item.get("opportunity")),
             currency=wire_text(item.get("currencyId"), 3).upper(),
-        ))
-        if len(deals) == MAX_DEALS:
-            break
-    return tuple(deals)
+        )
+        for deal_id, item in _rows_with_ids(rows_value, "id", MAX_DEALS)
+    )
+
+
+def _rows_with_ids(rows: object, key: str, limit: int) -> list[tuple[int, dict[str, object]]]:
+    """The first ``limit`` rows of a list answer that are objects with a valid id at ``key``."""
+    found: list[tuple[int, dict[str, object]]] = []
+    for row in as_array(rows):
+        item = as_object(row)
+        row_id = parse_id(item.get(key)) if item is not None else None
+        if item is not None and row_id is not None:
+            found.append((row_id, item))
+            if len(found) == limit:
+                break
+    return found
 
 
 def parse_stage_names(raw: object) -> dict[str, str]:
@@ -200,20 +207,14 @@ def parse_activities(raw: object) -> tuple[Activity, ...]:
     with a valid id. An answer that is no list raises ParseError."""
     if json_type(raw) != "array":
         raise ParseError("crm.activity.list result", f"expected a list, got {json_type(raw)}")
-    found: list[Activity] = []
-    for row in as_array(raw):
-        item = as_object(row)
-        activity_id = parse_id(item.get("ID")) if item is not None else None
-        if item is None or activity_id is None:
-            continue
-        found.append(Activity(
+    return tuple(
+        Activity(
             id=activity_id,
             kind=parse_id(item.get("TYPE_ID")),
             direction=parse_id(item.get("DIRECTION")),
             subject=wire_text(item.get("SUBJECT")),
             created=wire_text(item.get("CREATED"), 40),
             responsible_id=parse_id(item.get("RESPONSIBLE_ID")),
-        ))
-        if len(found) == MAX_ACTIVITIES:
-            break
-    return tuple(found)
+        )
+        for activity_id, item in _rows_with_ids(raw, "ID", MAX_ACTIVITIES)
+    )
