@@ -66,10 +66,15 @@ def test_a_portal_error_is_a_sentence_on_the_tab(card: CardPage) -> None:
 
 
 @pytest.mark.expect_page_errors  # the real library throws "Query error!" and never calls back
+@pytest.mark.own_context  # page.clock: the 8 s REST timeout passes at once
 def test_a_portal_that_never_answers_ends_in_a_sentence(card: CardPage) -> None:
-    card.open(deal_tab(rest={"crm.deal.contact.items.get": {"fail": "500"}}), path=PATH)
-    card.page.wait_for_function("document.documentElement.dataset.appState !== 'loading'",
-                                timeout=20_000)
+    card.page.clock.install()
+    card.open(deal_tab(rest={"crm.deal.contact.items.get": {"fail": "500"}}), path=PATH,
+              wait=False)
+    card.page.wait_for_function("window.bx24Host && window.bx24Host.log.some("
+                                "e => e.name === 'crm.deal.contact.items.get')")
+    card.page.clock.run_for(9_000)
+    card.wait_settled()
     assert card.app_state == "error"
     assert "did not answer" in card.text("deal-status")
 
