@@ -258,6 +258,11 @@ def also_refs(ref: CrmRef, bindings: Sequence[CrmRef]) -> tuple[CrmRef, ...]:
     return tuple(dict.fromkeys(other for other in bindings if other != ref))[:MAX_ALSO]
 
 
+def _responsible_key(index: int) -> str:
+    """The batch key of the user responsible for the client's ``index``-th latest activity."""
+    return f"{LAST}_by{index}"
+
+
 #: The deal field that names a client, for the client's open deals.
 _DEAL_OWNER: Final = {EntityType.CONTACT: "contactId", EntityType.COMPANY: "companyId"}
 
@@ -299,7 +304,7 @@ def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
     })
     for index in range(MAX_ACTIVITIES):
         responsible = f"$result[{LAST}][{index}][RESPONSIBLE_ID]"
-        plan[f"{LAST}_by{index}"] = ("user.get", {"ID": responsible})
+        plan[_responsible_key(index)] = ("user.get", {"ID": responsible})
     for index, other in enumerate(also_refs(ref, also)):
         plan[f"{ALSO}{index}"] = _item_call(other.type, other.id)
     return plan
@@ -481,7 +486,7 @@ def _recent(outcomes: Mapping[str, RestOutcome]) -> tuple[ClientActivity, ...]:
         return ()
     recent: list[ClientActivity] = []
     for index, activity in enumerate(found):
-        user, _ = _linked(outcomes, f"{LAST}_by{index}", activity.responsible_id, parse_user)
+        user, _ = _linked(outcomes, _responsible_key(index), activity.responsible_id, parse_user)
         by = (clean_text(user.full_name) or None) if user is not None else None
         recent.append(ClientActivity(activity.id, activity.kind, activity.direction,
                                      _when(activity.created), by))
