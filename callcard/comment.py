@@ -28,12 +28,14 @@ __all__ = [
     "UPDATE_METHOD",
     "CommentHeader",
     "CommentTarget",
+    "Outcome",
     "SaveProblem",
     "choose_target",
     "client_words",
     "compose_comment",
     "header_fields",
     "header_from_fields",
+    "parse_outcome",
     "problem_for_code",
     "target_from_key",
 ]
@@ -100,16 +102,36 @@ def choose_target(status: CallStatus) -> CommentTarget | None:
     return CommentTarget.from_ref(items[0]) if items else None
 
 
+class Outcome(enum.StrEnum):
+    """How the call went, in one click (ui-contract ``call-outcome``): the value is the button's
+    ``data-outcome`` and, after ``outcome.``, the i18n key of its words."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no-answer"
+    CALL_BACK = "call-back"
+    WRONG_NUMBER = "wrong-number"
+
+
+def parse_outcome(value: object) -> Outcome | None:
+    """An outcome from a button's ``data-outcome`` or the draft store; None for anything else."""
+    try:
+        return Outcome(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class CommentHeader:
     """What the first line of a comment says, so the timeline entry makes sense on its own:
     the call's direction, the number the card showed for this client, when this client's part
-    of the call began, and the client's name (None until the CRM has answered)."""
+    of the call began, the client's name (None until the CRM has answered), and the outcome the
+    operator chose (None: none chosen)."""
 
     direction: CallDirection
     number: CallerNumber
     started: datetime
     client: str | None = None
+    outcome: Outcome | None = None
 
 
 _MINUTE: Final = "%Y-%m-%dT%H:%M"
@@ -124,6 +146,8 @@ def header_fields(header: CommentHeader) -> dict[str, str]:
     }
     if header.client:
         fields["client"] = header.client
+    if header.outcome is not None:
+        fields["outcome"] = header.outcome.value
     return fields
 
 
@@ -146,6 +170,7 @@ def header_from_fields(fields: object) -> CommentHeader | None:
         number=parse_caller_number(fields.get("number")),
         started=when,
         client=client if isinstance(client, str) and client else None,
+        outcome=parse_outcome(fields.get("outcome")),
     )
 
 
@@ -171,13 +196,16 @@ def _header_line(header: CommentHeader, t: Callable[[str], str]) -> str:
     if header.client:
         parts.append(header.client)
     parts.append(date)
-    return ", ".join(parts)
+    line = ", ".join(parts)
+    if header.outcome is not None:
+        line = f"{line}. {t(f'outcome.{header.outcome.value}')}"
+    return line
 
 
 def compose_comment(header: CommentHeader | None, text: str, t: Callable[[str], str]) -> str:
-    """The timeline comment: ``"Incoming call, +79001234567, Ivan Petrov, 24.11.2026 14:05"``,
-    a blank line, then the operator's text, trimmed (inner newlines kept) and capped at
-    :data:`MAX_NOTE_LEN`."""
+    """The timeline comment: ``"Incoming call, +79001234567, Ivan Petrov, 24.11.2026 14:05.
+    No answer"`` (the outcome, when one was chosen), a blank line, then the operator's text,
+    trimmed (inner newlines kept) and capped at :data:`MAX_NOTE_LEN`."""
     body = text.strip()[:MAX_NOTE_LEN].rstrip()
     if header is None:
         return body

@@ -100,7 +100,8 @@ class StoredNote:
 
     ``client`` names who it is about (the notes machine's key, e.g. ``contact-17``;
     :data:`LEGACY_CLIENT` for a note read from the earlier format). ``text`` is the textarea's
-    text (blank only when the note still names its comment), ``updated`` wall-clock seconds,
+    text (blank only when the note still names its comment or its header an outcome),
+    ``updated`` wall-clock seconds,
     ``comment_id`` the timeline comment it was saved as, ``saved`` whether that comment holds
     this very text, ``header`` the facts of the comment's first line as plain strings.
     """
@@ -175,10 +176,11 @@ def _decode(raw: object, client: str) -> StoredNote | None:
     comment_id = _comment_id(value.get("comment_id"))
     if not isinstance(text, str) or updated is None:
         return None
-    if not text.strip() and comment_id is None:
+    header = _header(value.get("header"))
+    if not text.strip() and comment_id is None and not (header and header.get("outcome")):
         return None
     saved = value.get("saved") is True and comment_id is not None
-    return StoredNote(client, text, updated, comment_id, saved, _header(value.get("header")))
+    return StoredNote(client, text, updated, comment_id, saved, header)
 
 
 def _decode_legacy(raw: object) -> StoredNote | None:

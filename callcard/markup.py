@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
-from .comment import MAX_NOTE_LEN
+from .comment import MAX_NOTE_LEN, Outcome
 from .i18n import Translator
 from .present import CardText, ClientText, CrmLink, DealText
 
@@ -136,9 +136,21 @@ def _deals(t: Translator, client: ClientText) -> Node:
                class_="client-deals", data_testid="client-deals-block", hidden=not client.deals)
 
 
+def outcome_markup(t: Translator) -> Node:
+    """The outcome buttons (ui-contract ``call-outcome``): toggle buttons, one chosen at most."""
+    buttons = [_el("button", t(f"outcome.{outcome.value}"), type="button",
+                   class_="outcome-choice", data_outcome=outcome.value, aria_pressed="false")
+               for outcome in Outcome]
+    return _el("div", _el("span", t("outcome.title"), class_="outcome-title",
+                          id="outcome-title"),
+               *buttons, class_="outcome", role="group", aria_labelledby="outcome-title",
+               data_testid="call-outcome")
+
+
 def _notes(t: Translator) -> Node:
     return _el(
         "section",
+        outcome_markup(t),
         _el("label", t("notes.label"), for_="notes-input"),
         _el("textarea", id="notes-input", rows="4", maxlength=str(MAX_NOTE_LEN),
             placeholder=t("notes.placeholder"), data_testid="notes"),

@@ -48,6 +48,7 @@ from bx24_bridge.phone_numbers import CallerNumber
 from .comment import (
     CommentHeader,
     CommentTarget,
+    Outcome,
     SaveProblem,
     client_words,
     compose_comment,
@@ -76,6 +77,7 @@ __all__ = [
     "NotesMachine",
     "NotesState",
     "OtherNote",
+    "OutcomeChosen",
     "RemoveDraft",
     "SaveFailed",
     "SaveRequested",
@@ -152,6 +154,16 @@ class TextChanged:
     """The operator edited the textarea (``input`` event); ``text`` is its whole value."""
 
     text: str
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeChosen:
+    """The operator pressed an outcome button (ui-contract ``call-outcome``); pressing the one
+    already chosen clears it. The outcome is the current client's and goes into its comment's
+    header, saved at once: one click records it."""
+
+    outcome: Outcome
     now: float
 
 
@@ -268,6 +280,7 @@ class DraftRestored:
 
 Event = (
     TextChanged
+    | OutcomeChosen
     | SaveRequested
     | SaveSucceeded
     | SaveFailed
@@ -379,6 +392,7 @@ class OtherNote:
     state: NotesState
     problem: SaveProblem | None
     text: str
+    outcome: Outcome | None = None
 
 
 # --------------------------------------------------------------------------- one client's note
@@ -387,6 +401,15 @@ class OtherNote:
 def _body(text: str) -> str:
     """What a text contributes to a comment: two texts with the same body are the same note."""
     return text.strip()
+
+
+def _content(text: str, header: CommentHeader | None) -> str:
+    """What a comment holds, as far as the operator wrote it: the body, and the outcome they
+    chose (a note with only an outcome is not empty). Two notes with the same content are the
+    same comment; a note without an outcome has its body as content."""
+    body = _body(text)
+    outcome = header.outcome if header is not None else None
+    return f"[{outcome.value}]\n{body}" if outcome is not None else body
 
 
 def _merge(older: str, newer: str) -> str:
@@ -422,6 +445,7 @@ class _Note:
         "problem",
         "retry_at",
         "saved_bodies",
+        "sent",
         "stored",
         "text",
         "updating",
@@ -432,8 +456,9 @@ class _Note:
         self.header = header
         self.text = ""
         self.comment_id: int | None = None
-        self.saved_bodies: set[str] = set()  # bodies a comment of this note holds now
+        self.saved_bodies: set[str] = set()  # contents (_content) a comment holds now
         self.in_flight: str | None = None  # the text of the save under way
+        self.sent = ""  # the content of the save under way
         self.attempt: int | None = None  # that save's attempt number
         self.updating = False  # whether that save is an update
         self.problem: SaveProblem | None = None  # the last failure, until the operator types
@@ -447,10 +472,18 @@ class _Note:
         return self.client if isinstance(self.client, CommentTarget) else None
 
     @property
+    def content(self) -> str:
+        return _content(self.text, self.header)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.header.outcome if self.header is not None else None
+
+    @property
     def state(self) -> NotesState:
         if self.in_flight is not None:
             return NotesState.SAVING
-        body = _body(self.text)
+        body = self.content
         if not body:
             return NotesState.EMPTY
         if body in self.saved_bodies:
@@ -467,15 +500,19 @@ class _Note:
 
     @property
     def worth_keeping(self) -> bool:
-        """Whether forgetting this note would lose anything (text, a save, a comment id)."""
-        return bool(_body(self.text)) or self.in_flight is not None or self.comment_id is not None
+        """Whether forgetting this note would lose anything (text or an outcome, a save, a
+        comment id)."""
+        return bool(self.content) or self.in_flight is not None or self.comment_id is not None
 
     def wanted_record(self) -> _Record | None:
         """What the draft store should hold: during a save, what a failure would leave (the
         store must not lose the text being sent); unsaved text; a saved text with its comment
         id (a reload then updates that comment); a comment id alone; else nothing."""
         if self.in_flight is not None:
-            return (_merge(self.in_flight, self.text), self.comment_id, False, self.header)
+            text = _merge(self.in_flight, self.text)
+            if not _content(text, self.header) and self.comment_id is None:
+                return None  # only an outcome was sent, and it has been cleared since
+            return (text, self.comment_id, False, self.header)
         state = self.state
         if state in _UNSAVED:
             return (self.text, self.comment_id, False, self.header)
@@ -572,6 +609,11 @@ class NotesMachine:
         return self._current.target
 
     @property
+    def outcome(self) -> Outcome | None:
+        """The outcome chosen for the current client, if any."""
+        return self._current.outcome
+
+    @property
     def comment_id(self) -> int | None:
         """The id of the current client's comment, once it has one."""
         return self._current.comment_id
@@ -593,10 +635,11 @@ class NotesMachine:
         """Unsaved notes of clients the card has moved away from, oldest first; and the one
         saved last in the background, so the operator sees that it reached its client."""
         return tuple(
-            OtherNote(note.client, self._label(note), note.state, note.problem, note.text)
+            OtherNote(note.client, self._label(note), note.state, note.problem, note.text,
+                      note.outcome)
             for note in self._notes.values()
             if note is not self._current
-            and (note.unsaved or (note.client == self._saved_behind and _body(note.text)))
+            and (note.unsaved or (note.client == self._saved_behind and note.content))
         )
 
     @property
@@ -635,6 +678,9 @@ class NotesMachine:
             case TextChanged(text=text, now=now):
                 self._active(now)
                 self._typed(text, now)
+            case OutcomeChosen(outcome=outcome, now=now):
+                self._active(now)
+                self._chose(outcome, out)
             case SaveRequested(now=now):
                 self._active(now)
                 self._closing = False
@@ -698,6 +744,16 @@ class NotesMachine:
         note.draft_due = now + self._debounce
         self._last_typed = now
         self._closing = False
+
+    def _chose(self, outcome: Outcome, out: list[Effect]) -> None:
+        note = self._current
+        if note.header is None:
+            return  # (a machine made without headers writes text-only comments)
+        chosen = None if note.header.outcome is outcome else outcome
+        note.header = replace(note.header, outcome=chosen)
+        note.problem = None
+        self._closing = False
+        self._start_save(note, out)
 
     def _named(self, event: ClientNamed) -> None:
         self._names[event.target] = event.name
@@ -764,6 +820,8 @@ class NotesMachine:
             self._current = unbound
         else:
             existing.text = _merge(existing.text, unbound.text)
+            if existing.header is not None and existing.outcome is None and unbound.outcome:
+                existing.header = replace(existing.header, outcome=unbound.outcome)
             self._current = existing
 
     def _restored(self, event: DraftRestored, out: list[Effect]) -> None:
@@ -772,8 +830,11 @@ class NotesMachine:
             note = self._new_note(event.client, event.header or self._current.header)
         if note.comment_id is None:
             note.comment_id = event.comment_id
-        if event.saved and _body(event.text):
-            note.saved_bodies.add(_body(event.text))
+        if event.saved and _content(event.text, event.header):
+            note.saved_bodies.add(_content(event.text, event.header))
+        restored = event.header.outcome if event.header is not None else None
+        if restored is not None and note.header is not None and note.outcome is None:
+            note.header = replace(note.header, outcome=restored)
         note.stored = (event.text, event.comment_id, event.saved, event.header)
         merged = _merge(event.text, note.text)
         if merged != note.text:
@@ -803,6 +864,7 @@ class NotesMachine:
         self._attempts += 1
         note.attempt = self._attempts
         note.in_flight = note.text
+        note.sent = note.content
         note.problem = note.message = note.retry_at = None
         comment = compose_comment(note.header, note.text, self._t)
         note.updating = note.comment_id is not None
@@ -822,7 +884,7 @@ class NotesMachine:
         note = self._answered(event.attempt)
         if note is None:
             return False
-        body = _body(note.in_flight or "")
+        body = note.sent
         if note.updating:
             note.saved_bodies = {body}  # the comment holds this text now, and only this
         elif event.comment_id is not None:

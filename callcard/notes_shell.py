@@ -25,12 +25,14 @@ from .comment import (
     ADD_METHOD,
     MAX_NOTE_LEN,
     UPDATE_METHOD,
+    Outcome,
     CommentHeader,
     CommentTarget,
     SaveProblem,
     choose_target,
     header_fields,
     header_from_fields,
+    parse_outcome,
     problem_for_code,
 )
 from .drafts import LEGACY_CLIENT, DraftStore, KeyValueStore, StoredNote
@@ -53,6 +55,7 @@ from .notes import (
     NotesMachine,
     NotesState,
     OtherNote,
+    OutcomeChosen,
     RemoveDraft,
     SaveFailed,
     SaveRequested,
@@ -128,6 +131,7 @@ class NotesShell:
             on_keep_open=lambda checked: self._handle(KeepOpenChanged(checked, self._clock())),
             on_close_now=lambda: self._handle(CloseNow(self._clock())),
             on_activity=self._activity,
+            on_outcome=self._outcome,
             max_length=MAX_NOTE_LEN,
         )
 
@@ -185,6 +189,13 @@ class NotesShell:
 
     def before_close(self) -> None:
         self._handle(BeforeClose(self._clock()))
+
+    def _outcome(self, value: str) -> None:
+        outcome = parse_outcome(value)
+        if outcome is None:
+            logger.warning("an outcome button names no outcome: %r", value)
+            return
+        self._handle(OutcomeChosen(outcome, self._clock()))
 
     def _activity(self) -> None:
         now = self._clock()
@@ -272,6 +283,8 @@ class NotesShell:
             text = self._t(f"notes.state.{state.value}")
         self._view.set_notes_state(state.value, text, saving=state is NotesState.SAVING)
         self._view.set_keep_open(machine.keep_open)
+        outcome: Outcome | None = machine.outcome
+        self._view.set_outcome(outcome.value if outcome is not None else None)
         self._view.set_other_notes(tuple(self._other_text(other) for other in machine.others))
         self._view.set_hold(self._hold_text(), close_now=machine.call_ended
                             and machine.auto_close_blocked)

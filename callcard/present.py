@@ -18,7 +18,7 @@ from typing import Final
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.payloads import CallStatus
 
-from .callstate import CallTracker, format_duration
+from .callstate import CallTracker, Phase, format_duration
 from .client import PROBLEM_UNAVAILABLE, ClientInfo
 from .i18n import Translator
 from .phone import format_number
@@ -88,6 +88,9 @@ class CardText:
     copy_number: str | None = None
     """The number as the host gave it (``+79001234567``), for the copy button; None when the
     caller's number is hidden or unknown."""
+    after_call: bool = False
+    """A call of a call list has ended: recording its outcome comes first, before the dialer
+    moves on (the view puts the notes at the top)."""
 
 
 # --------------------------------------------------------------------------- portal origin
@@ -233,6 +236,7 @@ def present(
         crm_bindings=tuple(crm_link(ref, t, origin, names(ref)) for ref in bindings),
         crm_unbound=t("crm.unbound") if unbound else None,
         copy_number=status.phone.value if status.phone.kind == "number" else None,
+        after_call=bool(status.list_mode) and tracker.phase is Phase.ENDED,
     )
 
 

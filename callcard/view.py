@@ -188,7 +188,10 @@ class CardView:
         ticked keep-open) is handed over as if it happened now."""
         area, save = self._nodes["notes"], self._nodes["notes-save"]
         keep, close = self._nodes["keep-open"], self._nodes["close-now"]
+        outcome = self._nodes.get("call-outcome")
         self._listen(area, "input", lambda _e: notes.on_input(str(area.value)))
+        if outcome is not None:
+            self._listen(outcome, "click", lambda e: self._outcome_clicked(e, notes))
         self._listen(area, "keydown", lambda e: self._maybe_save(e, notes))
         self._listen(save, "click", lambda _e: self._save_unless_busy(save, notes))
         self._listen(keep, "change", lambda _e: notes.on_keep_open(bool(keep.checked)))
@@ -240,6 +243,8 @@ class CardView:
                 list_mode.hidden = text.list_mode is None
         self._show_failure(text.call_failure)
         self._show_links(text)
+        if self._root.hasAttribute("data-after-call") != text.after_call:
+            self._root.toggleAttribute("data-after-call", text.after_call)
 
     def _show_copy(self, number: str | None) -> None:
         """The copy button carries the number it copies (static/startup-guard.js does the
@@ -324,6 +329,24 @@ class CardView:
         save = self._nodes["notes-save"]
         if save.getAttribute("aria-disabled") != busy:
             save.setAttribute("aria-disabled", busy)
+
+    @staticmethod
+    def _outcome_clicked(event: Any, handlers: NotesHandlers) -> None:
+        button = event.target.closest("[data-outcome]") if event.target else None
+        if button is not None:
+            handlers.on_outcome(str(button.getAttribute("data-outcome")))
+
+    def set_outcome(self, outcome: str | None) -> None:
+        """Press the chosen outcome's button, release the others."""
+        row = self._nodes.get("call-outcome")
+        if row is None:
+            return
+        buttons = row.querySelectorAll("[data-outcome]")
+        for index in range(int(buttons.length)):
+            button = buttons.item(index)
+            pressed = "true" if button.getAttribute("data-outcome") == outcome else "false"
+            if button.getAttribute("aria-pressed") != pressed:
+                button.setAttribute("aria-pressed", pressed)
 
     def set_notes_text(self, text: str) -> None:
         area = self._nodes.get("notes")

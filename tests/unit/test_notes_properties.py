@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from bx24_bridge.crm_refs import EntityType
 from bx24_bridge.payloads import CallDirection
 from bx24_bridge.phone_numbers import CallerNumber
-from callcard.comment import CommentHeader, CommentTarget, SaveProblem
+from callcard.comment import CommentHeader, CommentTarget, Outcome, SaveProblem
 from callcard.notes import (
     Activity,
     AddComment,
@@ -41,6 +41,7 @@ from callcard.notes import (
     NotesState,
     RemoveDraft,
     SaveFailed,
+    OutcomeChosen,
     SaveRequested,
     SaveSucceeded,
     SetText,
@@ -131,7 +132,9 @@ class NotesModel(RuleBasedStateMachine):
                 assert self.commands[-1:] == [DisableAutoClose], "enable without a disable"
                 self.commands.append(EnableAutoClose)
             case StoreDraft(client=client):
-                assert effect.text.strip() or effect.comment_id is not None, "a blank draft"
+                outcome = effect.header.outcome if effect.header is not None else None
+                assert effect.text.strip() or effect.comment_id is not None or outcome, (
+                    "a blank draft")
                 self.store[client] = effect
             case RemoveDraft(client=client):
                 self.store.pop(client, None)
@@ -161,6 +164,11 @@ class NotesModel(RuleBasedStateMachine):
         self.text_shown = text
         self.input()
         self.send_and_note(TextChanged(text, self.now))
+
+    @rule(outcome=st.sampled_from(list(Outcome)))
+    def choose_outcome(self, outcome: Outcome) -> None:
+        self.input()
+        self.send_and_note(OutcomeChosen(outcome, self.now))
 
     @rule()
     def press_save(self) -> None:
@@ -315,7 +323,7 @@ class NotesModel(RuleBasedStateMachine):
         for other in self.m.others:
             # (text cleared while its save is on its way still counts: a failure brings it back;
             # one note saved behind the card's back is listed as saved)
-            assert other.text.strip() or other.state is NotesState.SAVING
+            assert other.text.strip() or other.outcome or other.state is NotesState.SAVING
         saved = [other for other in self.m.others if other.state not in UNSAVED]
         assert [other.state for other in saved] in ([], [NotesState.SAVED])
 
@@ -323,10 +331,10 @@ class NotesModel(RuleBasedStateMachine):
         """At a flush point the store holds every unsaved note, under its own client."""
         if self.m.state in (NotesState.DRAFT, NotesState.FAILED):
             assert self.store[self.m.client].text == self.m.text
-        elif self.m.state is NotesState.SAVING:
+        elif self.m.state is NotesState.SAVING and self.m.text.strip():
             assert self.m.text.strip() in self.store[self.m.client].text
         for other in self.m.others:
-            if other.state in UNSAVED:
+            if other.state in UNSAVED and other.text.strip():
                 assert other.text.strip() in self.store[other.client].text
 
     def teardown(self) -> None:

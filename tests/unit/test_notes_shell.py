@@ -15,7 +15,7 @@ from typing import Any
 from aio import run, settle
 
 from bx24_bridge.crm_refs import CrmRef, EntityType
-from bx24_bridge.errors import RestError
+from bx24_bridge.errors import RestError, RestTimeout
 from bx24_bridge.payloads import CallDirection, CallStatus
 from bx24_bridge.phone_numbers import CallerNumber
 from callcard.comment import ADD_METHOD, UPDATE_METHOD
@@ -65,6 +65,10 @@ class FakeScreen:
         self.drafts_notes: list[str] = []
         self.hold: str | None = None
         self.others: tuple[OtherNoteText, ...] = ()
+        self.outcome: str | None = None
+
+    def set_outcome(self, outcome: str | None) -> None:
+        self.outcome = outcome
 
     def set_notes_state(self, state: str, text: str, *, saving: bool) -> None:
         self.state = (state, text)
@@ -209,5 +213,29 @@ def test_a_redraw_shows_the_same_note_without_a_second_start() -> None:
         assert notes.screen.texts[-1] == "Keep me"
         assert notes.screen.state[0] == "draft"
         assert notes.spawned == started, "no second ticker"
+
+    run(scenario())
+
+
+def test_an_outcome_click_is_saved_at_once_pressed_on_screen_and_kept_by_a_reload() -> None:
+    async def scenario() -> None:
+        store = MemoryStore()
+        notes = Notes(store=store, rest=FakeRest([RestTimeout(ADD_METHOD, 20.0)]))
+        notes.shell.attach()
+        notes.shell.handlers.on_outcome("no-answer")
+        assert notes.screen.outcome == "no-answer"
+        await settle()
+        comment = notes.rest.calls[0][1]["fields"]["COMMENT"]  # type: ignore[index]
+        assert comment.endswith(". No answer")
+        assert notes.screen.state[0] == "failed"
+        notes.shell.handlers.on_outcome("<script>")  # not ours: ignored
+        assert notes.screen.outcome == "no-answer"
+
+        again = Notes(store=store)
+        again.shell.attach()
+        assert again.screen.outcome == "no-answer" and again.screen.state[0] == "draft"
+        again.shell.before_close()
+        await settle()
+        assert again.rest.calls[0][1]["fields"]["COMMENT"].endswith(". No answer")  # type: ignore[index]
 
     run(scenario())
