@@ -18,7 +18,7 @@ from typing import Any
 
 from bx24_bridge.callcard_events import EntityChange
 from bx24_bridge.crm_refs import CrmRef
-from bx24_bridge.errors import BridgeError, BridgeUnavailable
+from bx24_bridge.errors import BridgeError, BridgeUnavailable, RestError, RestTimeout
 from bx24_bridge.payloads import CallState, CallStatus
 
 from .card_machine import (
@@ -29,7 +29,10 @@ from .card_machine import (
     CardMachine,
     ClientAnswered,
     ClientRetryRequested,
+    CreateLead,
     EntityChanged,
+    LeadAnswered,
+    LeadRequested,
     LoadClient,
     NotesBeforeClose,
     NotesCallEnded,
@@ -51,11 +54,28 @@ from .card_machine import (
 )
 from .client import ClientInfo, ClientLoader
 from .i18n import Translator, pick_language
+from .new_lead import (
+    ADD_METHOD as LEAD_ADD,
+)
+from .new_lead import (
+    FIND_METHOD as LEAD_FIND,
+)
+from .new_lead import (
+    find_params as lead_find_params,
+)
+from .new_lead import (
+    found_lead,
+    lead_from_answer,
+    lead_params,
+    lead_problem,
+)
 from .pending_notes import PendingNotes
 from .ports import CardBridge, CardHost, CardNotes, CardScreen, Clock, NotesFactory
 from .present import CrmLink, portal_origin
 
 logger = logging.getLogger("callcard")
+
+LEAD_TIMEOUT = 20.0
 
 
 class CallCardApp:
@@ -150,7 +170,8 @@ class CallCardApp:
         match effect:
             case ShowCard(text=text, client=client):
                 self._view.show_card(self._t, text, client, on_link=self._open_link,
-                                     on_client_retry=self._retry_client, notes=True)
+                                     on_client_retry=self._retry_client,
+                                     on_create_lead=self._create_lead, notes=True)
                 self._notes_drawn()
                 self._after_render()
             case Render(text=text):
@@ -186,6 +207,8 @@ class CallCardApp:
             case NotesBeforeClose():
                 if self._notes is not None:
                     self._notes.before_close()
+            case CreateLead():
+                self._spawn(self._lead(effect))
 
     async def _ask_status(self, request: int, fallback: bool) -> None:
         try:
@@ -260,6 +283,30 @@ class CallCardApp:
 
     async def _bridge_batch(self, plan: Mapping[str, tuple[str, Mapping[str, Any]]]) -> Any:
         return await self._bridge.call_batch(plan)
+
+    def _create_lead(self) -> None:
+        self._handle(LeadRequested(self._clock()))
+
+    async def _lead(self, effect: CreateLead) -> None:
+        """``crm.lead.add``; when its answer is lost, the portal is asked whether the lead is
+        there before the card says it failed (a second press would make a second lead)."""
+        lead, problem = None, None
+        try:
+            lead = lead_from_answer(await self._bridge.call_method(
+                LEAD_ADD, lead_params(effect.number, effect.title), timeout=LEAD_TIMEOUT))
+        except RestTimeout:
+            logger.warning("no answer to crm.lead.add: looking for the lead")
+            try:
+                lead = found_lead(await self._bridge.call_method(
+                    LEAD_FIND, lead_find_params(effect.number), timeout=LEAD_TIMEOUT))
+            except BridgeError as exc:
+                logger.warning("looking for the lead failed: %s", exc)
+        except RestError as exc:
+            logger.warning("the lead was not created: %s", exc)
+            problem = lead_problem(exc.code)
+        except BridgeError as exc:
+            logger.warning("the lead was not created: %s", exc)
+        self._handle(LeadAnswered(effect.attempt, lead, problem, self._clock()))
 
     def _retry_client(self) -> None:
         """The operator asks again for a client the portal did not answer about."""

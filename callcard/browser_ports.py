@@ -8,7 +8,7 @@ from datetime import datetime
 
 import js
 
-__all__ = ["BrowserStorage", "local_now", "wall_clock"]
+__all__ = ["BrowserStorage", "local_now", "utc_offset", "wall_clock"]
 
 
 class BrowserStorage:
@@ -42,6 +42,11 @@ class BrowserStorage:
 def wall_clock() -> float:
     """Seconds since the epoch, for draft ages (they outlive the page)."""
     return float(js.Date.now()) / 1000.0
+
+
+def utc_offset() -> int:
+    """The operator's offset from UTC now, in minutes (east positive), from the browser."""
+    return -int(js.Date.new().getTimezoneOffset())
 
 
 def local_now(after: float = 0.0) -> datetime:

@@ -33,11 +33,12 @@ from typing import Final
 from bx24_bridge.callcard_events import EntityChange
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.payloads import CallState, CallStatus
+from bx24_bridge.phone_numbers import CallerNumber
 
 from .callstate import CallTracker, Phase, format_duration
 from .client import ClientInfo
 from .i18n import Translator
-from .present import CardText, ClientText, caller_text, present, present_client
+from .present import CardText, ClientText, caller_text, offers_lead, present, present_client
 
 __all__ = [
     "AskStatus",
@@ -47,7 +48,10 @@ __all__ = [
     "CardMachine",
     "ClientAnswered",
     "ClientRetryRequested",
+    "CreateLead",
     "EntityChanged",
+    "LeadAnswered",
+    "LeadRequested",
     "LoadClient",
     "NotesBeforeClose",
     "NotesCallEnded",
@@ -197,8 +201,32 @@ class BeforeClose(_Message):
     __slots__ = ()
 
 
+class LeadRequested(_Message):
+    """The operator pressed "Create a lead" on an unbound call."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+
+class LeadAnswered(_Message):
+    """The :class:`CreateLead` number ``attempt`` is done: ``lead`` is the lead the portal made
+    (None: it failed, and ``problem`` is the i18n key of why)."""
+
+    __slots__ = ("attempt", "lead", "now", "problem")
+
+    def __init__(self, attempt: int, lead: CrmRef | None, problem: str | None,
+                 now: float) -> None:
+        self.attempt = attempt
+        self.lead = lead
+        self.problem = problem
+        self.now = now
+
+
 CardEvent = (Opened | StatusAnswered | StatusFailed | StateChanged | EntityChanged
-             | ClientAnswered | ClientRetryRequested | RetryRequested | Tick | BeforeClose)
+             | ClientAnswered | ClientRetryRequested | RetryRequested | Tick | BeforeClose
+             | LeadRequested | LeadAnswered)
 
 
 # --------------------------------------------------------------------------- effects
@@ -314,13 +342,35 @@ class NotesBeforeClose(_Message):
     __slots__ = ()
 
 
+class CreateLead(_Message):
+    """Create a lead for the caller (``crm.lead.add``) with ``number`` and ``title``; answer
+    with :class:`LeadAnswered` carrying ``attempt``, always (a lost answer must be looked up
+    before saying it failed: the lead may exist)."""
+
+    __slots__ = ("attempt", "number", "title")
+
+    def __init__(self, attempt: int, number: str, title: str) -> None:
+        self.attempt = attempt
+        self.number = number
+        self.title = title
+
+
 CardEffect = (ShowCard | Render | RenderClient | ShowTimer | ShowError | AskStatus | LoadClient
               | StartTicking | NotesStatus | NotesCallStarted | NotesCallEnded
-              | NotesClientNamed | NotesBeforeClose)
+              | NotesClientNamed | NotesBeforeClose | CreateLead)
 
 
 def _no_names(_ref: CrmRef) -> str | None:
     return None
+
+
+def _same_caller(one: CallerNumber, other: CallerNumber) -> bool:
+    """Whether two numbers are one caller's: the host writes ``+7900…`` in one place and
+    ``7900…`` in another, so digits are compared."""
+    def digits(number: CallerNumber) -> str:
+        return "".join(char for char in number.value or "" if char.isdigit())
+
+    return one.kind == other.kind and digits(one) == digits(other)
 
 
 class CardMachine:
@@ -347,6 +397,13 @@ class CardMachine:
         self._entity_events = 0
         self._entity_events_at_ask = 0
         self._now = 0.0
+        self._leads = 0  # the number of the latest CreateLead
+        self._lead_busy = False
+        self._lead_problem: str | None = None
+        self._made_lead: CrmRef | None = None
+        """A lead the card created for this caller: the host's status does not know it (the
+        call stays bound to nothing there), so the card keeps it as the client until the host
+        moves the card to another client or caller."""
 
     # ------------------------------------------------------------------ what the card shows
 
@@ -390,6 +447,8 @@ class CardMachine:
             self._client, self._t, bound=self._status.entity is not None,
             loading=self._client_loading, number=caller_text(self._status, self._t),
             portal=self._portal, current_activity=self._status.activity_id,
+            offer_lead=offers_lead(self._status), lead_busy=self._lead_busy,
+            lead_problem=self._lead_problem,
         )
 
     def next_tick_in(self, now: float) -> float:
@@ -444,6 +503,12 @@ class CardMachine:
                     self._render(out)  # the frozen, final time
             case BeforeClose():
                 out.append(NotesBeforeClose())
+            case LeadRequested(now=now):
+                self._now = now
+                self._lead_requested(out)
+            case LeadAnswered(attempt=attempt, lead=lead, problem=problem, now=now):
+                self._now = now
+                self._lead_answered(attempt, lead, problem, out)
             case _:
                 pass
         return out
@@ -476,7 +541,7 @@ class CardMachine:
             return
         if newer_event:
             status = replace(status, state=self._status.state)
-        self._correct(status, out)
+        self._correct(self._with_made_lead(status), out)
 
     def _show_first(self, status: CallStatus, out: list[CardEffect]) -> None:
         self._status = status
@@ -536,15 +601,66 @@ class CardMachine:
         if self._status is None:
             self._early_entity = change  # applied once the first status is shown
             return
-        refreshed = change.entity is not None and change.entity == self._status.entity
         phone = change.phone if change.phone.kind == "number" else self._status.phone
+        entity = change.entity
+        if entity is None and self._made_lead is not None and _same_caller(phone,
+                                                                            self._status.phone):
+            entity = self._made_lead  # the host refreshed the same caller: still our lead
+        elif entity != self._made_lead:
+            self._made_lead = None  # another client or caller: the lead stays in the CRM
+        self._lead_problem = None
+        refreshed = entity is not None and entity == self._status.entity
         bindings = self._status.bindings if refreshed else ()
-        self._status = replace(self._status, entity=change.entity, phone=phone,
-                               bindings=bindings)
-        self._load_client(change.entity, out, forget=refreshed, render_call=True)
+        self._status = replace(self._status, entity=entity, phone=phone, bindings=bindings)
+        self._load_client(entity, out, forget=refreshed, render_call=True)
         out.append(NotesStatus(self._status))
         # The event carries no bindings: ask the host for the whole picture again.
         self._ask(first=False, out=out)
+
+    # ------------------------------------------------------------------ a new lead
+
+    def _lead_requested(self, out: list[CardEffect]) -> None:
+        status = self._status
+        if status is None or self._lead_busy or not offers_lead(status):
+            return  # (a second press while the first is on its way creates nothing)
+        self._lead_busy = True
+        self._lead_problem = None
+        self._leads += 1
+        number = status.phone.value or ""
+        title = self._t.format("lead.title", number=caller_text(status, self._t))
+        out.append(RenderClient(self.client_text()))
+        out.append(CreateLead(self._leads, number, title))
+
+    def _lead_answered(self, attempt: int, lead: CrmRef | None, problem: str | None,
+                       out: list[CardEffect]) -> None:
+        if attempt != self._leads or not self._lead_busy or self._status is None:
+            return
+        self._lead_busy = False
+        if lead is None:
+            self._lead_problem = problem or "lead.failed"
+            out.append(RenderClient(self.client_text()))
+            return
+        if not offers_lead(self._status):
+            # The host bound the call meanwhile (or the dialer moved on): the card follows
+            # the host; the lead stays in the CRM.
+            out.append(RenderClient(self.client_text()))
+            return
+        self._made_lead = lead
+        self._status = replace(self._status, entity=lead)
+        self._load_client(lead, out, render_call=True)
+        out.append(NotesStatus(self._status))
+
+    def _with_made_lead(self, status: CallStatus) -> CallStatus:
+        """A status from the host, with the lead the card made for this caller when the host
+        still knows no client for the call (a client it knows, or another caller, wins)."""
+        lead, before = self._made_lead, self._status
+        if lead is None or before is None:
+            return status
+        if status.entity is not None or status.bindings or not _same_caller(status.phone,
+                                                                           before.phone):
+            self._made_lead = None
+            return status
+        return replace(status, entity=lead)
 
     # ------------------------------------------------------------------ client
 

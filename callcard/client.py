@@ -298,7 +298,9 @@ def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
         })
         plan[STAGES] = ("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
     plan[LAST] = ("crm.activity.list", {
-        "filter": {"OWNER_TYPE_ID": ref.type.entity_type_id, "OWNER_ID": ref.id},
+        # A to-do (a call-back the card set, say) is a plan, not a contact: left out.
+        "filter": {"OWNER_TYPE_ID": ref.type.entity_type_id, "OWNER_ID": ref.id,
+                   "!PROVIDER_ID": "CRM_TODO"},
         "order": {"ID": "DESC"},
         "select": ["ID", "TYPE_ID", "DIRECTION", "SUBJECT", "CREATED", "RESPONSIBLE_ID"],
     })

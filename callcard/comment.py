@@ -35,6 +35,7 @@ __all__ = [
     "compose_comment",
     "header_fields",
     "header_from_fields",
+    "number_words",
     "parse_outcome",
     "problem_for_code",
     "target_from_key",
@@ -174,7 +175,8 @@ def header_from_fields(fields: object) -> CommentHeader | None:
     )
 
 
-def _number_words(number: CallerNumber, t: Callable[[str], str]) -> str:
+def number_words(number: CallerNumber, t: Callable[[str], str]) -> str:
+    """The caller's number as a header says it: the digits, or "hidden"/"unknown" in words."""
     if number.kind == "number" and number.value:
         return number.value
     return t("number.hidden") if number.kind == "hidden" else t("number.unknown")
@@ -192,7 +194,7 @@ def client_words(target: CommentTarget, name: str | None, t: Callable[[str], str
 def _header_line(header: CommentHeader, t: Callable[[str], str]) -> str:
     when = header.started
     date = f"{when.day:02d}.{when.month:02d}.{when.year:04d} {when.hour:02d}:{when.minute:02d}"
-    parts = [t(f"direction.{header.direction.value}"), _number_words(header.number, t)]
+    parts = [t(f"direction.{header.direction.value}"), number_words(header.number, t)]
     if header.client:
         parts.append(header.client)
     parts.append(date)

@@ -20,7 +20,7 @@ from bx24_bridge.payloads import EMPTY_STATUS, parse_options
 from .callstate import CallTracker
 from .i18n import Translator, pick_language
 from .markup import card_markup, to_html
-from .present import caller_text, portal_origin, present, present_client
+from .present import caller_text, offers_lead, portal_origin, present, present_client
 
 __all__ = ["MAX_OPTIONS_LEN", "FirstView", "first_view"]
 
@@ -54,5 +54,6 @@ def first_view(fields: Mapping[str, str]) -> FirstView | None:
     portal = portal_origin(fields.get("DOMAIN"), fields.get("PROTOCOL", "1") != "0")
     text = present(status, CallTracker(status.state, 0.0), t, portal=portal, now=0.0)
     bound = status.entity is not None
-    client = present_client(None, t, bound=bound, loading=bound, number=caller_text(status, t))
+    client = present_client(None, t, bound=bound, loading=bound, number=caller_text(status, t),
+                            offer_lead=offers_lead(status))
     return FirstView(lang=t.lang, title=t("card.title"), card=to_html(card_markup(t, text, client)))

@@ -157,6 +157,11 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
             "Link the call to a client first: the to-do goes to the client in the CRM."
         ),
         "callback.past": "Choose a time in the future.",
+        "callback.problem.no_access": "you may not add to-dos for this client",
+        "callback.problem.item_gone": "the client's CRM item no longer exists",
+        "callback.problem.comment_gone": "the to-do was deleted in the CRM",
+        "callback.problem.timeout": "Bitrix24 did not answer in time",
+        "callback.problem.unavailable": "Bitrix24 could not take it just now",
         "lead.create": "Create a lead",
         "lead.creating": "Creating a lead…",
         "lead.failed": "The lead was not created. Press the button to try again.",
@@ -326,6 +331,11 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
             "Сначала привяжите звонок к клиенту: дело создаётся у клиента в CRM."
         ),
         "callback.past": "Выберите время в будущем.",
+        "callback.problem.no_access": "у вас нет права добавлять дела этому клиенту",
+        "callback.problem.item_gone": "элемента CRM этого клиента больше нет",
+        "callback.problem.comment_gone": "дело удалено в CRM",
+        "callback.problem.timeout": "Битрикс24 не ответил вовремя",
+        "callback.problem.unavailable": "Битрикс24 сейчас не смог его принять",
         "lead.create": "Создать лид",
         "lead.creating": "Создаём лид…",
         "lead.failed": "Лид не создан. Нажмите кнопку, чтобы попробовать снова.",

@@ -118,6 +118,10 @@ def _client(t: Translator, client: ClientText, text: CardText) -> Node:
             hidden=client.problem is None),
         _el("button", t("client.retry"), type="button", class_="button-secondary",
             data_testid="client-retry", hidden=not client.retry),
+        # static/startup-guard.js marks a click before Python runs; the view performs it then.
+        _el("button", client.lead or t("lead.create"), type="button", class_="button-secondary",
+            data_testid="create-lead", hidden=client.lead is None,
+            aria_disabled="true" if client.lead_busy else "false"),
         _el("nav", _crm_entity(text), _bindings(text), class_="crm", aria_label=t("label.crm")),
         _deals(t, client),  # after the client's own link: it stays the first stop of Tab
         class_="client", aria_label=t("label.client"),
@@ -147,10 +151,30 @@ def outcome_markup(t: Translator) -> Node:
                data_testid="call-outcome")
 
 
+def callback_markup(t: Translator) -> Node:
+    """The call-back control (ui-contract ``callback-at``): quick choices, or a date and time."""
+    def choice(key: str, value: str) -> Node:
+        return _el("button", t(key), type="button", class_="callback-choice",
+                   data_callback=value)
+
+    return _el("div",
+               _el("span", t("callback.title"), class_="callback-title", id="callback-title"),
+               choice("callback.in_hour", "hour"), choice("callback.tomorrow", "tomorrow"),
+               _el("span",
+                   _el("input", type="datetime-local", class_="callback-when",
+                       data_testid="callback-when", aria_label=t("callback.at")),
+                   choice("callback.set", "at"), class_="callback-pair"),
+               class_="callback", role="group", aria_labelledby="callback-title",
+               data_testid="callback-at")
+
+
 def _notes(t: Translator) -> Node:
     return _el(
         "section",
         outcome_markup(t),
+        callback_markup(t),
+        _el("p", class_="callback-status", aria_live="polite", data_testid="callback-status",
+            hidden=True),
         _el("label", t("notes.label"), for_="notes-input"),
         _el("textarea", id="notes-input", rows="4", maxlength=str(MAX_NOTE_LEN),
             placeholder=t("notes.placeholder"), data_testid="notes"),

@@ -77,6 +77,7 @@ __all__ = [
     "NotesMachine",
     "NotesState",
     "OtherNote",
+    "OtherWork",
     "OutcomeChosen",
     "RemoveDraft",
     "SaveFailed",
@@ -267,6 +268,16 @@ class ClientNamed:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherWork:
+    """The card's other promises to the client (a call-back reminder not yet in the CRM) are
+    pending or not: while they are, they hold the card open like unsaved notes do, and let it
+    go by the same rules (the hold's end, "Close now")."""
+
+    pending: bool
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
 class DraftRestored:
     """A stored note of this call was found when the card opened (see :class:`StoreDraft`)."""
 
@@ -293,6 +304,7 @@ Event = (
     | Tick
     | ClientChanged
     | ClientNamed
+    | OtherWork
     | DraftRestored
 )
 
@@ -579,6 +591,7 @@ class NotesMachine:
         self._saved_behind: NoteKey | None = None  # the last note saved after the card moved on
 
         self._keep_open = False
+        self._other_work = False
         self._closing = False  # "Close now" pressed: let go once everything is saved
         self._released = False  # the hold ran out: let go once the last saves answered
         self._last_typed: float | None = None
@@ -721,6 +734,8 @@ class NotesMachine:
             case DraftRestored():
                 self._restored(event, out)
                 flush = True
+            case OtherWork(pending=pending):
+                self._other_work = bool(pending)
             case _:
                 raise TypeError(f"not a notes event: {type(event).__name__}")
         for note in list(self._notes.values()):
@@ -982,6 +997,8 @@ class NotesMachine:
             return True
         if self._released:
             return False
+        if self._other_work and not self._closing:
+            return True
         return self._keep_open or any(self._holds_the_card(note) for note in notes)
 
     def _in_grace(self, now: float) -> bool:

@@ -19,19 +19,40 @@ from typing import Any
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.errors import BridgeError, RestError, RestTimeout
 from bx24_bridge.payloads import CallStatus
-from bx24_bridge.wire import parse_id
+from bx24_bridge.rest import result_ref
+from bx24_bridge.wire import as_object, parse_id
 
+from .callbacks import (
+    FIND_METHOD,
+    MOVE_METHOD,
+    TODO_METHOD,
+    CreateTodo,
+    FindTodo,
+    MoveTodo,
+    Reminders,
+    ReminderState,
+    ReminderStore,
+    Request,
+    deadline_text,
+    find_params,
+    found_todo,
+    parse_choice,
+    reminder_time,
+    todo_params,
+)
 from .comment import (
     ADD_METHOD,
     MAX_NOTE_LEN,
     UPDATE_METHOD,
-    Outcome,
     CommentHeader,
     CommentTarget,
+    Outcome,
     SaveProblem,
     choose_target,
+    client_words,
     header_fields,
     header_from_fields,
+    number_words,
     parse_outcome,
     problem_for_code,
 )
@@ -55,6 +76,7 @@ from .notes import (
     NotesMachine,
     NotesState,
     OtherNote,
+    OtherWork,
     OutcomeChosen,
     RemoveDraft,
     SaveFailed,
@@ -78,12 +100,14 @@ from .ports import (
     RestCalls,
     Spawn,
 )
+from .present import date_time_text
 
 logger = logging.getLogger("callcard.notes")
 
 TICK_SECONDS = 0.25  # drives the debounce, the auto-close renewals and the hold's end
 SAVE_TIMEOUT = 20.0
 ACTIVITY_EVERY = 1.0  # a key or click tells the machine at most this often that someone is there
+CURRENT_USER = "user.current"  # the operator: the call-back's to-do is theirs
 
 
 def problem_for(error: BridgeError, *, updating: bool) -> SaveProblem:
@@ -101,11 +125,12 @@ class NotesShell:
     def __init__(
         self, *, rest: RestCalls, card: AutoClose, view: NotesScreen, status: CallStatus,
         t: Translator, portal: str, storage: KeyValueStore, clock: Clock, wall_clock: Clock,
-        local_now: LocalTime, spawn: Spawn,
+        local_now: LocalTime, spawn: Spawn, utc_offset: Callable[[], int] = lambda: 0,
     ) -> None:
         """``clock`` is monotonic (the machine's time); ``wall_clock`` is seconds since the
         epoch, for draft ages (they outlive the page); ``local_now`` gives the operator's local
-        time for comment headers and the hold's end."""
+        time for comment headers, the hold's end and call-backs; ``utc_offset`` its offset from
+        UTC in minutes, so a to-do's deadline is the moment the operator meant."""
         self._bridge = rest
         self._card = card
         self._view = view
@@ -121,6 +146,13 @@ class NotesShell:
         header = CommentHeader(direction=status.direction, number=status.phone,
                                started=local_now(0.0))
         self._machine = NotesMachine(header=header, target=choose_target(status), t=t)
+        self._utc_offset = utc_offset
+        self._phone = status.phone
+        self._names: dict[CommentTarget, str] = {}
+        self._reminders = Reminders()
+        self._reminder_store = ReminderStore(storage, portal or "local")
+        self._reminder_note: str | None = None  # why the last choice made no reminder
+        self._held_for_reminders = False
         self._legacy_draft = False  # an earlier version's draft waits to be stored anew
         self._drafts_refused = False  # the browser would not keep a draft: said once, quietly
         self._last_activity = float("-inf")
@@ -132,6 +164,7 @@ class NotesShell:
             on_close_now=lambda: self._handle(CloseNow(self._clock())),
             on_activity=self._activity,
             on_outcome=self._outcome,
+            on_callback=self._callback,
             max_length=MAX_NOTE_LEN,
         )
 
@@ -145,6 +178,12 @@ class NotesShell:
             logger.exception("pruning old drafts failed")
         for stored in self._drafts.load(self._call_id) if self._call_id else []:
             self._restore(stored)
+        try:
+            self._reminder_store.prune(self._wall_clock())
+        except Exception:
+            logger.exception("pruning old reminders failed")
+        for reminder in self._reminder_store.load(self._call_id):
+            self._send(self._reminders.restore(reminder))
         self._render()
         self._ticker = self._spawn(self._tick())
 
@@ -173,12 +212,15 @@ class NotesShell:
         card, a refreshed status): the machine keeps each client's notes apart."""
         if status.call_id and self._call_id and status.call_id != self._call_id:
             logger.info("a new CALL_ID under the same card; its notes stay with the card")
+        self._phone = status.phone
+        self._reminder_note = None
         self._handle(ClientChanged(choose_target(status), self._clock(), status.phone,
                                    self._local_now(0.0)))
 
     def client_named(self, ref: CrmRef, name: str) -> None:
         """The CRM answered with the client's name: comment headers and the list use it."""
         if name:
+            self._names[CommentTarget.from_ref(ref)] = name
             self._handle(ClientNamed(CommentTarget.from_ref(ref), name))
 
     def call_ended(self) -> None:
@@ -189,6 +231,7 @@ class NotesShell:
 
     def before_close(self) -> None:
         self._handle(BeforeClose(self._clock()))
+        self._send(self._reminders.closing())
 
     def _outcome(self, value: str) -> None:
         outcome = parse_outcome(value)
@@ -207,6 +250,9 @@ class NotesShell:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             self._handle(Tick(self._clock()))
+            due = self._reminders.tick(self._clock())
+            if due:
+                self._send(due)
 
     # ------------------------------------------------------------------ effects
 
@@ -270,6 +316,96 @@ class NotesShell:
             return
         self._handle(SaveSucceeded(parse_id(answer), self._clock(), effect.attempt))
 
+    # ------------------------------------------------------------------ call-backs
+
+    def _callback(self, choice_value: str, at: str | None = None) -> None:
+        """A call-back choice: a to-do for the current client, or words saying why not."""
+        choice = parse_choice(choice_value)
+        if choice is None:
+            logger.warning("a call-back button names no choice: %r", choice_value)
+            return
+        target = self._machine.target
+        when = reminder_time(choice, self._local_now(0.0), at)
+        if target is None:
+            self._reminder_note = "callback.no_target"
+        elif when is None:
+            self._reminder_note = "callback.past"
+        else:
+            self._reminder_note = None
+            client = client_words(target, self._names.get(target), self._t)
+            title = self._t.format("callback.todo", client=client)
+            text = self._t.format("callback.todo.text", number=number_words(self._phone, self._t))
+            self._send(self._reminders.choose(target, when, self._utc_offset(), title, text))
+        self._render()
+
+    def _send(self, requests: list[Request]) -> None:
+        """Perform the reminders' requests; then store them, and hold the card while any is
+        not in the CRM."""
+        for request in requests:
+            self._spawn(self._remind(request))
+        self._store_reminders()
+        holding = self._reminders.holding
+        if holding != self._held_for_reminders:
+            self._held_for_reminders = holding
+            self._handle(OtherWork(holding, self._clock()))
+        else:
+            self._render()
+
+    async def _remind(self, request: Request) -> None:
+        reminder, attempt, when = request.reminder, request.attempt, request.reminder.when
+        offset = reminder.offset
+        try:
+            if isinstance(request, CreateTodo):
+                # One round trip: who the operator is, and the to-do that is theirs.
+                params = todo_params(reminder, None)
+                params["responsibleId"] = result_ref("me", "ID")
+                answers = await self._bridge.call_batch(
+                    {"me": (CURRENT_USER, {}), "todo": (TODO_METHOD, params)},
+                    timeout=SAVE_TIMEOUT)
+                answer = answers["todo"].unwrap() if "todo" in answers else None
+                todo_id = parse_id((as_object(answer) or {}).get("id"))
+                self._send(self._reminders.created(attempt, todo_id, when))
+            elif isinstance(request, FindTodo):
+                answer = await self._bridge.call_method(FIND_METHOD, find_params(reminder),
+                                                        timeout=SAVE_TIMEOUT)
+                self._send(self._reminders.found(attempt, found_todo(answer, reminder), when))
+            else:
+                owner = todo_params(reminder, None)
+                await self._bridge.call_method(MOVE_METHOD, {
+                    "ownerTypeId": owner["ownerTypeId"], "ownerId": owner["ownerId"],
+                    "id": reminder.todo_id, "value": deadline_text(when, offset),
+                }, timeout=SAVE_TIMEOUT)
+                self._send(self._reminders.created(attempt, reminder.todo_id, when))
+        except BridgeError as exc:
+            logger.warning("the call-back of %s failed: %s", reminder.target.key, exc)
+            problem = problem_for(exc, updating=isinstance(request, MoveTodo))
+            self._send(self._reminders.failed(attempt, problem, self._clock()))
+
+    def _store_reminders(self) -> None:
+        dirty, self._reminders.dirty = self._reminders.dirty, set()
+        for target in dirty:
+            record = self._reminders.record(target, self._wall_clock())
+            if record is None or not self._call_id or self._drafts_refused:
+                continue
+            if not self._reminder_store.save(self._call_id, record):
+                logger.warning("the reminder could not be stored locally")
+                self._drafts_refused = True
+                self._view.set_drafts_note(self._t("notes.drafts_off"))
+
+    def _reminder_text(self) -> tuple[str | None, str | None]:
+        """The call-back status of the current client, and its state name."""
+        if self._reminder_note is not None:
+            return self._t(self._reminder_note), "refused"
+        reminder = self._reminders.of(self._machine.target)
+        if reminder is None:
+            return None, None
+        when = date_time_text(reminder.when, self._t.lang)
+        if reminder.state is ReminderState.FAILED:
+            problem = reminder.problem if reminder.problem is not None else SaveProblem.UNAVAILABLE
+            words = self._t(f"callback.problem.{problem.name.lower()}")
+            return self._t.format("callback.failed", when=when, problem=words), "failed"
+        return self._t.format(f"callback.{reminder.state.value}", when=when), reminder.state.value
+
     # ------------------------------------------------------------------ view
 
     def _render(self) -> None:
@@ -285,6 +421,7 @@ class NotesShell:
         self._view.set_keep_open(machine.keep_open)
         outcome: Outcome | None = machine.outcome
         self._view.set_outcome(outcome.value if outcome is not None else None)
+        self._view.set_callback(*self._reminder_text())
         self._view.set_other_notes(tuple(self._other_text(other) for other in machine.others))
         self._view.set_hold(self._hold_text(), close_now=machine.call_ended
                             and machine.auto_close_blocked)

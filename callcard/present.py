@@ -262,6 +262,10 @@ class ClientText:
     deals: tuple[DealText, ...] = ()
     last: str | None = None
     """The last contact with the client before this call, one line; None when there is none."""
+    lead: str | None = None
+    """The create-lead button's words for an unbound call with a number (None: no button)."""
+    lead_busy: bool = False
+    """The lead is being created: the button waits (pressing it again does nothing)."""
 
 
 _CURRENCY_SIGNS: Final = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "UAH": "₴",
@@ -341,17 +345,29 @@ def last_contact(info: ClientInfo | None, t: Translator, current: int | None) ->
     return None
 
 
+def offers_lead(status: CallStatus) -> bool:
+    """Whether the card offers to create a lead: the call is bound to nothing and the caller's
+    number is known (a lead needs the number it is about)."""
+    return (status.entity is None and not status.bindings and status.phone.kind == "number"
+            and bool(status.phone.value))
+
+
 def present_client(
     info: ClientInfo | None, t: Translator, *, bound: bool, loading: bool, number: str,
     portal: str | None = None, current_activity: int | None = None,
+    offer_lead: bool = False, lead_busy: bool = False, lead_problem: str | None = None,
 ) -> ClientText:
     """What the card says about the client, from whatever the loader has now.
 
-    Unbound calls say "new client" with the number; while an item loads the name stays empty
-    (never the previous client's); a failed load keeps what it has and adds a short line.
+    Unbound calls say "new client" with the number, and offer a lead (``offer_lead``; while
+    ``lead_busy`` the button waits; ``lead_problem`` is the i18n key of why the last try
+    failed); while an item loads the name stays empty (never the previous client's); a failed
+    load keeps what it has and adds a short line.
     """
     if not bound:
-        return ClientText(t("client.new"), number, None)
+        lead = (t("lead.creating") if lead_busy else t("lead.create")) if offer_lead else None
+        problem = t(lead_problem) if lead_problem and offer_lead else None
+        return ClientText(t("client.new"), number, problem, lead=lead, lead_busy=lead_busy)
     if loading or info is None:
         return ClientText("", t("client.loading"), None)
     details: list[str] = []

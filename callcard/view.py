@@ -67,6 +67,7 @@ class CardView:
         self._deals_shown: tuple[DealText, ...] = ()
         self._others_shown: tuple[OtherNoteText, ...] = ()
         self._early_notes: NotesHandlers | None = None
+        self._on_create_lead: Callable[[], Any] = lambda: None
         self._height = 0
 
     @classmethod
@@ -123,6 +124,7 @@ class CardView:
     def show_card(self, t: Translator, text: CardText, client: ClientText, *,
                   on_link: Callable[[CrmLink], Any],
                   on_client_retry: Callable[[], Any] = lambda: None,
+                  on_create_lead: Callable[[], Any] = lambda: None,
                   notes: bool = False) -> None:
         """The card's first render. A card the server already rendered from the handler POST
         (``data-prerendered``) is taken over node by node, so nothing that was right changes;
@@ -130,6 +132,7 @@ class CardView:
         notes controls are drawn (``notes``) but come alive with ``wire_notes``."""
         self._clear()
         self._on_link = on_link
+        self._on_create_lead = on_create_lead
         tree = card_markup(t, text, client, notes=notes)
         if not self._adopt(tree, text):
             self._replace(*(build(node) for node in tree))
@@ -182,6 +185,10 @@ class CardView:
         retry = self._nodes.get("client-retry")
         if retry is not None:
             self._listen(retry, "click", lambda _e: on_client_retry())
+        lead = self._nodes.get("create-lead")
+        if lead is not None:
+            self._listen(lead, "click", lambda _e: self._on_create_lead())
+            lead.setAttribute("data-wired", "")
 
     def wire_notes(self, notes: NotesHandlers) -> None:
         """The notes controls' listeners; then what the operator did before (typed a note,
@@ -192,6 +199,9 @@ class CardView:
         self._listen(area, "input", lambda _e: notes.on_input(str(area.value)))
         if outcome is not None:
             self._listen(outcome, "click", lambda e: self._outcome_clicked(e, notes))
+        callback = self._nodes.get("callback-at")
+        if callback is not None:
+            self._listen(callback, "click", lambda e: self._callback_clicked(e, notes))
         self._listen(area, "keydown", lambda e: self._maybe_save(e, notes))
         self._listen(save, "click", lambda _e: self._save_unless_busy(save, notes))
         self._listen(keep, "change", lambda _e: notes.on_keep_open(bool(keep.checked)))
@@ -214,7 +224,10 @@ class CardView:
         typed text). Save first: Close now saves what is pending anyway."""
         notes, self._early_notes = self._early_notes, None
         save, close = self._nodes.get("notes-save"), self._nodes.get("close-now")
-        area = self._nodes.get("notes")
+        area, lead = self._nodes.get("notes"), self._nodes.get("create-lead")
+        if lead is not None and lead.hasAttribute("data-requested"):
+            lead.removeAttribute("data-requested")
+            self._on_create_lead()  # the notes are there: the caller's note follows the lead
         if notes is None:
             return
         if save is not None and save.hasAttribute("data-requested"):
@@ -286,7 +299,21 @@ class CardView:
         button = self._nodes.get("client-retry")
         if button is not None and button.hidden != (not retry):
             button.hidden = not retry
+        self._show_lead(client)
         self._show_deals(client.deals)
+
+    def _show_lead(self, client: ClientText) -> None:
+        """The create-lead button: shown for an unbound call, waiting while the lead is made."""
+        button = self._nodes.get("create-lead")
+        if button is None:
+            return
+        if client.lead is not None:
+            self._set("create-lead", client.lead)
+        if button.hidden != (client.lead is None):
+            button.hidden = client.lead is None
+        busy = "true" if client.lead_busy else "false"
+        if button.getAttribute("aria-disabled") != busy:
+            button.setAttribute("aria-disabled", busy)
 
     def _show_deals(self, deals: tuple[DealText, ...]) -> None:
         """Rebuild the deals only when they change (each link holds a click listener)."""
@@ -335,6 +362,28 @@ class CardView:
         button = event.target.closest("[data-outcome]") if event.target else None
         if button is not None:
             handlers.on_outcome(str(button.getAttribute("data-outcome")))
+
+    def _callback_clicked(self, event: Any, handlers: NotesHandlers) -> None:
+        button = event.target.closest("[data-callback]") if event.target else None
+        if button is None:
+            return
+        choice = str(button.getAttribute("data-callback"))
+        field = self._nodes.get("callback-when")
+        at = str(field.value) if choice == "at" and field is not None else None
+        handlers.on_callback(choice, at)
+
+    def set_callback(self, text: str | None, state: str | None) -> None:
+        """The call-back's status line (``data-callback-state``: creating, created, retrying,
+        failed, refused), hidden when there is none."""
+        node = self._nodes.get("callback-status")
+        if node is None:
+            return
+        self._set("callback-status", text or "")
+        if node.hidden != (text is None):
+            node.hidden = text is None
+        wanted = state or ""
+        if str(node.getAttribute("data-callback-state") or "") != wanted:
+            node.setAttribute("data-callback-state", wanted)
 
     def set_outcome(self, outcome: str | None) -> None:
         """Press the chosen outcome's button, release the others."""

@@ -451,10 +451,14 @@
       return { result: { items } };
     }
     if (method === "crm.activity.list") {
+      // The filter's keys the card uses: equality, and "!" (not equal) before a field's name.
       const filter = params.filter || {};
-      const rows = (crm.activities || []).filter((a) =>
-        (filter.OWNER_TYPE_ID === undefined || String(a.OWNER_TYPE_ID) === String(filter.OWNER_TYPE_ID))
-        && (filter.OWNER_ID === undefined || String(a.OWNER_ID) === String(filter.OWNER_ID)))
+      const matches = (a) => Object.entries(filter).every(([key, wanted]) => {
+        const negated = key.startsWith("!");
+        const value = String(a[negated ? key.slice(1) : key] ?? "");
+        return negated ? value !== String(wanted) : value === String(wanted);
+      });
+      const rows = [...(crm.activities || []), ...(crm.todos || [])].filter(matches)
         .sort((a, b) => Number(b.ID) - Number(a.ID));
       return { result: rows };
     }
@@ -490,6 +494,52 @@
           })),
         },
       };
+    }
+    if (method === "user.current") {
+      return { result: crm.users[config.userId || 1] || {} };
+    }
+    if (method === "crm.activity.todo.add") {
+      // api-reference/crm/timeline/activities/todo/crm-activity-todo-add.md
+      const type = ENTITY_TYPE_BY_ID[params.ownerTypeId];
+      if (!params.ownerTypeId || !params.ownerId || !params.deadline) {
+        return { error: "100", error_description: "Required fields are missing" };
+      }
+      if (!type || !crm.items[type] || !crm.items[type][params.ownerId]) {
+        return { error: "NOT_FOUND", error_description: "Not found." };
+      }
+      if (Number.isNaN(Date.parse(params.deadline))) {
+        return { error: "WRONG_DATETIME_FORMAT", error_description: "Wrong datetime" };
+      }
+      crm.todos = crm.todos || [];
+      const id = 900 + crm.todos.length + 1;
+      const todo = {
+        ID: String(id), TYPE_ID: "6", OWNER_TYPE_ID: String(params.ownerTypeId),
+        OWNER_ID: String(params.ownerId), CREATED: new Date().toISOString(),
+        PROVIDER_ID: "CRM_TODO", SUBJECT: params.title || "", DESCRIPTION: params.description || "",
+        DEADLINE: params.deadline, RESPONSIBLE_ID: String(params.responsibleId || ""),
+      };
+      crm.todos.push(todo);
+      report("crm", "todo.add", todo);
+      return { result: { id } };
+    }
+    if (method === "crm.activity.todo.updateDeadline") {
+      const todo = (crm.todos || []).find((t) => t.ID === String(params.id));
+      if (!todo) return { error: "NOT_FOUND", error_description: "Not found." };
+      todo.DEADLINE = params.value;
+      report("crm", "todo.move", todo);
+      return { result: { id: Number(todo.ID) } };
+    }
+    if (method === "crm.lead.add") {
+      // api-reference/crm/leads/crm-lead-add.md: answers the new id.
+      const fields = params.fields || {};
+      const id = Math.max(0, ...Object.keys(crm.items.lead).map(Number)) + 1;
+      const phones = (fields.PHONE || []).map((row) => row.VALUE).filter(Boolean);
+      crm.items.lead[id] = {
+        id, title: fields.TITLE || "", name: fields.NAME || "", lastName: fields.LAST_NAME || "",
+        assignedById: Number(fields.ASSIGNED_BY_ID) || config.userId || 1, phones,
+      };
+      report("crm", "lead.add", Object.assign({ ID: id }, fields));
+      return { result: id };
     }
     if (method === "user.get") {
       const user = crm.users[params.ID || params.id];

@@ -172,7 +172,8 @@
 
   document.addEventListener("click", (event) => {
     if (!(event.target instanceof Element)) return;
-    const button = event.target.closest('[data-testid="notes-save"], [data-testid="close-now"]');
+    const button = event.target.closest(
+      '[data-testid="notes-save"], [data-testid="close-now"], [data-testid="create-lead"]');
     if (button && !button.hasAttribute("data-wired")) button.setAttribute("data-requested", "");
   }, true);
   // Ctrl+Enter (Cmd+Enter) in the notes is Save, as on the wired card.

@@ -39,6 +39,8 @@ class FakeBridge:
         self.opened: list[str] = []
         self.open_answer = True
         self.fits = 0
+        self.methods: list[tuple[str, Mapping[str, Any] | None]] = []
+        self.method_answers: list[object] = []
 
     async def init(self) -> None:
         if self._init_error is not None:
@@ -60,6 +62,14 @@ class FakeBridge:
     async def call_batch(self, plan: Mapping[str, tuple[str, Mapping[str, Any]]]) -> Any:
         self.batches.append(plan)
         return {key: RestOutcome(data=None) for key in plan}
+
+    async def call_method(self, method: str, params: Mapping[str, Any] | None = None, *,
+                          timeout: float = 8.0) -> Any:
+        self.methods.append((method, params))
+        answer = self.method_answers.pop(0) if self.method_answers else None
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 Callback = Callable[..., Awaitable[None] | None]
@@ -129,6 +139,7 @@ class FakeView:
     def show_card(self, t: Translator, text: CardText, client: ClientText, *,
                   on_link: Callable[[CrmLink], Any],
                   on_client_retry: Callable[[], Any] = lambda: None,
+                  on_create_lead: Callable[[], Any] = lambda: None,
                   notes: bool = False) -> None:
         if self._fail_show:
             self._fail_show -= 1
@@ -136,6 +147,7 @@ class FakeView:
         self.calls.append("card")
         self.texts.append(text)
         self.on_link = on_link
+        self.on_create_lead = on_create_lead
 
     def update(self, text: CardText) -> None:
         self.texts.append(text)

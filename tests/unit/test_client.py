@@ -93,7 +93,8 @@ def test_plan_for_a_contact_reads_item_company_and_user_in_one_batch() -> None:
         }),
         STAGES: ("crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}}),
         LAST: ("crm.activity.list", {
-            "filter": {"OWNER_TYPE_ID": 3, "OWNER_ID": 17}, "order": {"ID": "DESC"},
+            "filter": {"OWNER_TYPE_ID": 3, "OWNER_ID": 17, "!PROVIDER_ID": "CRM_TODO"},
+            "order": {"ID": "DESC"},
             "select": ["ID", "TYPE_ID", "DIRECTION", "SUBJECT", "CREATED", "RESPONSIBLE_ID"],
         }),
         "last_by0": ("user.get", {"ID": "$result[last][0][RESPONSIBLE_ID]"}),

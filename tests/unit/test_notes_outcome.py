@@ -54,7 +54,8 @@ def saves(effects: list[object]) -> list[AddComment | UpdateComment]:
 
 def test_the_outcome_goes_into_the_header_line_in_the_portals_language() -> None:
     header = replace(HEADER, outcome=Outcome.NO_ANSWER)
-    assert compose_comment(header, "", EN) == "Incoming call, +79001234567, 24.11.2026 14:05. No answer"
+    assert compose_comment(header, "", EN) == (
+        "Incoming call, +79001234567, 24.11.2026 14:05. No answer")
     assert compose_comment(header, " busy ", RU).splitlines() == [
         "Входящий звонок, +79001234567, 24.11.2026 14:05. Не ответили", "", "busy"]
 

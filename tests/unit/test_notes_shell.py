@@ -18,6 +18,7 @@ from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import RestError, RestTimeout
 from bx24_bridge.payloads import CallDirection, CallStatus
 from bx24_bridge.phone_numbers import CallerNumber
+from bx24_bridge.rest import RestOutcome
 from callcard.comment import ADD_METHOD, UPDATE_METHOD
 from callcard.drafts import DraftStore, MemoryStore
 from callcard.i18n import Translator
@@ -45,6 +46,15 @@ class FakeRest:
             raise answer
         return answer
 
+    async def call_batch(self, calls: Mapping[str, tuple[str, Mapping[str, Any]]], *,
+                         timeout: float = 8.0) -> dict[str, RestOutcome]:
+        self.calls.append(("batch", {key: list(call) for key, call in calls.items()}))
+        answer = self.answers.pop(0) if self.answers else None
+        if isinstance(answer, Exception):
+            raise answer
+        return {"me": RestOutcome(data={"ID": "7"}),
+                "todo": RestOutcome(data={"id": 900 + len(self.calls)})}
+
 
 class FakeCard:
     def __init__(self) -> None:
@@ -66,9 +76,13 @@ class FakeScreen:
         self.hold: str | None = None
         self.others: tuple[OtherNoteText, ...] = ()
         self.outcome: str | None = None
+        self.callback: tuple[str | None, str | None] = (None, None)
 
     def set_outcome(self, outcome: str | None) -> None:
         self.outcome = outcome
+
+    def set_callback(self, text: str | None, state: str | None) -> None:
+        self.callback = (text, state)
 
     def set_notes_state(self, state: str, text: str, *, saving: bool) -> None:
         self.state = (state, text)
@@ -237,5 +251,68 @@ def test_an_outcome_click_is_saved_at_once_pressed_on_screen_and_kept_by_a_reloa
         again.shell.before_close()
         await settle()
         assert again.rest.calls[0][1]["fields"]["COMMENT"].endswith(". No answer")  # type: ignore[index]
+
+    run(scenario())
+
+
+def test_a_call_back_is_one_batch_that_makes_the_operator_responsible() -> None:
+    async def scenario() -> None:
+        notes = Notes()
+        notes.shell.attach()
+        notes.shell.client_named(IVAN, "Ivan Petrov")
+        notes.shell.handlers.on_callback("hour", None)
+        assert notes.screen.callback == ("Creating a to-do for 2 Dec 2026, 11:30…", "creating")
+        assert notes.card.commands == []  # not yet performed: spawned
+        await settle()
+        [(method, plan)] = notes.rest.calls
+        assert method == "batch" and plan is not None
+        assert plan["me"] == ["user.current", {}]
+        todo_method, params = plan["todo"]
+        assert todo_method == "crm.activity.todo.add"
+        assert params == {"ownerTypeId": 3, "ownerId": 17,
+                          "deadline": "2026-12-02T11:30:00+00:00",
+                          "title": "Call back Ivan Petrov",
+                          "description": "Call back +79001234567. Set from the call card.",
+                          "responsibleId": "$result[me][ID]"}
+        assert notes.screen.callback == ("To-do created: call back 2 Dec 2026, 11:30",
+                                         "created")
+        # It held the card while it was on its way, and let go once it was in the CRM.
+        assert notes.card.commands == ["disableAutoClose", "enableAutoClose"]
+
+    run(scenario())
+
+
+def test_a_call_back_needs_a_client_and_a_future_time() -> None:
+    async def scenario() -> None:
+        notes = Notes()
+        notes.shell.attach()
+        notes.shell.handlers.on_callback("at", "2020-01-01T10:00")
+        assert notes.screen.callback == ("Choose a time in the future.", "refused")
+        notes.shell.status_changed(CallStatus(call_id="call-1", phone=CALL.phone))
+        notes.shell.handlers.on_callback("tomorrow", None)
+        assert notes.screen.callback[1] == "refused"
+        assert "Link the call to a client" in (notes.screen.callback[0] or "")
+        await settle()
+        assert notes.rest.calls == []
+
+    run(scenario())
+
+
+def test_a_call_back_that_timed_out_survives_a_reload_and_is_not_added_twice() -> None:
+    async def scenario() -> None:
+        store = MemoryStore()
+        notes = Notes(store=store, rest=FakeRest([RestTimeout("batch", 20.0)]))
+        notes.shell.attach()
+        notes.shell.handlers.on_callback("tomorrow", None)
+        await settle()
+        assert notes.screen.callback[1] == "retrying"
+        again = Notes(store=store, rest=FakeRest([[{
+            "ID": "955", "SUBJECT": "Call back contact 17",
+            "DEADLINE": "2026-12-03T10:00:00+00:00"}]]))
+        again.shell.attach()
+        await settle()
+        assert [method for method, _ in again.rest.calls] == ["crm.activity.list"]
+        assert again.screen.callback == ("To-do created: call back 3 Dec 2026, 10:00",
+                                         "created")
 
     run(scenario())

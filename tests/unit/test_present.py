@@ -72,6 +72,7 @@ def test_field_names_are_the_contract() -> None:
         "crm_bindings",
         "crm_unbound",
         "copy_number",
+        "after_call",
     ]
     assert [f.name for f in dataclasses.fields(CrmLink)] == [
         "label", "kind", "href", "path", "type", "id"
@@ -580,3 +581,12 @@ def test_the_last_contact_without_a_responsible_person() -> None:
     lone = ClientActivity(305, 4, 2, datetime(2026, 11, 28, 14, 5), None)
     assert last_contact(_recent(lone), EN, current=None) == (
         "Last contact: 28 Nov 2026, 14:05 · Email sent")
+
+
+def test_a_call_list_call_that_ended_puts_its_outcome_first() -> None:
+    for list_mode, expected in ((True, True), (False, False)):
+        status = parse_status({**STATUS, "CALL_LIST_MODE": list_mode})
+        tracker = CallTracker(CallState.CONNECTED, 10.0)
+        assert not present(status, tracker, EN, portal=PORTAL, now=11.0).after_call
+        tracker.apply(CallState.IDLE, None, 20.0)
+        assert present(status, tracker, EN, portal=PORTAL, now=21.0).after_call is expected
