@@ -26,13 +26,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, cast
-from urllib.parse import quote
 
 from bx24_bridge.crm_refs import EntityType
 from bx24_bridge.wire import as_object, parse_id
 
 from .comment import CommentTarget, SaveProblem, target_from_key
-from .drafts import KeyValueStore
+from .drafts import KeyValueStore, key_part
 
 __all__ = [
     "FIND_METHOD",
@@ -429,10 +428,10 @@ class ReminderStore:
 
     def __init__(self, store: KeyValueStore, portal: str) -> None:
         self._store = store
-        self._portal = quote(portal.lower()[:128], safe="")
+        self._portal = key_part(portal, fold_case=True)
 
     def _call_prefix(self, call_id: str) -> str:
-        return f"{self.PREFIX}{self._portal}:{quote(call_id[:128], safe='')}:"
+        return f"{self.PREFIX}{self._portal}:{key_part(call_id)}:"
 
     def save(self, call_id: str, reminder: StoredReminder) -> bool:
         if not call_id:
@@ -441,7 +440,7 @@ class ReminderStore:
                   "title": reminder.title, "text": reminder.text, "todo_id": reminder.todo_id,
                   "done": reminder.done, "updated": reminder.updated}
         try:
-            self._store.set(self._call_prefix(call_id) + quote(reminder.client, safe=""),
+            self._store.set(self._call_prefix(call_id) + key_part(reminder.client),
                             json.dumps(record))
         except Exception:  # quota exceeded, storage disabled, SecurityError...
             return False

@@ -39,6 +39,7 @@ __all__ = [
     "KeyValueStore",
     "MemoryStore",
     "StoredNote",
+    "key_part",
 ]
 
 APP_PREFIX: Final = "callcard:draft:"
@@ -118,7 +119,7 @@ def _percent(char: str) -> str:
     return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
 
 
-def _key_part(value: str, *, fold_case: bool = False) -> str:
+def key_part(value: str, *, fold_case: bool = False) -> str:
     """One untrusted key component, made safe: no ``:`` (or anything but ``[A-Za-z0-9._-]``)
     survives unescaped, so a crafted portal, call id or client cannot reach into another key; a
     part longer than :data:`MAX_KEY_PART_LEN` keeps a readable head plus a hash of the whole."""
@@ -204,19 +205,19 @@ class DraftStore:
 
     def __init__(self, store: KeyValueStore, portal: str) -> None:
         self._store = store
-        self._portal = _key_part(portal, fold_case=True)  # domain names ignore case
+        self._portal = key_part(portal, fold_case=True)  # domain names ignore case
 
     def call_prefix(self, call_id: str) -> str:
         """What every key of this call's notes starts with."""
-        return f"{KEY_PREFIX}{self._portal}:{_key_part(call_id)}:"
+        return f"{KEY_PREFIX}{self._portal}:{key_part(call_id)}:"
 
     def draft_key(self, call_id: str, client: str) -> str:
         """``callcard:draft:v2:<portal>:<call id>:<client>``, each part escaped and capped."""
-        return self.call_prefix(call_id) + _key_part(client)
+        return self.call_prefix(call_id) + key_part(client)
 
     def legacy_key(self, call_id: str) -> str:
         """Where the earlier format kept the call's one draft."""
-        return f"{LEGACY_PREFIX}{self._portal}:{_key_part(call_id)}"
+        return f"{LEGACY_PREFIX}{self._portal}:{key_part(call_id)}"
 
     def save(self, call_id: str, note: StoredNote) -> bool:
         """Store ``note`` under its call and client; False when it could not be stored."""
