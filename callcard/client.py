@@ -43,7 +43,9 @@ from .crm import (
     CrmItem,
     OpenDeal,
     PortalUser,
+    TimelineComment,
     parse_activities,
+    parse_comments,
     parse_crm_item,
     parse_deals,
     parse_stage_names,
@@ -52,6 +54,7 @@ from .crm import (
 
 __all__ = [
     "ALSO",
+    "COMMENT",
     "COMPANY",
     "CONTACT",
     "DEALS",
@@ -65,6 +68,8 @@ __all__ = [
     "PROBLEM_UNAVAILABLE",
     "STAGES",
     "USER",
+    "ClientActivity",
+    "ClientComment",
     "ClientDeal",
     "ClientInfo",
     "ClientLoader",
@@ -106,6 +111,9 @@ STAGES: Final = "stages"
 LAST: Final = "last"
 """The client's latest activities (the last contact), and, keyed ``last_by0``/``last_by1``, the
 names of the people responsible for them."""
+COMMENT: Final = "comment"
+"""The client's latest timeline comment (the last contact may be one), and, keyed
+``comment_by``, its author's name."""
 ALSO: Final = "also"
 """Prefix of the keys that read the other items the call is bound to (``also0``...), for the
 names on their links."""
@@ -193,6 +201,17 @@ class ClientActivity:
     by: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ClientComment:
+    """The client's latest timeline comment, for "last contact": when (the portal's wall-clock
+    time, None when unreadable), by whom (None when unknown), and its first line."""
+
+    id: int
+    when: datetime | None
+    by: str | None
+    line: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientInfo:
     """What the card shows about the client it is bound to.
@@ -225,6 +244,8 @@ class ClientInfo:
     deals: tuple[ClientDeal, ...] = ()
     recent: tuple[ClientActivity, ...] = ()
     """The client's latest activities, newest first (at most two)."""
+    comment: ClientComment | None = None
+    """The client's latest timeline comment, if any."""
 
     def name_of(self, ref: CrmRef) -> str | None:
         """The display name of ``ref`` if the batch read it, else None."""
@@ -256,6 +277,9 @@ def also_refs(ref: CrmRef, bindings: Sequence[CrmRef]) -> tuple[CrmRef, ...]:
     """The other bound items whose names the batch reads: distinct, not ``ref``, at most
     :data:`MAX_ALSO`."""
     return tuple(dict.fromkeys(other for other in bindings if other != ref))[:MAX_ALSO]
+
+
+_COMMENT_BY: Final = f"{COMMENT}_by"
 
 
 def _responsible_key(index: int) -> str:
@@ -307,6 +331,12 @@ def plan_batch(ref: CrmRef, also: Sequence[CrmRef] = ()) -> Plan:
     for index in range(MAX_ACTIVITIES):
         responsible = f"$result[{LAST}][{index}][RESPONSIBLE_ID]"
         plan[_responsible_key(index)] = ("user.get", {"ID": responsible})
+    plan[COMMENT] = ("crm.timeline.comment.list", {
+        "filter": {"ENTITY_ID": ref.id, "ENTITY_TYPE": ref.type.path_segment},
+        "select": ["ID", "CREATED", "AUTHOR_ID", "COMMENT"],
+        "order": {"CREATED": "DESC"},
+    })
+    plan[_COMMENT_BY] = ("user.get", {"ID": f"$result[{COMMENT}][0][AUTHOR_ID]"})
     for index, other in enumerate(also_refs(ref, also)):
         plan[f"{ALSO}{index}"] = _item_call(other.type, other.id)
     return plan
@@ -465,7 +495,25 @@ def build_client(
         names=tuple(names.items()),
         deals=deals,
         recent=_recent(outcomes),
+        comment=_comment(outcomes),
     )
+
+
+def _comment(outcomes: Mapping[str, RestOutcome]) -> ClientComment | None:
+    """The client's latest comment; None when there is none or the portal did not list them
+    (like the activities, context only)."""
+    listed = _outcome(outcomes, COMMENT)
+    if listed is None or listed.error is not None:
+        return None
+    try:
+        found: TimelineComment | None = parse_comments(listed.data)
+    except ParseError:
+        return None
+    if found is None:
+        return None
+    user, _ = _linked(outcomes, _COMMENT_BY, found.author_id, parse_user)
+    by = (clean_text(user.full_name) or None) if user is not None else None
+    return ClientComment(found.id, _when(found.created), by, found.line)
 
 
 def _when(text: str) -> datetime | None:

@@ -20,9 +20,11 @@ __all__ = [
     "MAX_DEALS",
     "Activity",
     "CrmItem",
+    "TimelineComment",
     "OpenDeal",
     "PortalUser",
     "parse_activities",
+    "parse_comments",
     "parse_crm_item",
     "parse_deals",
     "parse_stage_names",
@@ -167,6 +169,40 @@ def _rows_with_ids(rows: object, key: str, limit: int) -> list[tuple[int, dict[s
             if len(found) == limit:
                 break
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineComment:
+    """The client's latest timeline comment (``crm.timeline.comment.list``): when (CREATED, as
+    the portal wrote it), by whom (AUTHOR_ID) and its first line of text (the comment's text is
+    the portal's: plain text here, whatever markup it holds, and cut short)."""
+
+    id: int
+    created: str = ""
+    author_id: int | None = None
+    line: str = ""
+
+
+MAX_COMMENT_LINE = 80
+"""The one line a comment gets on the card: longer is cut with an ellipsis."""
+
+
+def parse_comments(raw: object) -> TimelineComment | None:
+    """The first (newest, as asked) comment of a ``crm.timeline.comment.list`` answer with a
+    valid id, or None when there is none. An answer that is no list raises ParseError."""
+    if json_type(raw) != "array":
+        raise ParseError("crm.timeline.comment.list result",
+                         f"expected a list, got {json_type(raw)}")
+    for comment_id, item in _rows_with_ids(raw, "ID", 1):
+        text = item.get("COMMENT")
+        lines = [line.strip() for line in text.splitlines()] if isinstance(text, str) else []
+        line = next((line for line in lines if line), "")
+        line = wire_text(line)
+        if len(line) > MAX_COMMENT_LINE:
+            line = line[: MAX_COMMENT_LINE - 1].rstrip() + "…"
+        return TimelineComment(comment_id, wire_text(item.get("CREATED"), 40),
+                               parse_id(item.get("AUTHOR_ID")), line)
+    return None
 
 
 def parse_stage_names(raw: object) -> dict[str, str]:

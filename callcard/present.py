@@ -330,19 +330,28 @@ def date_time_text(when: datetime, lang: str) -> str:
 
 
 def last_contact(info: ClientInfo | None, t: Translator, current: int | None) -> str | None:
-    """The client's last contact before this call (``current`` is the call's own activity,
-    which the portal lists too), or None when the portal named none."""
+    """The client's last contact before this call: its latest activity (``current`` is the
+    call's own activity, which the portal lists too) or its latest timeline comment, whichever
+    is newer; None when the portal named neither."""
     if info is None:
         return None
-    for activity in info.recent:
-        if activity.id == current or activity.when is None:
-            continue
-        when = date_time_text(activity.when, t.lang)
+    activity = next((activity for activity in info.recent
+                     if activity.id != current and activity.when is not None), None)
+    comment = info.comment if info.comment is not None and info.comment.when else None
+    if comment is not None and comment.when is not None and (
+        activity is None or activity.when is None or comment.when > activity.when
+    ):
+        what = (t.format("activity.comment.line", line=comment.line) if comment.line
+                else t("activity.comment"))
+        when_text, by = date_time_text(comment.when, t.lang), comment.by
+    elif activity is not None and activity.when is not None:
         what = activity_words(activity.kind, activity.direction, t)
-        if activity.by:
-            return t.format("client.last.by", when=when, what=what, by=activity.by)
-        return t.format("client.last", when=when, what=what)
-    return None
+        when_text, by = date_time_text(activity.when, t.lang), activity.by
+    else:
+        return None
+    if by:
+        return t.format("client.last.by", when=when_text, what=what, by=by)
+    return t.format("client.last", when=when_text, what=what)
 
 
 def offers_lead(status: CallStatus) -> bool:

@@ -137,6 +137,14 @@
       },
     },
     comments: [],
+    // Comments on the clients' timelines written before this card (crm.timeline.comment.list
+    // lists them with the app's own): Ольга's last contact is a comment.
+    timeline: [
+      { ID: 7001, ENTITY_TYPE: "contact", ENTITY_ID: 17, CREATED: "2026-11-27T10:00:00+03:00",
+        AUTHOR_ID: "1", COMMENT: "Sent the contract draft" },
+      { ID: 7002, ENTITY_TYPE: "contact", ENTITY_ID: 20, CREATED: "2026-11-30T11:20:00+03:00",
+        AUTHOR_ID: "3", COMMENT: "Просила перезвонить после 15:00\nподробности в письме" },
+    ],
     // crm.activity.list: the clients' calls, meetings and emails (OWNER_TYPE_ID 3: contact, 4:
     // company). 311 is the default status's CRM_ACTIVITY_ID: the call on the card itself.
     activities: [
@@ -549,10 +557,29 @@
       const fields = params.fields;
       if (!fields) return { error: "ERROR_ARGUMENT", error_description: "fields is required" };
       const id = crm.comments.length + 1;
-      const comment = Object.assign({ ID: id }, fields);
+      // CREATED as the portal writes it: its wall-clock time with its offset (Moscow here).
+      const created = new Date(Date.now() + 3 * 3600e3).toISOString().slice(0, 19) + "+03:00";
+      const comment = Object.assign({ ID: id, CREATED: created, AUTHOR_ID: "1" }, fields);
       crm.comments.push(comment);
       report("crm", "comment.add", comment);
       return { result: id };
+    }
+    if (method === "crm.timeline.comment.list") {
+      // api-reference/crm/timeline/comments/crm-timeline-comment-list.md: both filter fields
+      // are required; pages of 50.
+      const filter = params.filter || {};
+      if (!filter.ENTITY_ID || !filter.ENTITY_TYPE) {
+        return { error: "ERROR_ARGUMENT", error_description: "ENTITY_ID and ENTITY_TYPE are required" };
+      }
+      const rows = [...(crm.timeline || []), ...crm.comments]
+        .filter((c) => String(c.ENTITY_ID) === String(filter.ENTITY_ID)
+          && String(c.ENTITY_TYPE).toLowerCase() === String(filter.ENTITY_TYPE).toLowerCase())
+        .sort((a, b) => String(b.CREATED || "").localeCompare(String(a.CREATED || "")))
+        .slice(0, 50)
+        .map((c) => ({ ID: String(c.ID), ENTITY_ID: String(c.ENTITY_ID),
+          ENTITY_TYPE: String(c.ENTITY_TYPE).toLowerCase(), CREATED: c.CREATED || "",
+          AUTHOR_ID: String(c.AUTHOR_ID || ""), COMMENT: c.COMMENT || "" }));
+      return { result: rows };
     }
     if (method === "crm.timeline.comment.update") {
       // The portal's answers (api-reference/crm/timeline/comments/crm-timeline-comment-update.md).

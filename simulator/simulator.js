@@ -250,6 +250,10 @@
     if (entry.kind === "host" && entry.name === "init") adoptCrm();
     if (entry.kind === "crm" && entry.name === "comment.add") addComment(entry.data);
     if (entry.kind === "crm" && entry.name === "comment.update") updateComment(entry.data);
+    if (entry.kind === "crm" && (entry.name === "todo.add" || entry.name === "todo.move")) {
+      keepTodo(entry.data);
+    }
+    if (entry.kind === "crm" && entry.name === "lead.add") addLead(entry.data);
     if (entry.kind === "command" && entry.name === "fitWindow") fitCard(entry.data);
     if (entry.kind === "host" && entry.name === "close") {
       const closing = card;
@@ -274,6 +278,37 @@
     if (!crmStore) return;
     crmStore.comments.push(comment);
     renderComments();
+  }
+
+  /* A to-do the card created or moved (a call-back): kept, so the next card sees it too. */
+  function keepTodo(todo) {
+    if (!crmStore) return;
+    crmStore.todos = crmStore.todos || [];
+    const known = crmStore.todos.find((t) => t.ID === todo.ID);
+    if (known) Object.assign(known, todo);
+    else crmStore.todos.push(todo);
+    renderTodos();
+  }
+
+  /* A lead the card created for an unknown caller. */
+  function addLead(fields) {
+    if (!crmStore) return;
+    const phones = (fields.PHONE || []).map((row) => row.VALUE).filter(Boolean);
+    crmStore.items.lead[fields.ID] = { id: fields.ID, title: fields.TITLE || "", name: "",
+      lastName: "", assignedById: 1, phones };
+    renderCrm();
+  }
+
+  function renderTodos() {
+    const todos = (crmStore && crmStore.todos) || [];
+    byId("todos").replaceChildren(...todos.map((todo) => {
+      const row = el("li", null, { "data-testid": "sim-todo" });
+      const owner = { 1: "lead", 2: "deal", 3: "contact", 4: "company" }[todo.OWNER_TYPE_ID] || "item";
+      row.append(el("span", `#${todo.ID} ${owner} ${todo.OWNER_ID}`, { class: "sim-tag" }),
+        el("span", `${todo.SUBJECT} · ${todo.DEADLINE} · user ${todo.RESPONSIBLE_ID}`));
+      return row;
+    }));
+    byId("todos-empty").hidden = todos.length > 0;
   }
 
   /* BX24.fitWindow asks the portal for the page's height: the tab grows, never below its own
@@ -473,6 +508,7 @@
     }
     list.replaceChildren(...rows);
     renderComments();
+    renderTodos();
   }
 
   function renderComments() {

@@ -50,6 +50,11 @@ def test_the_deals_follow_the_client_and_hide_for_a_lead(card: CardPage) -> None
                             "Стадия: Preparing documents · 845\u202f000 ₽")]
     expect(card.page.get_by_test_id("client-last")).to_have_text(
         "Последний контакт: 25.11.2026, 16:00 · Встреча · Дмитрий Волков")
+    change_entity(card, "CONTACT", 20)  # her last contact is a comment on her timeline
+    card.wait_text("client-name", "Ольга Кузнецова")
+    expect(card.page.get_by_test_id("client-last")).to_have_text(
+        "Последний контакт: 30.11.2026, 11:20 · Комментарий «Просила перезвонить после 15:00»"
+        " · Emily Clark")
     change_entity(card, "LEAD", 31)
     card.wait_text("client-name", "Sergey Orlov")
     expect(card.page.get_by_test_id("client-deals-block")).to_be_hidden()

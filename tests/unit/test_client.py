@@ -8,6 +8,8 @@ answer arrives first.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncio
 import logging
 import random
@@ -21,6 +23,7 @@ from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.errors import BridgeUnavailable, ParseError, RestError, RestTimeout
 from bx24_bridge.rest import RestOutcome
 from callcard.client import (
+    COMMENT,
     COMPANY,
     CONTACT,
     DEALS,
@@ -33,6 +36,7 @@ from callcard.client import (
     PROBLEM_UNAVAILABLE,
     STAGES,
     USER,
+    ClientComment,
     ClientDeal,
     ClientInfo,
     ClientLoader,
@@ -48,7 +52,7 @@ COMPANY_5 = CrmRef(EntityType.COMPANY, 5)
 LEAD_3 = CrmRef(EntityType.LEAD, 3)
 DEAL_9 = CrmRef(EntityType.DEAL, 9)
 DEAL_12 = CrmRef(EntityType.DEAL, 12)
-LAST_KEYS = [LAST, "last_by0", "last_by1"]
+LAST_KEYS = [LAST, "last_by0", "last_by1", COMMENT, "comment_by"]
 
 USER_ANNA = [{"ID": "1", "NAME": "Anna", "LAST_NAME": "Smirnova", "SECOND_NAME": "Petrovna"}]
 
@@ -99,6 +103,12 @@ def test_plan_for_a_contact_reads_item_company_and_user_in_one_batch() -> None:
         }),
         "last_by0": ("user.get", {"ID": "$result[last][0][RESPONSIBLE_ID]"}),
         "last_by1": ("user.get", {"ID": "$result[last][1][RESPONSIBLE_ID]"}),
+        COMMENT: ("crm.timeline.comment.list", {
+            "filter": {"ENTITY_ID": 17, "ENTITY_TYPE": "contact"},
+            "select": ["ID", "CREATED", "AUTHOR_ID", "COMMENT"],
+            "order": {"CREATED": "DESC"},
+        }),
+        "comment_by": ("user.get", {"ID": "$result[comment][0][AUTHOR_ID]"}),
     }
     assert next(iter(plan)) == ITEM  # the referenced call comes first
 
@@ -219,6 +229,35 @@ def test_activities_that_did_not_come_are_no_last_contact_and_no_problem(
 ) -> None:
     info = build_client(CONTACT_17, {**contact_answers(), LAST: listed})
     assert info.recent == () and not info.partial
+
+
+COMMENTS = [
+    {"ID": "41", "CREATED": "2026-11-30T11:20:00+03:00", "AUTHOR_ID": "2",
+     "COMMENT": "\n  Просила перезвонить после 15:00  \nподробности в письме"},
+    {"ID": "40", "CREATED": "2026-11-01T09:00:00+03:00", "AUTHOR_ID": "1", "COMMENT": "old"},
+]
+
+
+def test_the_latest_comment_comes_with_its_first_line_and_author() -> None:
+    answers = {**contact_answers(), COMMENT: ok(COMMENTS), "comment_by": ok(USER_DMITRY)}
+    comment = build_client(CONTACT_17, answers).comment
+    assert comment == ClientComment(41, datetime(2026, 11, 30, 11, 20), "Дмитрий Волков",
+                                    "Просила перезвонить после 15:00")
+
+
+def test_a_long_or_hostile_comment_line_is_cut_text() -> None:
+    rows = [{"ID": "9", "CREATED": "", "AUTHOR_ID": "0", "COMMENT": "<b>x</b>" + "y" * 200}]
+    comment = build_client(CONTACT_17, {**contact_answers(), COMMENT: ok(rows)}).comment
+    assert comment is not None and comment.when is None and comment.by is None
+    assert comment.line.startswith("<b>x</b>yy") and len(comment.line) == 80
+    assert comment.line.endswith("…")
+
+
+@pytest.mark.parametrize("listed", [failed("ACCESS_DENIED", "crm.timeline.comment.list"),
+                                    ok("nope"), ok([]), ok([{"ID": "x"}])])
+def test_comments_that_did_not_come_are_none_and_no_problem(listed: RestOutcome) -> None:
+    info = build_client(CONTACT_17, {**contact_answers(), COMMENT: listed})
+    assert info.comment is None and not info.partial
 
 
 def test_an_unreadable_date_leaves_the_moment_unknown() -> None:

@@ -14,7 +14,7 @@ from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.payloads import CallState, CallStatus, parse_options, parse_status
 from bx24_bridge.phone_numbers import HIDDEN_NUMBER, UNKNOWN_NUMBER
 from callcard.callstate import CallTracker
-from callcard.client import ClientActivity, ClientDeal, ClientInfo
+from callcard.client import ClientActivity, ClientComment, ClientDeal, ClientInfo
 from callcard.i18n import Translator
 from callcard.present import (
     CardText,
@@ -575,6 +575,22 @@ def test_an_activity_is_named_by_kind_and_direction(
     kind: int | None, direction: int | None, words: str,
 ) -> None:
     assert activity_words(kind, direction, EN) == words
+
+
+def test_a_newer_comment_is_the_last_contact() -> None:
+    comment = ClientComment(41, datetime(2026, 11, 30, 11, 20), "Дмитрий Волков",
+                            "Просила перезвонить после 15:00")
+    info = dataclasses.replace(_recent(CURRENT, EARLIER), comment=comment)
+    assert last_contact(info, RU, current=311) == (
+        "Последний контакт: 30.11.2026, 11:20 · Комментарий «Просила перезвонить после 15:00»"
+        " · Дмитрий Волков")
+    older = dataclasses.replace(comment, when=datetime(2026, 11, 1, 9, 0), by=None, line="")
+    assert last_contact(dataclasses.replace(info, comment=older), EN, current=311) == (
+        "Last contact: 28 Nov 2026, 14:05 · Outgoing call · Anna Smirnova")
+    alone = dataclasses.replace(_recent(), comment=older)
+    assert last_contact(alone, EN, current=None) == "Last contact: 1 Nov 2026, 09:00 · Comment"
+    undated = dataclasses.replace(_recent(), comment=dataclasses.replace(comment, when=None))
+    assert last_contact(undated, EN, current=None) is None
 
 
 def test_the_last_contact_without_a_responsible_person() -> None:
