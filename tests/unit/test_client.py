@@ -8,12 +8,11 @@ answer arrives first.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncio
 import logging
 import random
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import pytest
