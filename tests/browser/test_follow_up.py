@@ -96,3 +96,31 @@ def test_after_a_call_of_a_call_list_the_outcome_comes_first(card: CardPage) -> 
       return [y('call-outcome'), y('caller-number')];
     }""")
     assert top[0] < top[1], "the outcome row is above the call's details"
+
+
+#: Where the parts of the card are, in CSS pixels from the top of the page.
+LAYOUT = """() => {
+  const box = (id) => document.querySelector(`[data-testid=${id}]`).getBoundingClientRect();
+  const root = document.documentElement;
+  return {tooWide: root.scrollWidth > root.clientWidth,
+          callTop: box('caller-number').top, callBottom: box('line').bottom,
+          notesTop: box('notes').top,
+          rights: ['call-outcome', 'callback-at', 'notes', 'client-deals'].map(
+            (id) => box(id).right)};
+}"""
+
+
+def test_a_360_px_tab_shows_the_client_and_the_notes_without_scrolling_sideways(
+    card: CardPage,
+) -> None:
+    card.page.set_viewport_size({"width": 360, "height": 640})
+    card.open()
+    card.wait_text("client-name", "Ivan Petrov")
+    expect(card.page.get_by_test_id("client-deal")).to_have_count(2)
+    layout = card.page.evaluate(LAYOUT)
+    assert not layout["tooWide"]
+    assert max(layout["rights"]) <= 360
+    # What the host's own card shows too takes three short lines...
+    assert layout["callBottom"] - layout["callTop"] <= 80, layout
+    # ...so the client with two deals, the outcome, the call-back and the notes fit the tab.
+    assert layout["notesTop"] < 640, layout
