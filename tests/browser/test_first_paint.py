@@ -260,3 +260,23 @@ def test_the_number_can_be_copied_before_python(card: CardPage, held: HeldRuntim
     held.release()
     assert card.wait_settled() == "ready"
     expect(button).to_have_text("Copied")  # Python's first render keeps what was right
+
+
+def test_a_lead_asked_for_before_python_is_made_once_with_the_early_note(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    unbound = {"status": {"CRM_ENTITY_TYPE": "", "CRM_ENTITY_ID": 0, "CRM_BINDINGS": [],
+                          "PHONE_NUMBER": "+79005550101"}}
+    card.open_by_post(unbound, wait=False)
+    page = card.page
+    lead = page.get_by_test_id("create-lead")
+    expect(lead).to_be_visible()  # offered from the first paint
+    page.get_by_test_id("notes").press_sequentially("Asked for a quote")
+    lead.click()
+    assert card.app_state == "loading"
+    held.release()
+    assert card.wait_settled() == "ready"
+    card.wait_text("client-name", "Call from +7 900 555-01-01")
+    assert len(card.host_log("rest", "crm.lead.add")) == 1
+    write = card.save_a_later_note("Asked for a quote by Friday")
+    assert write["data"]["fields"]["ENTITY_TYPE"] == "lead"
