@@ -693,6 +693,7 @@ class NotesMachine:
                 self._typed(text, now)
             case OutcomeChosen(outcome=outcome, now=now):
                 self._active(now)
+                self._last_typed = now  # an edit: the card must not vanish under the click
                 self._chose(outcome, out)
             case SaveRequested(now=now):
                 self._active(now)
@@ -734,7 +735,9 @@ class NotesMachine:
             case DraftRestored():
                 self._restored(event, out)
                 flush = True
-            case OtherWork(pending=pending):
+            case OtherWork(pending=pending, now=now):
+                if pending and not self._other_work:
+                    self._last_typed = now  # the operator just asked for it: an edit too
                 self._other_work = bool(pending)
             case _:
                 raise TypeError(f"not a notes event: {type(event).__name__}")

@@ -235,3 +235,25 @@ def test_update_the_readme_dialer_screenshot(sim: Simulator) -> None:
     sim.page.wait_for_timeout(1_000)
     sim.page.screenshot(path=str(DIALER_SCREENSHOT))
     assert DIALER_SCREENSHOT.stat().st_size > 10_000
+
+
+def test_the_operator_s_follow_up_in_the_simulator(sim: Simulator) -> None:
+    """What the issue asks an operator to manage in the demo: a lead for an unknown number, an
+    outcome and a call-back in two clicks, each landing in the simulator's fake CRM."""
+    sim.open()
+    assert sim.card_settled() == "ready"
+    expect(sim.in_card("client-deal")).to_have_count(2)  # while the phone rings
+    expect(sim.in_card("client-last")).to_contain_text("Outgoing call")
+    sim.page.get_by_test_id("sim-scenario").select_option("unbound")
+    expect(sim.in_card("create-lead")).to_be_visible(timeout=BOOT_TIMEOUT_MS)
+    sim.card_settled()
+    sim.in_card("create-lead").click()
+    expect(sim.in_card("client-name")).to_have_text("Call from +7 903 555-01-99")
+    expect(sim.page.get_by_test_id("sim-crm-items")).to_contain_text("lead 33")
+    sim.in_card("call-outcome").locator("[data-outcome=call-back]").click()
+    sim.in_card("callback-at").get_by_role("button", name=EN["callback.tomorrow"]).click()
+    expect(sim.in_card("callback-status")).to_have_attribute("data-callback-state", "created")
+    todo = sim.page.get_by_test_id("sim-todos").locator("[data-testid=sim-todo]")
+    expect(todo).to_have_count(1)
+    expect(todo).to_contain_text("lead 33")
+    expect(sim.page.get_by_test_id("sim-comments")).to_contain_text(". Call back")

@@ -147,3 +147,18 @@ def test_the_store_and_buttons_name_only_known_outcomes() -> None:
     for outcome in Outcome:
         assert EN(f"outcome.{outcome.value}") != f"outcome.{outcome.value}"
         assert RU(f"outcome.{outcome.value}") != EN(f"outcome.{outcome.value}")
+
+
+def test_after_the_call_a_click_on_an_outcome_does_not_make_the_card_vanish_under_it() -> None:
+    from callcard.notes import CallEnded, DisableAutoClose, EnableAutoClose, OtherWork
+
+    m = NotesMachine(header=HEADER, target=DEAL, t=EN, enable_grace=3.0)
+    m.handle(CallEnded(T0))
+    out = m.handle(OutcomeChosen(Outcome.REACHED, T0 + 1))
+    assert DisableAutoClose() in out
+    assert EnableAutoClose() not in m.handle(SaveSucceeded(501, T0 + 1.2, 1))
+    # A call-back asked for meanwhile holds the card until it is in the CRM, then the grace.
+    m.handle(OtherWork(True, T0 + 2))
+    assert EnableAutoClose() not in m.handle(OtherWork(False, T0 + 2.5))
+    assert EnableAutoClose() not in m.handle(Tick(T0 + 4.9))
+    assert EnableAutoClose() in m.handle(Tick(T0 + 5.1))

@@ -276,7 +276,12 @@ def test_a_call_back_is_one_batch_that_makes_the_operator_responsible() -> None:
                           "responsibleId": "$result[me][ID]"}
         assert notes.screen.callback == ("To-do created: call back 2 Dec 2026, 11:30",
                                          "created")
-        # It held the card while it was on its way, and let go once it was in the CRM.
+        # It held the card while it was on its way, and lets go once it is in the CRM and the
+        # operator's click is a few seconds old.
+        assert notes.card.commands == ["disableAutoClose"]
+        notes.now += 5
+        notes.shell.handlers.on_activity()
+        await settle()
         assert notes.card.commands == ["disableAutoClose", "enableAutoClose"]
 
     run(scenario())
