@@ -14,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PORT HOST
 
-.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib bytecode wheel dist clean
+.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib runtime-wheels bytecode wheel dist clean
 
 run: install
 	$(PY) -m cardserver --dev --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
@@ -34,13 +34,14 @@ lint: deps-python deps-node
 	$(PY) -m ruff check .
 	node_modules/.bin/pyright
 
-install: deps-python deps-node deps-browser stdlib bytecode wheel dist
+install: deps-python deps-node deps-browser stdlib runtime-wheels bytecode wheel dist
 
 deps-python: $(VENV)/.installed
 deps-node: node_modules/.installed
 deps-browser:
 	@tools/ensure-chromium.sh
 stdlib: .cache/runtime/.stamp
+runtime-wheels: .cache/runtime-wheels/.stamp
 bytecode: .cache/bytecode/.stamp
 dist: dist/.stamp
 
@@ -61,6 +62,15 @@ node_modules/.installed: package.json package-lock.json
 # pinned Pyodide itself in Node (tools/stdlib_bytecode.py says why: it halves start-up).
 .cache/runtime/.stamp: node_modules/.installed tools/compile-stdlib.mjs tools/stdlib_bytecode.py tools/stdlib-boot-modules.txt
 	node tools/compile-stdlib.mjs
+	touch $@
+
+# The wheels Pyodide's npm package lacks (micropip, for PyScript's `packages = [...]`), from PyPI,
+# checked against the hashes pinned in tools/runtime-wheels.txt, for the Pyodide's Python version.
+.cache/runtime-wheels/.stamp: $(VENV)/.installed node_modules/.installed tools/runtime-wheels.txt
+	rm -rf .cache/runtime-wheels
+	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+		--python-version $$($(PY) -m cardserver.runtime python-version) --require-hashes \
+		-r tools/runtime-wheels.txt -d .cache/runtime-wheels
 	touch $@
 
 # Checked bytecode for the app's modules and PyScript's package, packed into the app bundle by
@@ -87,7 +97,7 @@ $(WHEEL_DIR)/.stamp: $(VENV)/.installed $(BRIDGE_SOURCES)
 # The server only reads it. Rebuilt when any source of it changes.
 DIST_SOURCES := $(APP_PY) index.html install.html main.py install.py pyscript.toml install.toml \
 	$(wildcard static/* simulator/* cardserver/*.py examples/*/*) cardserver/callcard-boot.mjs
-dist/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp .cache/bytecode/.stamp $(WHEEL_DIR)/.stamp $(DIST_SOURCES)
+dist/.stamp: node_modules/.installed $(VENV)/.installed .cache/runtime/.stamp .cache/runtime-wheels/.stamp .cache/bytecode/.stamp $(WHEEL_DIR)/.stamp $(DIST_SOURCES)
 	$(PY) -m cardserver.dist
 	touch $@
 

@@ -19,6 +19,7 @@ BOOT_MODULE_NAME = "callcard-boot.mjs"
 TEMPLATE = Path(__file__).with_name(BOOT_MODULE_NAME)
 KEY_PLACEHOLDER = "@SNAPSHOT_KEY@"
 STDLIB_PLACEHOLDER = "@STDLIB@"
+LOCK_PLACEHOLDER = "@LOCK@"
 #: Hex digits of the sha256 kept in the key: plenty to tell two builds apart.
 KEY_LENGTH = 32
 
@@ -36,12 +37,15 @@ def snapshot_key(files: Iterable[tuple[str, Path]]) -> str:
     return digest.hexdigest()[:KEY_LENGTH]
 
 
-def render_boot_module(key: str, stdlib_name: str) -> bytes:
-    """The module's source with the key and the archive's published name written in."""
+def render_boot_module(key: str, stdlib_name: str, lock_name: str = "pyodide-lock.json") -> bytes:
+    """The module's source with the key and the published names of the archive and of the lock
+    file (the build's own, content-addressed: cardserver/runtime.py, patched_lock) written in."""
     source = TEMPLATE.read_text(encoding="utf-8")
-    for placeholder in (KEY_PLACEHOLDER, STDLIB_PLACEHOLDER):
+    for placeholder in (KEY_PLACEHOLDER, STDLIB_PLACEHOLDER, LOCK_PLACEHOLDER):
         if source.count(placeholder) != 1:
             raise RuntimeError(f"{TEMPLATE.name} must name {placeholder} exactly once")
-    if not stdlib_name or "/" in stdlib_name or '"' in stdlib_name:
-        raise ValueError(f"not a file name beside the module: {stdlib_name!r}")
-    return source.replace(KEY_PLACEHOLDER, key).replace(STDLIB_PLACEHOLDER, stdlib_name).encode()
+    for name in (stdlib_name, lock_name):
+        if not name or "/" in name or '"' in name:
+            raise ValueError(f"not a file name beside the module: {name!r}")
+    return (source.replace(KEY_PLACEHOLDER, key).replace(STDLIB_PLACEHOLDER, stdlib_name)
+            .replace(LOCK_PLACEHOLDER, lock_name).encode())

@@ -29,6 +29,9 @@ export { version };
 const SNAPSHOT_KEY = "@SNAPSHOT_KEY@";
 // The standard library archive of this build, published beside this module under its digest.
 const STDLIB_URL = new URL("./@STDLIB@", import.meta.url).href;
+// This build's lock file: Pyodide's, naming the wheels the build publishes beside it (micropip,
+// for PyScript's `packages`) with their real digests; content-addressed like the archive.
+const LOCK_URL = new URL("./@LOCK@", import.meta.url).href;
 const CACHE_NAME = "callcard-interpreter-snapshot";
 // Set inside the snapshotted interpreter, read back after a restore.
 const KEY_VARIABLE = "CALLCARD_SNAPSHOT_KEY";
@@ -43,7 +46,7 @@ const SNAPSHOT_DELAY_MS = 1000;
  * A page that sets `window.callcardInterpreterSnapshot = false` first (a host that wants no
  * CacheStorage use, or a test about something else) gets Pyodide's plain start. */
 export async function loadPyodide(options = {}) {
-  options = { ...options, stdLibURL: STDLIB_URL };
+  options = { ...options, stdLibURL: STDLIB_URL, lockFileURL: LOCK_URL };
   if (globalThis.callcardInterpreterSnapshot === false) return bootPyodide(options);
   const stored = await storedSnapshot();
   if (stored) {
@@ -120,7 +123,8 @@ async function makeSnapshot() {
     if (await cache.match(SNAPSHOT_URL)) return; // another card got here first
     const quiet = () => {};
     const pyodide = await bootPyodide({
-      indexURL: INDEX_URL, stdLibURL: STDLIB_URL, _makeSnapshot: true, stdout: quiet, stderr: quiet,
+      indexURL: INDEX_URL, stdLibURL: STDLIB_URL, lockFileURL: LOCK_URL, _makeSnapshot: true,
+      stdout: quiet, stderr: quiet,
     });
     pyodide.runPython(`__import__("os").environ["${KEY_VARIABLE}"] = "${SNAPSHOT_KEY}"`);
     const snapshot = pyodide.makeMemorySnapshot();

@@ -13,7 +13,8 @@ Layout of ``dist/``::
       app-bundle.<digest>.zip, main.<digest>.py, pyscript.<digest>.toml, install.*, static/*
                        build products under their content's digest (ServeStatic's hashing)
     dev/simulator/     the simulator's own files, served only by the development server
-    public/wheels/     the bridge's wheel (packages/bx24-bridge/, `make wheel`), and
+    public/wheels/     the bridge's wheel (packages/bx24-bridge/, `make wheel`) under its digest
+                       (wheels/<digest>/bx24_bridge-<v>-py3-none-any.whl), and
     public/examples/   the example apps built on it (examples/), whose pages are in pages/ too;
                        the development server routes those pages
 
@@ -40,10 +41,12 @@ from typing import Final
 
 from servestatic.manifest_hash import ManifestHashGenerator
 
-from .boot_module import BOOT_MODULE_NAME, render_boot_module, snapshot_key
+from .boot_module import BOOT_MODULE_NAME, file_digest, render_boot_module, snapshot_key
 from .bundle import BUNDLE_NAME, build_bundle
 from .precompress import CACHE_DIR, precompress
 from .runtime import (
+    BUILD_LOCK_NAME,
+    LOCK_NAME,
     OPEN_SANS_FILES,
     OPEN_SANS_PACKAGE,
     PYODIDE_FILES,
@@ -51,8 +54,11 @@ from .runtime import (
     PYSCRIPT_PACKAGE,
     PYSCRIPT_SUFFIXES,
     STDLIB_NAME,
+    LockError,
     RuntimeVersions,
+    patched_lock,
     read_runtime_versions,
+    runtime_wheels,
     stdlib_archive,
 )
 from .simulator_card import simulator_card_page
@@ -188,9 +194,18 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
     pyodide_dir = versions.folder("pyodide")
     archive = stdlib if stdlib is not None else stdlib_archive(root, versions)
     stdlib_path = publisher.copy(archive, f"{pyodide_dir}/{STDLIB_NAME}", hashed=True)
-    depends = [(name, root / PYODIDE_PACKAGE / name) for name in PYODIDE_FILES]
-    key = snapshot_key([*depends, (STDLIB_NAME, stage / "public" / stdlib_path)])
-    boot = render_boot_module(key, stdlib_path.rsplit("/", 1)[1])
+    try:
+        lock = patched_lock((root / PYODIDE_PACKAGE / LOCK_NAME).read_bytes(),
+                            runtime_wheels(root))
+    except LockError as exc:
+        raise BuildError(f"{exc} (tools/runtime-wheels.txt)") from None
+    # Beside Pyodide's own (which a plain pyodide.mjs reads), under a name of its own.
+    lock_path = publisher.write(lock, f"{pyodide_dir}/{BUILD_LOCK_NAME}", hashed=True)
+    depends = [(name, root / PYODIDE_PACKAGE / name) for name in PYODIDE_FILES
+               if name != LOCK_NAME]
+    key = snapshot_key([*depends, (STDLIB_NAME, stage / "public" / stdlib_path),
+                        (BUILD_LOCK_NAME, stage / "public" / lock_path)])
+    boot = render_boot_module(key, stdlib_path.rsplit("/", 1)[1], lock_path.rsplit("/", 1)[1])
     publisher.write(boot, f"{pyodide_dir}/{BOOT_MODULE_NAME}", hashed=True)
     publisher.write(build_bundle(root), BUNDLE_NAME, hashed=True)
     for name in STATIC_FILES:
@@ -236,7 +251,11 @@ def _publish_examples(root: Path, stage: Path, publisher: _Publisher) -> None:
     if len(wheels) != 1:
         raise BuildError(f"expected one bridge wheel in {WHEEL_DIR}/, found {len(wheels)}: "
                          "run `make wheel`")
-    publisher.copy(wheels[0], f"{WHEELS}/{wheels[0].name}", hashed=True)
+    # Under a folder named by its digest: a wheel's file name is read by installers (micropip
+    # parses its tags), so the digest cannot go into the name as it does for other files.
+    digest = file_digest(wheels[0])[:12]
+    publisher.copy(wheels[0], f"{WHEELS}/{digest}/{wheels[0].name}", hashed=False,
+                   logical=f"{WHEELS}/{wheels[0].name}")
     for name in EXAMPLES:
         source, base = root / "examples" / name, f"examples/{name}"
         for file in EXAMPLE_FILES:
@@ -258,6 +277,8 @@ def _publish_runtime(root: Path, versions: RuntimeVersions, publisher: _Publishe
     for name in PYODIDE_FILES:
         publisher.copy(root / PYODIDE_PACKAGE / name, f"{versions.folder('pyodide')}/{name}",
                        hashed=False)
+    for wheel in runtime_wheels(root):  # named by version, as the lock file names them
+        publisher.copy(wheel, f"{versions.folder('pyodide')}/{wheel.name}", hashed=False)
     for name in OPEN_SANS_FILES:
         publisher.copy(root / OPEN_SANS_PACKAGE / "files" / name,
                        f"{versions.folder('open-sans')}/{name}", hashed=False)

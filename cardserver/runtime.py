@@ -3,8 +3,10 @@ files are published (everything else in node_modules never is)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +71,65 @@ def _package_version(package_dir: Path) -> str | None:
     return None
 
 
+#: The wheels the npm package lacks (micropip), downloaded by `make runtime-wheels` from PyPI
+#: against the hashes in tools/runtime-wheels.txt.
+RUNTIME_WHEELS = Path(".cache", "runtime-wheels")
+LOCK_NAME = "pyodide-lock.json"
+#: The build's lock file (Pyodide's, with the runtime wheels' real digests), published hashed.
+BUILD_LOCK_NAME = "callcard-lock.json"
+
+
+class LockError(ValueError):
+    """The lock file and the downloaded wheels do not agree."""
+
+
+def runtime_wheels(root: Path) -> list[Path]:
+    """The downloaded runtime wheels, by name (none before `make runtime-wheels`)."""
+    folder = root / RUNTIME_WHEELS
+    return sorted(folder.glob("*.whl")) if folder.is_dir() else []
+
+
+def _wheel_name_version(file_name: str) -> tuple[str, str]:
+    name, version, *_ = file_name.removesuffix(".whl").split("-")
+    return re.sub(r"[-_.]+", "-", name).lower(), version
+
+
+def patched_lock(lock: bytes, wheels: list[Path]) -> bytes:
+    """Pyodide's lock file with each of ``wheels`` as the file of its package: its file name and
+    the sha256 of these very bytes (Pyodide checks it before it installs a package). A wheel the
+    lock does not list, or lists at another version, is a LockError: the pin is out of step with
+    the runtime."""
+    data = json.loads(lock)
+    packages = data.get("packages") if isinstance(data, dict) else None
+    if not isinstance(packages, dict):
+        raise LockError("the lock file lists no packages")
+    for wheel in wheels:
+        name, version = _wheel_name_version(wheel.name)
+        entry = packages.get(name)
+        if not isinstance(entry, dict):
+            raise LockError(f"{wheel.name}: the runtime's lock file has no package {name}")
+        if entry.get("version") != version:
+            raise LockError(f"{wheel.name}: the runtime's lock file has {name} "
+                            f"{entry.get('version')}, not {version}")
+        entry["file_name"] = wheel.name
+        entry["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def python_version(root: Path) -> str:
+    """The Python version (``3.14``) of the pinned Pyodide, from its lock file."""
+    lock = json.loads((root / PYODIDE_PACKAGE / LOCK_NAME).read_text(encoding="utf-8"))
+    return ".".join(str(lock["info"]["python"]).split(".")[:2])
+
+
 def stdlib_archive(root: Path, versions: RuntimeVersions) -> Path:
     """The standard library archive to publish: the one `make stdlib` built for this Pyodide,
     else the package's own (about twice the start-up time)."""
     built = root / BUILT_STDLIB / f"pyodide-{versions.pyodide}" / STDLIB_NAME
     return built if built.is_file() else root / PYODIDE_PACKAGE / STDLIB_NAME
+
+
+if __name__ == "__main__":  # `python -m cardserver.runtime python-version`, for the Makefile
+    if sys.argv[1:] != ["python-version"]:
+        sys.exit("usage: python -m cardserver.runtime python-version")
+    print(python_version(Path.cwd()))

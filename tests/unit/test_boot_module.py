@@ -13,6 +13,7 @@ import pytest
 from cardserver.boot_module import (
     KEY_LENGTH,
     KEY_PLACEHOLDER,
+    LOCK_PLACEHOLDER,
     STDLIB_PLACEHOLDER,
     TEMPLATE,
     render_boot_module,
@@ -33,14 +34,18 @@ def files(tmp_path: Path, **contents: bytes) -> list[tuple[str, Path]]:
 
 
 def test_the_key_names_and_the_archive_are_written_in_and_the_rest_is_the_template() -> None:
-    module = render_boot_module("ab" * (KEY_LENGTH // 2), "python_stdlib.0123456789ab.zip")
+    module = render_boot_module("ab" * (KEY_LENGTH // 2), "python_stdlib.0123456789ab.zip",
+                                "callcard-lock.0123456789ab.json")
     text = module.decode("utf-8")
     assert _KEY.search(text).group(1) == "ab" * (KEY_LENGTH // 2)  # type: ignore[union-attr]
     assert _STDLIB.search(text).group(1) == "python_stdlib.0123456789ab.zip"  # type: ignore
     template = TEMPLATE.read_text(encoding="utf-8")
     assert text == template.replace(KEY_PLACEHOLDER, "ab" * (KEY_LENGTH // 2)).replace(
-        STDLIB_PLACEHOLDER, "python_stdlib.0123456789ab.zip")
-    assert "stdLibURL: STDLIB_URL" in text  # both the page's boot and the snapshot worker's
+        STDLIB_PLACEHOLDER, "python_stdlib.0123456789ab.zip").replace(
+        LOCK_PLACEHOLDER, "callcard-lock.0123456789ab.json")
+    # Both the page's boot and the snapshot worker's use this build's archive and lock file.
+    assert text.count("stdLibURL: STDLIB_URL") == 2
+    assert text.count("lockFileURL: LOCK_URL") == 2
 
 
 @pytest.mark.parametrize("name", ["", "../python_stdlib.zip", 'x".zip'])
