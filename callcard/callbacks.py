@@ -31,7 +31,7 @@ from bx24_bridge.crm_refs import EntityType
 from bx24_bridge.wire import as_object, parse_id
 
 from .comment import CommentTarget, SaveProblem, target_from_key
-from .drafts import KeyValueStore, key_part
+from .drafts import KeyValueStore, key_part, store_keys
 
 __all__ = [
     "FIND_METHOD",
@@ -471,11 +471,7 @@ class ReminderStore:
                     return
 
     def _keys(self) -> list[str]:
-        try:
-            keys = list(self._store.keys())
-        except Exception:
-            return []
-        return [key for key in keys if isinstance(key, str)]
+        return store_keys(self._store)
 
     def _get(self, key: str) -> str | None:
         try:

@@ -40,6 +40,7 @@ __all__ = [
     "MemoryStore",
     "StoredNote",
     "key_part",
+    "store_keys",
 ]
 
 APP_PREFIX: Final = "callcard:draft:"
@@ -113,6 +114,15 @@ class StoredNote:
     comment_id: int | None = None
     saved: bool = False
     header: Mapping[str, str] | None = None
+
+
+def store_keys(store: KeyValueStore) -> list[str]:
+    """Every key of ``store`` that is a string; none when the store will not list them."""
+    try:
+        keys = list(store.keys())
+    except Exception:  # storage disabled, SecurityError...
+        return []
+    return [key for key in keys if isinstance(key, str)]
 
 
 def _percent(char: str) -> str:
@@ -291,11 +301,7 @@ class DraftStore:
     # ----------------------------------------------------------------- internals
 
     def _keys(self) -> list[str]:
-        try:
-            keys = list(self._store.keys())
-        except Exception:
-            return []
-        return [key for key in keys if isinstance(key, str)]
+        return store_keys(self._store)
 
     def _read(self, key: str, decode: Callable[[object], StoredNote | None]) -> StoredNote | None:
         try:
