@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bx24_bridge.callcard_events import EntityChange
 from bx24_bridge.crm_refs import CrmRef
@@ -52,7 +52,6 @@ from .card_machine import (
     StatusFailed,
     Tick,
 )
-from .client import ClientInfo, ClientLoader
 from .i18n import Translator, pick_language
 from .new_lead import (
     ADD_METHOD as LEAD_ADD,
@@ -70,8 +69,11 @@ from .new_lead import (
     lead_problem,
 )
 from .pending_notes import PendingNotes
-from .ports import CardBridge, CardHost, CardNotes, CardScreen, Clock, NotesFactory
 from .present import CrmLink, portal_origin
+
+if TYPE_CHECKING:  # (types only: these modules load after the first render, or never)
+    from .client import ClientInfo, ClientLoader
+    from .ports import CardBridge, CardHost, CardNotes, CardScreen, Clock, NotesFactory
 
 logger = logging.getLogger("callcard")
 
@@ -100,7 +102,7 @@ class CallCardApp:
         self._machine: CardMachine | None = None
         self._timer: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
-        self._loader = ClientLoader(self._bridge_batch, on_change=self._on_client)
+        self._client_loader: ClientLoader | None = None
 
     @property
     def machine(self) -> CardMachine | None:
@@ -186,9 +188,10 @@ class CallCardApp:
             case AskStatus(request=request, fallback=fallback):
                 self._asking = self._spawn(self._ask_status(request, fallback))
             case LoadClient(ref=ref, bindings=bindings, forget=forget):
+                loader = self._loader()
                 if forget and ref is not None:
-                    self._loader.forget(ref)  # the host says the client's data changed
-                self._spawn(self._loader.load(ref, bindings))
+                    loader.forget(ref)  # the host says the client's data changed
+                self._spawn(loader.load(ref, bindings))
             case StartTicking():
                 if self._timer is None or self._timer.done():
                     self._timer = self._spawn(self._tick())
@@ -280,6 +283,15 @@ class CallCardApp:
         self._view.perform_early_actions()
 
     # ------------------------------------------------------------------ client and links
+
+    def _loader(self) -> ClientLoader:
+        """The client loader, made when the first client is loaded: its modules (the CRM's
+        records, the batch plan) are imported after the first render, not before it."""
+        if self._client_loader is None:
+            from .client import ClientLoader
+
+            self._client_loader = ClientLoader(self._bridge_batch, on_change=self._on_client)
+        return self._client_loader
 
     async def _bridge_batch(self, plan: Mapping[str, tuple[str, Mapping[str, Any]]]) -> Any:
         return await self._bridge.call_batch(plan)

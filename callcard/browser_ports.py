@@ -4,9 +4,12 @@ operator's local time. The page's wiring (callcard/page.py) hands them to the no
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 import js
+
+if TYPE_CHECKING:  # imported where it is made: the notes (its only user) start after ready
+    from datetime import datetime
 
 __all__ = ["BrowserStorage", "local_now", "utc_offset", "wall_clock"]
 
@@ -52,6 +55,8 @@ def utc_offset() -> int:
 def local_now(after: float = 0.0) -> datetime:
     """The operator's local date and time, to the minute, ``after`` seconds from now (Pyodide's
     own time zone is UTC, so the browser's clock is asked)."""
+    from datetime import datetime
+
     now = js.Date.new(float(js.Date.now()) + after * 1000.0)
     return datetime(int(now.getFullYear()), int(now.getMonth()) + 1, int(now.getDate()),
                     int(now.getHours()), int(now.getMinutes()))

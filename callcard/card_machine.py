@@ -28,7 +28,7 @@ The rules everything here serves:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bx24_bridge.callcard_events import EntityChange
 from bx24_bridge.crm_refs import CrmRef
@@ -36,9 +36,11 @@ from bx24_bridge.payloads import CallState, CallStatus
 from bx24_bridge.phone_numbers import CallerNumber
 
 from .callstate import CallTracker, Phase, format_duration
-from .client import ClientInfo
 from .i18n import Translator
 from .present import CardText, ClientText, caller_text, offers_lead, present, present_client
+
+if TYPE_CHECKING:  # the client module loads after the first render (callcard/app.py)
+    from .client import ClientInfo
 
 __all__ = [
     "AskStatus",

@@ -247,6 +247,11 @@ class ClientInfo:
     comment: ClientComment | None = None
     """The client's latest timeline comment, if any."""
 
+    @property
+    def worth_asking_again(self) -> bool:
+        """Whether asking the portal again may help: it did not answer, or left parts out."""
+        return self.problem == PROBLEM_UNAVAILABLE or (self.problem is None and self.partial)
+
     def name_of(self, ref: CrmRef) -> str | None:
         """The display name of ``ref`` if the batch read it, else None."""
         return next((name for known, name in self.names if known == ref), None)

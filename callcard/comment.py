@@ -22,6 +22,8 @@ from bx24_bridge.payloads import CallDirection, CallStatus, parse_call_direction
 from bx24_bridge.phone_numbers import CallerNumber, parse_caller_number
 from bx24_bridge.wire import as_object, parse_id
 
+from .note_form import MAX_NOTE_LEN, Outcome, parse_outcome
+
 __all__ = [
     "ADD_METHOD",
     "MAX_NOTE_LEN",
@@ -46,9 +48,6 @@ ADD_METHOD: Final = "crm.timeline.comment.add"
 (docs/host-contract.md#rest)."""
 UPDATE_METHOD: Final = "crm.timeline.comment.update"
 """Replaces a comment's text: ``{"id": comment_id, "fields": {"COMMENT": comment}}``."""
-MAX_NOTE_LEN: Final = 10_000
-"""The operator's text is cut here in the comment; give the textarea this ``maxlength`` so
-nothing is cut silently."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,24 +100,6 @@ def choose_target(status: CallStatus) -> CommentTarget | None:
     """Who the call is about: the primary CRM item, else the first binding, else None."""
     items = status.all_items
     return CommentTarget.from_ref(items[0]) if items else None
-
-
-class Outcome(enum.StrEnum):
-    """How the call went, in one click (ui-contract ``call-outcome``): the value is the button's
-    ``data-outcome`` and, after ``outcome.``, the i18n key of its words."""
-
-    REACHED = "reached"
-    NO_ANSWER = "no-answer"
-    CALL_BACK = "call-back"
-    WRONG_NUMBER = "wrong-number"
-
-
-def parse_outcome(value: object) -> Outcome | None:
-    """An outcome from a button's ``data-outcome`` or the draft store; None for anything else."""
-    try:
-        return Outcome(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)

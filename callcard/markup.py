@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
-from .comment import MAX_NOTE_LEN, Outcome
 from .i18n import Translator
+from .note_form import MAX_NOTE_LEN, Outcome
 from .present import CardText, ClientText, CrmLink, DealText
 
 __all__ = ["Node", "card_markup", "hook_names", "link_markup", "to_html"]

@@ -6,6 +6,7 @@ the same function, so what they test is what the page does.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from bx24_bridge import CallCard, default_bridge
 from bx24_bridge.payloads import CallStatus
@@ -13,8 +14,10 @@ from bx24_bridge.payloads import CallStatus
 from .app import CallCardApp
 from .browser_ports import BrowserStorage, local_now, utc_offset, wall_clock
 from .i18n import Translator
-from .ports import CardNotes, Spawn
 from .view import CardView
+
+if TYPE_CHECKING:  # types only: the ports module is the notes' (it loads after the first render)
+    from .ports import CardNotes, Spawn
 
 __all__ = ["run_card"]
 

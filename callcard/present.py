@@ -12,17 +12,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.payloads import CallStatus
 
 from .callstate import CallTracker, Phase, format_duration
-from .client import PROBLEM_UNAVAILABLE, ClientInfo
 from .i18n import Translator
 from .phone import format_number
 from .sip import failure_text
+
+if TYPE_CHECKING:  # the client module loads after the first render (only its data is read here)
+    from datetime import datetime
+
+    from .client import ClientInfo
 
 __all__ = [
     "CardText",
@@ -388,6 +391,6 @@ def present_client(
         details.append(f"{t('label.responsible')}: {info.responsible}")
     problem = t(info.problem) if info.problem else (t("client.partial") if info.partial else None)
     name = info.name or ("" if info.problem else t("client.unnamed"))
-    retry = info.problem == PROBLEM_UNAVAILABLE or (info.problem is None and info.partial)
+    retry = info.worth_asking_again
     return ClientText(name, " · ".join(details), problem, retry, present_deals(info, t, portal),
                       last_contact(info, t, current_activity))

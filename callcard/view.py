@@ -9,7 +9,7 @@ The view calls back into the controller for user actions (``on_*`` callables) an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import js
 
@@ -17,8 +17,10 @@ from bx24_bridge.dom import Listener, listen
 
 from .i18n import Translator
 from .markup import Node, card_markup, deal_markup, hook_names, link_markup
-from .ports import NotesHandlers, OtherNoteText
 from .present import CardText, ClientText, CrmLink, DealText, theme_from_query
+
+if TYPE_CHECKING:  # types only: the ports module is the notes' (it loads after the first render)
+    from .ports import NotesHandlers, OtherNoteText
 
 APP_STATES = ("loading", "ready", "outside", "error")
 SIMULATOR_PATH = "./simulator/"
