@@ -95,14 +95,18 @@ def _wheel_name_version(file_name: str) -> tuple[str, str]:
 
 
 def patched_lock(lock: bytes, wheels: list[Path]) -> bytes:
-    """Pyodide's lock file with each of ``wheels`` as the file of its package: its file name and
-    the sha256 of these very bytes (Pyodide checks it before it installs a package). A wheel the
-    lock does not list, or lists at another version, is a LockError: the pin is out of step with
-    the runtime."""
+    """The build's lock file: Pyodide's, naming only the packages this runtime can load, the
+    ``wheels`` published beside it, each with its file name and the sha256 of these very bytes
+    (Pyodide checks it before it installs a package). The others are left out: their wheels are
+    not in the npm package, so listing them would only turn a clear "no known package" into a
+    failed download (and cost 20 KB on every cold load). A wheel the lock does not list, at
+    another version, or whose dependencies are not published too, is a LockError: the pins are
+    out of step with the runtime."""
     data = json.loads(lock)
     packages = data.get("packages") if isinstance(data, dict) else None
     if not isinstance(packages, dict):
         raise LockError("the lock file lists no packages")
+    kept: dict[str, dict[str, object]] = {}
     for wheel in wheels:
         name, version = _wheel_name_version(wheel.name)
         entry = packages.get(name)
@@ -111,8 +115,14 @@ def patched_lock(lock: bytes, wheels: list[Path]) -> bytes:
         if entry.get("version") != version:
             raise LockError(f"{wheel.name}: the runtime's lock file has {name} "
                             f"{entry.get('version')}, not {version}")
-        entry["file_name"] = wheel.name
-        entry["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        kept[name] = {**entry, "file_name": wheel.name,
+                      "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()}
+    for name, entry in kept.items():
+        depends = entry.get("depends")
+        missing = [dep for dep in depends if dep not in kept] if isinstance(depends, list) else []
+        if missing:
+            raise LockError(f"{name} needs {', '.join(missing)}, which is not published")
+    data["packages"] = kept
     return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
 
 

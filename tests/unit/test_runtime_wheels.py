@@ -39,8 +39,20 @@ def test_a_published_wheel_is_named_with_the_digest_of_its_bytes(tmp_path: Path)
     entry = patched["packages"]["micropip"]
     assert entry["sha256"] == hashlib.sha256(b"PK fake wheel").hexdigest()
     assert entry["file_name"] == micropip.name
-    assert patched["packages"]["six"] == LOCK["packages"]["six"], "the rest is untouched"
+    assert set(patched["packages"]) == {"micropip"}, "only what the runtime can load"
     assert patched["info"] == LOCK["info"]
+
+
+def test_a_published_wheel_needs_its_dependencies_published_too(tmp_path: Path) -> None:
+    lock = json.loads(json.dumps(LOCK))
+    lock["packages"]["micropip"]["depends"] = ["six"]
+    micropip = wheel(tmp_path, "micropip-0.11.1-py3-none-any.whl")
+    with pytest.raises(LockError, match="six"):
+        patched_lock(json.dumps(lock).encode(), [micropip])
+    both = [wheel(tmp_path, "micropip-0.11.1-py3-none-any.whl"),
+            wheel(tmp_path, "six-1.17.0-py2.py3-none-any.whl", b"other")]
+    assert set(json.loads(patched_lock(json.dumps(lock).encode(), both))["packages"]) == {
+        "micropip", "six"}
 
 
 @pytest.mark.parametrize("name", ["micropip-0.12.0-py3-none-any.whl",
