@@ -204,6 +204,9 @@ class CardView:
         callback = self._nodes.get("callback-at")
         if callback is not None:
             self._listen(callback, "click", lambda e: self._callback_clicked(e, notes))
+        for row in (outcome, callback):
+            if row is not None:
+                row.setAttribute("data-wired", "")  # choices are ours now, not the guard's
         self._listen(area, "keydown", lambda e: self._maybe_save(e, notes))
         self._listen(save, "click", lambda _e: self._save_unless_busy(save, notes))
         self._listen(keep, "change", lambda _e: notes.on_keep_open(bool(keep.checked)))
@@ -232,6 +235,7 @@ class CardView:
             self._on_create_lead()  # the notes are there: the caller's note follows the lead
         if notes is None:
             return
+        self._hand_over_choices(notes)
         if save is not None and save.hasAttribute("data-requested"):
             save.removeAttribute("data-requested")
             if area is not None and str(area.value):
@@ -328,7 +332,7 @@ class CardView:
         for deal in deals:
             item = build(deal_markup(deal))
             anchor = item.querySelector("a")
-            if anchor is not None:
+            if anchor:
                 self._listen_link(anchor, deal.link, into=self._deal_listeners)
             items.append(item)
         listing.replaceChildren(*items)
@@ -359,15 +363,34 @@ class CardView:
         if save.getAttribute("aria-disabled") != busy:
             save.setAttribute("aria-disabled", busy)
 
+    def _hand_over_choices(self, notes: NotesHandlers) -> None:
+        """An outcome or a call-back chosen before the notes were wired (startup-guard.js keeps
+        the last choice on its row): chosen now, once the notes have restored this call's (a
+        draft's outcome is not toggled off by the same choice made again)."""
+        outcome, callback = self._nodes.get("call-outcome"), self._nodes.get("callback-at")
+        if outcome is not None and outcome.hasAttribute("data-requested"):
+            wanted = str(outcome.getAttribute("data-requested"))
+            outcome.removeAttribute("data-requested")
+            pressed = outcome.querySelector("[data-outcome][aria-pressed=true]")
+            current = str(pressed.getAttribute("data-outcome")) if pressed else ""  # (JS null)
+            if wanted and wanted != current:
+                notes.on_outcome(wanted)
+        if callback is not None and callback.hasAttribute("data-requested"):
+            choice = str(callback.getAttribute("data-requested"))
+            callback.removeAttribute("data-requested")
+            field = self._nodes.get("callback-when")
+            notes.on_callback(choice, str(field.value) if choice == "at" and field else None)
+
     @staticmethod
     def _outcome_clicked(event: Any, handlers: NotesHandlers) -> None:
+        # closest() answers JS null (falsy, not None) for a click between the buttons.
         button = event.target.closest("[data-outcome]") if event.target else None
-        if button is not None:
+        if button:
             handlers.on_outcome(str(button.getAttribute("data-outcome")))
 
     def _callback_clicked(self, event: Any, handlers: NotesHandlers) -> None:
         button = event.target.closest("[data-callback]") if event.target else None
-        if button is None:
+        if not button:  # (JS null: a click between the buttons, or on the date field)
             return
         choice = str(button.getAttribute("data-callback"))
         field = self._nodes.get("callback-when")

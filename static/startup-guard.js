@@ -25,7 +25,9 @@
  *    stays in the textarea, and the view hands it over (callcard/view.py). A click on Save or
  *    Close now in that time would do nothing, so until the view has wired the button
  *    (data-wired) the click is marked on it (data-requested) and the view performs it then; so
- *    is Save's shortcut, Ctrl+Enter in the notes.
+ *    is Save's shortcut, Ctrl+Enter in the notes, and so is Create a lead. An outcome or a
+ *    call-back chosen meanwhile is remembered on its row (data-requested = the choice; the
+ *    outcome's button shows pressed at once) and handed over the same way.
  *
  * 4. Python's files asked for early, but not too early. PyScript fetches the app's bundle and
  *    main.py only once Pyodide has started, a wait that is pure loss. Fetched from the start
@@ -175,7 +177,25 @@
     const button = event.target.closest(
       '[data-testid="notes-save"], [data-testid="close-now"], [data-testid="create-lead"]');
     if (button && !button.hasAttribute("data-wired")) button.setAttribute("data-requested", "");
+    rememberChoice(event.target);
   }, true);
+  /* An outcome (a toggle: pressed again, it is cleared) or a call-back choice before the view
+     has wired its row: the last one is kept on the row for the view to hand over. */
+  function rememberChoice(target) {
+    const outcome = target.closest("[data-testid=call-outcome] [data-outcome]");
+    const row = target.closest("[data-testid=call-outcome], [data-testid=callback-at]");
+    if (!row || row.hasAttribute("data-wired")) return;
+    if (outcome) {
+      const pressed = outcome.getAttribute("aria-pressed") !== "true";
+      for (const other of row.querySelectorAll("[data-outcome]")) {
+        other.setAttribute("aria-pressed", String(pressed && other === outcome));
+      }
+      row.setAttribute("data-requested", pressed ? outcome.dataset.outcome : "");
+      return;
+    }
+    const choice = target.closest("[data-callback]");
+    if (choice) row.setAttribute("data-requested", choice.dataset.callback);
+  }
   // Ctrl+Enter (Cmd+Enter) in the notes is Save, as on the wired card.
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;

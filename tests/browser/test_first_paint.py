@@ -280,3 +280,26 @@ def test_a_lead_asked_for_before_python_is_made_once_with_the_early_note(
     assert len(card.host_log("rest", "crm.lead.add")) == 1
     write = card.save_a_later_note("Asked for a quote by Friday")
     assert write["data"]["fields"]["ENTITY_TYPE"] == "lead"
+
+
+def test_an_outcome_and_a_call_back_chosen_before_python_are_recorded_once(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    card.open_by_post({"status": {"CALL_STATE": "connected"}}, wait=False)
+    page = card.page
+    outcome = page.get_by_test_id("call-outcome")
+    outcome.locator("[data-outcome=reached]").click()
+    outcome.locator("[data-outcome=no-answer]").click()  # changed their mind: the last one
+    expect(outcome.locator("[data-outcome=no-answer]")).to_have_attribute("aria-pressed", "true")
+    expect(outcome.locator("[aria-pressed=true]")).to_have_count(1)
+    page.get_by_test_id("callback-at").get_by_role("button", name="In 1 hour").click()
+    assert card.app_state == "loading"
+    held.release()
+    assert card.wait_settled() == "ready"
+    status = page.get_by_test_id("callback-status")
+    expect(status).to_have_attribute("data-callback-state", "created")
+    expect(page.get_by_test_id("notes-status")).to_have_attribute("data-notes-state", "saved")
+    [comment] = card.host("host.crm.comments")
+    assert comment["COMMENT"].endswith(". No answer")
+    assert len(card.host("host.crm.todos")) == 1
+    expect(outcome.locator("[data-outcome=no-answer]")).to_have_attribute("aria-pressed", "true")

@@ -124,3 +124,17 @@ def test_a_360_px_tab_shows_the_client_and_the_notes_without_scrolling_sideways(
     assert layout["callBottom"] - layout["callTop"] <= 80, layout
     # ...so the client with two deals, the outcome, the call-back and the notes fit the tab.
     assert layout["notesTop"] < 640, layout
+
+
+def test_a_click_between_the_choices_chooses_nothing(card: CardPage) -> None:
+    card.open()
+    card.wait_text("client-name", "Ivan Petrov")
+    for row in ("call-outcome", "callback-at"):
+        card.page.get_by_test_id(row).click(position={"x": 2, "y": 2})  # on the row's title
+    card.page.get_by_test_id("callback-when").click()
+    card.save_a_later_note("Still here")  # a barrier: everything the clicks set going is done
+    assert card.errors == []
+    expect(card.page.get_by_test_id("call-outcome").locator("[aria-pressed=true]")).to_have_count(0)
+    assert card.host("host.crm.todos || []") == []
+    assert not card.comment_writes()[-1]["data"]["fields"]["COMMENT"].split("\n")[0].endswith(
+        ("Reached", "No answer", "Call back", "Wrong number"))
