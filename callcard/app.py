@@ -300,24 +300,28 @@ class CallCardApp:
         self._handle(LeadRequested(self._clock()))
 
     async def _lead(self, effect: CreateLead) -> None:
-        """``crm.lead.add``; when its answer is lost, the portal is asked whether the lead is
-        there before the card says it failed (a second press would make a second lead)."""
-        lead, problem = None, None
+        """``crm.lead.add``; when its answer is lost (or names no lead), the portal is asked
+        whether the lead is there before the card says it failed: a second press would make a
+        second lead."""
+        lead, problem, look = None, None, False
         try:
             lead = lead_from_answer(await self._bridge.call_method(
                 LEAD_ADD, lead_params(effect.number, effect.title), timeout=LEAD_TIMEOUT))
+            look = lead is None
         except RestTimeout:
-            logger.warning("no answer to crm.lead.add: looking for the lead")
-            try:
-                lead = found_lead(await self._bridge.call_method(
-                    LEAD_FIND, lead_find_params(effect.number), timeout=LEAD_TIMEOUT))
-            except BridgeError as exc:
-                logger.warning("looking for the lead failed: %s", exc)
+            look = True
         except RestError as exc:
             logger.warning("the lead was not created: %s", exc)
             problem = lead_problem(exc.code)
         except BridgeError as exc:
             logger.warning("the lead was not created: %s", exc)
+        if look:
+            logger.warning("no lead in the answer to crm.lead.add: looking for it")
+            try:
+                lead = found_lead(await self._bridge.call_method(
+                    LEAD_FIND, lead_find_params(effect.number), timeout=LEAD_TIMEOUT))
+            except BridgeError as exc:
+                logger.warning("looking for the lead failed: %s", exc)
         self._handle(LeadAnswered(effect.attempt, lead, problem, self._clock()))
 
     def _retry_client(self) -> None:

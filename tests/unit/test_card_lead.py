@@ -170,3 +170,20 @@ def test_the_shell_says_why_a_lead_was_refused() -> None:
         assert machine.client_text().problem == "У вас нет права создавать лиды на этом портале."
 
     run(scenario())
+
+
+def test_an_answer_that_names_no_lead_is_looked_up_too() -> None:
+    async def scenario() -> None:
+        world = lead_app([{"odd": "answer"}, {"LEAD": []}])
+        await world.app.start()
+        world.view.on_create_lead()
+        await settle()
+        assert [method for method, _ in world.bridge.methods] == ["crm.lead.add",
+                                                                 "crm.duplicate.findbycomm"]
+        machine = world.app.machine
+        assert machine is not None and machine.status is not None
+        assert machine.status.entity is None
+        assert machine.client_text().problem is not None  # it says so; the button is back
+        assert machine.client_text().lead is not None
+
+    run(scenario())
