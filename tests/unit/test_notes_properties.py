@@ -39,6 +39,7 @@ from callcard.notes import (
     NoteKey,
     NotesMachine,
     NotesState,
+    OtherWork,
     OutcomeChosen,
     RemoveDraft,
     SaveFailed,
@@ -102,6 +103,8 @@ class NotesModel(RuleBasedStateMachine):
         self.last_input = self.now
         self.ended_at: float | None = None
         self.next_id = 100
+        self.other_pending = False
+        self.closed_once = False  # "Close now" lets go of the call-back's hold (by design)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -170,6 +173,12 @@ class NotesModel(RuleBasedStateMachine):
         self.input()
         self.send_and_note(OutcomeChosen(outcome, self.now))
 
+    @rule(pending=st.booleans())
+    def a_call_back_on_its_way(self, pending: bool) -> None:
+        """A call-back reminder starts or finishes its way to the CRM (callcard/callbacks.py)."""
+        self.other_pending = pending
+        self.send_and_note(OtherWork(pending, self.now))
+
     @rule()
     def press_save(self) -> None:
         self.input()
@@ -183,6 +192,7 @@ class NotesModel(RuleBasedStateMachine):
     @rule()
     def close_now(self) -> None:
         self.input()
+        self.closed_once = True
         self.send_and_note(CloseNow(self.now))
 
     @rule()
@@ -314,6 +324,8 @@ class NotesModel(RuleBasedStateMachine):
             pending.append(None)  # type: ignore[arg-type]
         if pending or self.m.keep_open:
             assert held, "unsaved notes, yet the card may close"
+        if self.other_pending and not self.closed_once:
+            assert held, "a call-back on its way, yet the card may close"
 
     @invariant()
     def the_state_agrees_with_the_saves(self) -> None:
