@@ -7,14 +7,14 @@ answer may describe the call before or after any event it crosses; sometimes it 
 frame, an event reaches the machine as it arrives, but an answer only resolves the request's
 future: the machine sees it when the awaiting task next runs, after any events that arrived
 meanwhile. The client loader answers in any order at all, the stale answers included. The
-operator presses Retry.
+operator presses Retry, and Create a lead (the portal answers with the lead, or fails).
 
 What must hold:
 
 * the client block never shows a client other than the card's (at any moment);
 * an answer to an older getStatus never changes the card;
-* once everything in flight has arrived, the card shows the host's state and client, and its
-  client block the client's details.
+* once everything in flight has arrived, the card shows the host's state and client (or, while
+  the host knows none, the lead the card made), and its client block the client's details.
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ from callcard.card_machine import (
     CardEvent,
     CardMachine,
     ClientAnswered,
+    CreateLead,
     EntityChanged,
+    LeadAnswered,
+    LeadRequested,
     LoadClient,
     Opened,
     RetryRequested,
@@ -52,6 +55,7 @@ CLIENTS = (None, CrmRef(EntityType.CONTACT, 1), CrmRef(EntityType.COMPANY, 2),
            CrmRef(EntityType.LEAD, 3), CrmRef(EntityType.DEAL, 4))
 STATES = tuple(CallState)
 NUMBER = CallerNumber("number", "+79001234567")
+MADE_LEAD = CrmRef(EntityType.LEAD, 99)
 
 
 def name_of(ref: CrmRef) -> str:
@@ -83,6 +87,8 @@ class CardRaces(RuleBasedStateMachine):
         self.error_shown = False
         #: Answers the frame has received whose awaiting tasks have not run yet, oldest first.
         self.resolved: deque[StatusAnswered | StatusFailed] = deque()
+        self.leads_asked: list[int] = []  # CreateLead attempts the portal has not answered
+        self.lead_made = False
 
     # ------------------------------------------------------------------ plumbing
 
@@ -104,6 +110,9 @@ class CardRaces(RuleBasedStateMachine):
                 self.error_shown = True
             elif isinstance(effect, ShowCard):
                 self.error_shown = False
+            elif isinstance(effect, CreateLead):
+                assert self.card.status is not None and self.card.status.entity is None
+                self.leads_asked.append(effect.attempt)
 
     # ------------------------------------------------------------------ the world
 
@@ -157,6 +166,19 @@ class CardRaces(RuleBasedStateMachine):
         self.feed(ClientAnswered(ClientInfo(entity=ref, name=name_of(ref)), ref, self.now))
 
     @rule()
+    @precondition(lambda self: self.card.status is not None)
+    def operator_creates_a_lead(self) -> None:
+        self.feed(LeadRequested(self.now))
+
+    @rule(made=st.booleans())
+    @precondition(lambda self: bool(self.leads_asked))
+    def portal_answers_the_lead(self, made: bool) -> None:
+        attempt = self.leads_asked.pop(0)
+        self.lead_made = self.lead_made or made
+        self.feed(LeadAnswered(attempt, MADE_LEAD if made else None,
+                               None if made else "lead.failed", self.now))
+
+    @rule()
     @precondition(lambda self: self.error_shown)
     def operator_retries(self) -> None:
         self.feed(RetryRequested(self.now))
@@ -186,10 +208,15 @@ class CardRaces(RuleBasedStateMachine):
         while self.loads:
             ref = self.loads.pop(0)  # in the order asked: the current client's comes last
             self.feed(ClientAnswered(ClientInfo(entity=ref, name=name_of(ref)), ref, self.now))
+        while self.leads_asked:
+            self.portal_answers_the_lead(made=False)
         shown = self.card.status
         assert not self.error_shown
         assert shown is not None
-        assert shown.entity == self.host.entity
+        if self.host.entity is not None or not self.lead_made:
+            assert shown.entity == self.host.entity  # the host's own client always wins
+        else:
+            assert shown.entity in (None, MADE_LEAD)
         assert shown.state is self.host.state
         assert self.card.pending_request is None
         if shown.entity is None:
