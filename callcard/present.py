@@ -340,7 +340,13 @@ def last_contact(info: ClientInfo | None, t: Translator, current: int | None) ->
         return None
     activity = next((activity for activity in info.recent
                      if activity.id != current and activity.when is not None), None)
+    # This call's own activity tells when it began (the portal's time, as the comment's):
+    # a comment from then on is about this call (the card's own note, say), not before it.
+    began = next((item.when for item in info.recent if item.id == current), None)
     comment = info.comment if info.comment is not None and info.comment.when else None
+    if comment is not None and began is not None and comment.when is not None \
+            and comment.when >= began:
+        comment = None
     if comment is not None and comment.when is not None and (
         activity is None or activity.when is None or comment.when > activity.when
     ):

@@ -593,6 +593,18 @@ def test_a_newer_comment_is_the_last_contact() -> None:
     assert last_contact(undated, EN, current=None) is None
 
 
+def test_a_comment_written_during_this_call_is_not_its_last_contact() -> None:
+    """The card's own note of this call (re-read when the host refreshes the client) is newer
+    than the call's activity: the last contact before the call is still the one before."""
+    during = ClientComment(45, datetime(2026, 12, 2, 10, 3), "Anna Smirnova", "Incoming call")
+    info = dataclasses.replace(_recent(CURRENT, EARLIER), comment=during)
+    assert last_contact(info, EN, current=311) == (
+        "Last contact: 28 Nov 2026, 14:05 · Outgoing call · Anna Smirnova")
+    # Without this call's activity in the list there is no telling: the comment counts.
+    assert "Comment" in (last_contact(dataclasses.replace(info, recent=(EARLIER,)), EN,
+                                      current=311) or "")
+
+
 def test_the_last_contact_without_a_responsible_person() -> None:
     lone = ClientActivity(305, 4, 2, datetime(2026, 11, 28, 14, 5), None)
     assert last_contact(_recent(lone), EN, current=None) == (
