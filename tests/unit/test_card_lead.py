@@ -39,6 +39,14 @@ def unbound_card() -> CardMachine:
     return card
 
 
+def card_with_its_lead() -> CardMachine:
+    """An unbound call for which the card has made lead 33."""
+    card = unbound_card()
+    card.handle(LeadRequested(1.0))
+    card.handle(LeadAnswered(1, LEAD, None, 2.0))
+    return card
+
+
 def test_an_unbound_call_with_a_number_offers_a_lead_and_one_press_makes_one() -> None:
     card = unbound_card()
     assert card.client_text().lead == "Create a lead"
@@ -63,9 +71,7 @@ def test_the_lead_becomes_the_client_and_the_notes_follow_it() -> None:
 
 
 def test_a_host_that_does_not_know_the_lead_does_not_undo_it() -> None:
-    card = unbound_card()
-    card.handle(LeadRequested(1.0))
-    card.handle(LeadAnswered(1, LEAD, None, 2.0))
+    card = card_with_its_lead()
     # A later getStatus (after a state change, say) still says "bound to nothing".
     card.handle(EntityChanged(EntityChange(NUMBER, None), 3.0))
     assert card.status is not None and card.status.entity == LEAD
@@ -74,17 +80,13 @@ def test_a_host_that_does_not_know_the_lead_does_not_undo_it() -> None:
 
 
 def test_the_host_s_own_client_or_another_caller_wins_over_the_lead() -> None:
-    card = unbound_card()
-    card.handle(LeadRequested(1.0))
-    card.handle(LeadAnswered(1, LEAD, None, 2.0))
+    card = card_with_its_lead()
     card.handle(EntityChanged(EntityChange(NUMBER, IVAN), 3.0))
     assert card.status is not None and card.status.entity == IVAN
     card.handle(EntityChanged(EntityChange(NUMBER, None), 4.0))
     assert card.status.entity is None, "the lead is forgotten once the host moved on"
 
-    other = unbound_card()
-    other.handle(LeadRequested(1.0))
-    other.handle(LeadAnswered(1, LEAD, None, 2.0))
+    other = card_with_its_lead()
     other.handle(EntityChanged(EntityChange(OTHER_NUMBER, None), 3.0))  # the dialer's next
     assert other.status is not None and other.status.entity is None
     assert other.client_text().lead == "Create a lead"
