@@ -321,3 +321,16 @@ def test_a_call_back_that_timed_out_survives_a_reload_and_is_not_added_twice() -
                                          "created")
 
     run(scenario())
+
+
+def test_a_call_back_in_a_browser_that_refuses_storage_still_reaches_the_crm() -> None:
+    async def scenario() -> None:
+        notes = Notes(store=RefusingStore())
+        notes.shell.attach()
+        notes.shell.handlers.on_callback("hour", None)
+        await settle()
+        assert [method for method, _ in notes.rest.calls] == ["batch"]
+        assert notes.screen.callback[1] == "created"
+        assert notes.screen.drafts_notes == [EN("notes.drafts_off")], "said once"
+
+    run(scenario())
