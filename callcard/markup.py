@@ -115,7 +115,7 @@ def _client(t: Translator, client: ClientText, text: CardText) -> Node:
         _el("p", client.name, class_="client-name", data_testid="client-name",
             title=client.name or None),
         _el("p", client.details, class_="client-details", data_testid="client-details"),
-        _el("p", client.last or "", class_="client-last", data_testid="client-last",
+        _el("p", client.last or "", class_="client-last", data_testid="last-contact",
             hidden=client.last is None),
         _el("p", client.problem or "", class_="client-problem", data_testid="client-problem",
             hidden=client.problem is None),
@@ -134,7 +134,8 @@ def _client(t: Translator, client: ClientText, text: CardText) -> Node:
 def deal_markup(deal: DealText) -> Node:
     """One open deal: its link, then its stage and amount."""
     return _el("li", link_markup(deal.link, "client-deal"), " ",
-               _el("span", deal.facts, class_="client-deal-facts", data_testid="client-deal-facts"))
+               _el("span", deal.facts, class_="client-deal-facts", data_testid="client-deal-facts"),
+               data_deal_id=str(deal.link.id))
 
 
 def _deals(t: Translator, client: ClientText) -> Node:

@@ -292,9 +292,9 @@ class CardView:
         name, details, problem, retry = client.name, client.details, client.problem, client.retry
         self._set("client-name", name)
         self._set("client-details", details)
-        last = self._nodes.get("client-last")
+        last = self._nodes.get("last-contact")
         if last is not None:
-            self._set("client-last", client.last or "")
+            self._set("last-contact", client.last or "")
             if last.hidden != (client.last is None):
                 last.hidden = client.last is None
         node = self._nodes.get("client-problem")

@@ -26,8 +26,10 @@ def test_the_client_s_open_deals_come_in_its_one_batch(card: CardPage) -> None:
         ("Annual support — Romashka", "Stage: New · ₽120,000"),
     ]
     assert card.page.locator("[data-testid=client-deals] i").count() == 0, "text, never markup"
+    assert card.page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid=client-deals] > li')].map(item => item.dataset.dealId)""") == ["12", "9"]
     # The last contact before this call (activity 311 is the call on the card itself).
-    expect(card.page.get_by_test_id("client-last")).to_have_text(
+    expect(card.page.get_by_test_id("last-contact")).to_have_text(
         "Last contact: 28 Nov 2026, 14:05 · Outgoing call · Anna Smirnova")
     assert len(batches(card)) == 1, "no extra round trip for the context"
 
@@ -48,15 +50,15 @@ def test_the_deals_follow_the_client_and_hide_for_a_lead(card: CardPage) -> None
     expect(card.page.get_by_test_id("client-deal")).to_have_count(1)
     assert deals(card) == [("Поставка оборудования",
                             "Стадия: Preparing documents · 845\u202f000 ₽")]
-    expect(card.page.get_by_test_id("client-last")).to_have_text(
+    expect(card.page.get_by_test_id("last-contact")).to_have_text(
         "Последний контакт: 25.11.2026, 16:00 · Встреча · Дмитрий Волков")
     change_entity(card, "CONTACT", 20)  # her last contact is a comment on her timeline
     card.wait_text("client-name", "Ольга Кузнецова")
-    expect(card.page.get_by_test_id("client-last")).to_have_text(
+    expect(card.page.get_by_test_id("last-contact")).to_have_text(
         "Последний контакт: 30.11.2026, 11:20 · Комментарий «Просила перезвонить после 15:00»"
         " · Emily Clark")
     change_entity(card, "LEAD", 31)
     card.wait_text("client-name", "Sergey Orlov")
     expect(card.page.get_by_test_id("client-deals-block")).to_be_hidden()
     assert deals(card) == []
-    expect(card.page.get_by_test_id("client-last")).to_be_hidden()  # the lead has no activity
+    expect(card.page.get_by_test_id("last-contact")).to_be_hidden()  # the lead has no activity

@@ -243,7 +243,7 @@ def test_the_operator_s_follow_up_in_the_simulator(sim: Simulator) -> None:
     sim.open()
     assert sim.card_settled() == "ready"
     expect(sim.in_card("client-deal")).to_have_count(2)  # while the phone rings
-    expect(sim.in_card("client-last")).to_contain_text("Outgoing call")
+    expect(sim.in_card("last-contact")).to_contain_text("Outgoing call")
     sim.page.get_by_test_id("sim-scenario").select_option("unbound")
     expect(sim.in_card("create-lead")).to_be_visible(timeout=BOOT_TIMEOUT_MS)
     sim.card_settled()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -191,8 +192,22 @@ def _sample() -> tuple:
     return text, ClientText("", "", None)
 
 
+#: The hooks of ui-contract.md that exist only in some states: the loading/outside/error
+#: status (the view draws it instead of the card) and a failure (only while there is one).
+_NOT_ON_EVERY_CARD = {"testid", "app-status", "call-failure"}  # (and the header)
+
+
 def test_the_markup_carries_every_hook_of_the_ui_contract() -> None:
+    """Every element hook of the shared contract (its table, read from the file itself, so a
+    hook added there fails here until the card has it) is in the card's one markup."""
+    root = Path(__file__).resolve().parents[2]
+    contract = root.parent / "shared" / "reference" / "ui-contract.md"
+    if not contract.is_file():
+        pytest.skip("the shared contract is not beside this checkout")
+    table = re.findall(r"^\| ([a-z][a-z-]*) \|", contract.read_text(encoding="utf-8"), re.M)
+    assert len(table) > 20, "the contract's table was not read"
     found = set(hook_names(card_markup(Translator("en"), *_sample())))
+    assert set(table) - _NOT_ON_EVERY_CARD - found == set()
     assert {"caller-number", "call-direction", "call-state", "call-timer", "line", "crm-entity",
             "crm-bindings", "client-name", "notes", "notes-status", "notes-save", "keep-open",
             "keep-open-status", "close-now"} <= found
