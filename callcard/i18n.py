@@ -159,6 +159,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
             "Link the call to a client first: the to-do goes to the client in the CRM."
         ),
         "callback.past": "Choose a time in the future.",
+        "callback.no_time": "Choose the date and time to call back first.",
         "callback.problem.no_access": "you may not add to-dos for this client",
         "callback.problem.item_gone": "the client's CRM item no longer exists",
         "callback.problem.comment_gone": "the to-do was deleted in the CRM",
@@ -335,6 +336,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
             "Сначала привяжите звонок к клиенту: дело создаётся у клиента в CRM."
         ),
         "callback.past": "Выберите время в будущем.",
+        "callback.no_time": "Сначала выберите дату и время звонка.",
         "callback.problem.no_access": "у вас нет права добавлять дела этому клиенту",
         "callback.problem.item_gone": "элемента CRM этого клиента больше нет",
         "callback.problem.comment_gone": "дело удалено в CRM",

@@ -328,6 +328,8 @@ class NotesShell:
         when = reminder_time(choice, self._local_now(0.0), at)
         if target is None:
             self._reminder_note = "callback.no_target"
+        elif when is None and not (at or "").strip():
+            self._reminder_note = "callback.no_time"  # "Remind me" with the date field empty
         elif when is None:
             self._reminder_note = "callback.past"
         else:

@@ -293,6 +293,8 @@ def test_a_call_back_needs_a_client_and_a_future_time() -> None:
         notes.shell.attach()
         notes.shell.handlers.on_callback("at", "2020-01-01T10:00")
         assert notes.screen.callback == ("Choose a time in the future.", "refused")
+        notes.shell.handlers.on_callback("at", "")
+        assert notes.screen.callback == ("Choose the date and time to call back first.", "refused")
         notes.shell.status_changed(CallStatus(call_id="call-1", phone=CALL.phone))
         notes.shell.handlers.on_callback("tomorrow", None)
         assert notes.screen.callback[1] == "refused"
