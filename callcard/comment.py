@@ -14,7 +14,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, cast
 
 from bx24_bridge.crm_refs import CrmRef, EntityType, parse_entity_type
 from bx24_bridge.errors import NO_ACCESS_CODES, NOT_FOUND_CODES
@@ -26,6 +26,7 @@ from .note_form import MAX_NOTE_LEN, Outcome, parse_outcome
 
 __all__ = [
     "ADD_METHOD",
+    "LIST_METHOD",
     "MAX_NOTE_LEN",
     "UPDATE_METHOD",
     "CommentHeader",
@@ -34,9 +35,11 @@ __all__ = [
     "SaveProblem",
     "choose_target",
     "client_words",
+    "comment_with_text",
     "compose_comment",
     "header_fields",
     "header_from_fields",
+    "list_params",
     "number_words",
     "parse_outcome",
     "problem_for_code",
@@ -46,6 +49,9 @@ __all__ = [
 ADD_METHOD: Final = "crm.timeline.comment.add"
 """Adds a comment: ``{"fields": target.fields(comment)}``, answers its id
 (docs/host-contract.md#rest)."""
+LIST_METHOD: Final = "crm.timeline.comment.list"
+"""Lists an item's comments (``filter`` ENTITY_ID and ENTITY_TYPE, both required): where an add
+whose answer never came is looked for."""
 UPDATE_METHOD: Final = "crm.timeline.comment.update"
 """Replaces a comment's text: ``{"id": comment_id, "fields": {"COMMENT": comment}}``."""
 
@@ -81,6 +87,33 @@ class CommentTarget:
             "ENTITY_TYPE": self.entity_type.path_segment,
             "COMMENT": comment,
         }
+
+
+def list_params(target: CommentTarget) -> dict[str, object]:
+    """The parameters of :data:`LIST_METHOD` for ``target``'s newest comments."""
+    return {"filter": {"ENTITY_ID": target.entity_id,
+                       "ENTITY_TYPE": target.entity_type.path_segment},
+            "select": ["ID", "COMMENT"], "order": {"ID": "DESC"}}
+
+
+def _same_text(one: str, other: str) -> bool:
+    """The portal may store a comment with ``\r\n`` and trimmed: compare as the operator reads."""
+    def plain(text: str) -> str:
+        return text.replace("\r\n", "\n").strip()
+
+    return plain(one) == plain(other)
+
+
+def comment_with_text(answer: object, comment: str) -> int | None:
+    """The id of the newest comment in a :data:`LIST_METHOD` answer whose text is ``comment``,
+    or None."""
+    rows = cast("list[object]", answer) if isinstance(answer, list) else []
+    for row in rows:
+        fields = as_object(row) or {}
+        text, found = fields.get("COMMENT"), parse_id(fields.get("ID"))
+        if isinstance(text, str) and found is not None and _same_text(text, comment):
+            return found
+    return None
 
 
 def target_from_key(text: object) -> CommentTarget | None:

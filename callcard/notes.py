@@ -28,7 +28,9 @@ The invariants everything here serves:
 * a note's text is only ever sent to its own client;
 * one comment per client and card: the first save adds it, later saves update it, and a new one
   is added only when that comment is gone;
-* no save is sent while another of the same note is under way.
+* no save is sent while another of the same note is under way;
+* an add whose answer never came (a timeout: the portal may have it anyway) is looked up before
+  the note is added again, so a lost answer does not make a second comment.
 """
 
 # Its checks of what it is given stay, whatever the annotations say: callers outside the checker's
@@ -67,11 +69,13 @@ __all__ = [
     "ClientChanged",
     "ClientNamed",
     "CloseNow",
+    "CommentFound",
     "DisableAutoClose",
     "DraftRestored",
     "Effect",
     "EnableAutoClose",
     "Event",
+    "FindComment",
     "KeepOpenChanged",
     "NoteKey",
     "NotesMachine",
@@ -196,6 +200,16 @@ class SaveFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentFound:
+    """The :class:`FindComment` with this ``attempt`` answered: the id of the comment that holds
+    the lost add's text (None: there is none, the add never arrived)."""
+
+    comment_id: int | None
+    now: float
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
 class BeforeClose:
     """``CallCard::BeforeClose``: the host is closing the card. May arrive twice."""
 
@@ -295,6 +309,7 @@ Event = (
     | SaveRequested
     | SaveSucceeded
     | SaveFailed
+    | CommentFound
     | BeforeClose
     | KeepOpenChanged
     | CloseNow
@@ -367,6 +382,17 @@ class UpdateComment:
 
 
 @dataclass(frozen=True, slots=True)
+class FindComment:
+    """``crm.timeline.comment.list`` of ``target``: is there a comment whose text is
+    ``comment``, the add whose answer never came? Answer with :class:`CommentFound` (or
+    :class:`SaveFailed`), always, with a timeout."""
+
+    target: CommentTarget
+    comment: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
 class EnableAutoClose:
     """Placement command ``enableAutoClose``: closes the card at once if the call ended."""
 
@@ -378,6 +404,7 @@ Effect = (
     | DisableAutoClose
     | AddComment
     | UpdateComment
+    | FindComment
     | EnableAutoClose
 )
 
@@ -390,6 +417,7 @@ _EFFECT_ORDER: Final = {
     DisableAutoClose: 2,
     AddComment: 3,
     UpdateComment: 3,
+    FindComment: 3,
     EnableAutoClose: 4,
 }
 
@@ -451,13 +479,16 @@ class _Note:
         "client",
         "comment_id",
         "draft_due",
+        "finding",
         "header",
         "in_flight",
+        "lost",
         "message",
         "problem",
         "retry_at",
         "saved_bodies",
         "sent",
+        "sent_comment",
         "stored",
         "text",
         "updating",
@@ -471,6 +502,9 @@ class _Note:
         self.saved_bodies: set[str] = set()  # contents (_content) a comment holds now
         self.in_flight: str | None = None  # the text of the save under way
         self.sent = ""  # the content of the save under way
+        self.sent_comment = ""  # the comment text that save sent
+        self.lost: tuple[str, str] | None = None  # (comment, content) of an add never answered
+        self.finding = False  # the request under way looks for that add, saves nothing
         self.attempt: int | None = None  # that save's attempt number
         self.updating = False  # whether that save is an update
         self.problem: SaveProblem | None = None  # the last failure, until the operator types
@@ -707,6 +741,8 @@ class NotesMachine:
                 flush = self._succeeded(event)
             case SaveFailed():
                 flush = renew = self._save_failed(event, out)
+            case CommentFound():
+                flush = self._found(event, out)
             case KeepOpenChanged(checked=checked, now=now):
                 self._active(now)
                 self._keep_open = bool(checked)
@@ -884,7 +920,13 @@ class NotesMachine:
         note.in_flight = note.text
         note.sent = note.content
         note.problem = note.message = note.retry_at = None
+        note.finding = note.comment_id is None and note.lost is not None
+        if note.finding and note.lost is not None:
+            note.updating = False
+            out.append(FindComment(target, note.lost[0], note.attempt))  # before a second add
+            return
         comment = compose_comment(note.header, note.text, self._t)
+        note.sent_comment = comment
         note.updating = note.comment_id is not None
         if note.comment_id is not None:
             out.append(UpdateComment(target, note.comment_id, comment, note.attempt))
@@ -925,8 +967,10 @@ class NotesMachine:
             return False
         merged = _merge(note.in_flight or "", note.text)
         gone = note.updating and event.problem is SaveProblem.COMMENT_GONE
+        if not note.updating and not note.finding and event.problem is SaveProblem.TIMEOUT:
+            note.lost = (note.sent_comment, note.sent)  # it may have arrived: look first
         note.in_flight = note.attempt = None
-        note.updating = False
+        note.updating = note.finding = False
         if merged != note.text:
             note.text = merged
             if note is self._current:
@@ -941,6 +985,21 @@ class NotesMachine:
         if note is not self._current and note.problem in _TRANSIENT:
             note.retry_at = event.now + self._retry_every
         self._closing = False  # the operator must see this before the card goes
+        return True
+
+    def _found(self, event: CommentFound, out: list[Effect]) -> bool:
+        """The look for a lost add answered: its comment is this note's from now on (and is
+        updated if the note has changed since), or there is none and the note is added."""
+        note = self._answered(event.attempt)
+        if note is None or not note.finding:
+            return False
+        note.in_flight = note.attempt = None
+        note.finding = False
+        lost, note.lost = note.lost, None
+        if event.comment_id is not None and lost is not None:
+            note.comment_id = event.comment_id
+            note.saved_bodies = {lost[1]}
+        self._start_save(note, out)
         return True
 
     def _retry_background(self, out: list[Effect], now: float) -> None:

@@ -42,6 +42,7 @@ from .callbacks import (
 )
 from .comment import (
     ADD_METHOD,
+    LIST_METHOD,
     MAX_NOTE_LEN,
     UPDATE_METHOD,
     CommentHeader,
@@ -50,8 +51,10 @@ from .comment import (
     SaveProblem,
     choose_target,
     client_words,
+    comment_with_text,
     header_fields,
     header_from_fields,
+    list_params,
     number_words,
     parse_outcome,
     problem_for_code,
@@ -67,10 +70,12 @@ from .notes import (
     ClientChanged,
     ClientNamed,
     CloseNow,
+    CommentFound,
     DisableAutoClose,
     DraftRestored,
     EnableAutoClose,
     Event,
+    FindComment,
     KeepOpenChanged,
     NoteKey,
     NotesMachine,
@@ -276,6 +281,8 @@ class NotesShell:
                 self._spawn(self._command(self._card.allow_close, "enableAutoClose"))
             case AddComment() | UpdateComment():
                 self._spawn(self._save(effect))
+            case FindComment():
+                self._spawn(self._find(effect))
             case _:
                 logger.error("unknown notes effect %r", effect)
 
@@ -315,6 +322,20 @@ class NotesShell:
             self._handle(SaveFailed(problem, self._clock(), effect.attempt))
             return
         self._handle(SaveSucceeded(parse_id(answer), self._clock(), effect.attempt))
+
+    async def _find(self, effect: FindComment) -> None:
+        """Is the add whose answer never came on the client's timeline? (The newest page of
+        its comments; the lost one is among the newest.)"""
+        try:
+            answer = await self._bridge.call_method(
+                LIST_METHOD, list_params(effect.target), timeout=SAVE_TIMEOUT)
+        except BridgeError as exc:
+            logger.warning("looking for the lost note of %s failed: %s", effect.target.key, exc)
+            self._handle(SaveFailed(problem_for(exc, updating=False), self._clock(),
+                                    effect.attempt))
+            return
+        self._handle(CommentFound(comment_with_text(answer, effect.comment), self._clock(),
+                                  effect.attempt))
 
     # ------------------------------------------------------------------ call-backs
 

@@ -20,9 +20,11 @@ from callcard.notes import (
     AddComment,
     BeforeClose,
     CallEnded,
+    CommentFound,
     DisableAutoClose,
     DraftRestored,
     EnableAutoClose,
+    FindComment,
     KeepOpenChanged,
     NoteKey,
     NotesMachine,
@@ -290,7 +292,7 @@ def test_failure_stores_the_draft_if_it_was_not_yet_stored() -> None:
 def test_every_attempt_has_a_number_of_its_own() -> None:
     m = saving("abc")
     for attempt in (2, 3):
-        m.handle(SaveFailed(TIMEOUT, T0 + attempt, attempt - 1))
+        m.handle(SaveFailed(SaveProblem.UNAVAILABLE, T0 + attempt, attempt - 1))
         assert m.handle(SaveRequested(T0 + attempt)) == [add("abc", attempt)]
     m.handle(SaveSucceeded(501, T0 + 10, 3))
     assert m.handle(TextChanged("more", T0 + 20)) == [DISABLE]
@@ -454,7 +456,8 @@ def test_text_replaced_during_a_failed_save_keeps_both_notes() -> None:
     m = saving("first note")
     m.handle(TextChanged("second", T0 + 2))
     assert m.handle(Tick(T0 + 3)) == [store("first note\n\nsecond")]
-    assert m.handle(SaveFailed(TIMEOUT, T0 + 4, 1)) == [SetText("first note\n\nsecond"), DISABLE]
+    assert m.handle(SaveFailed(SaveProblem.UNAVAILABLE, T0 + 4, 1)) == [
+        SetText("first note\n\nsecond"), DISABLE]
     assert m.state is NotesState.FAILED
     assert m.handle(SaveRequested(T0 + 5)) == [add("first note\n\nsecond", 2)]
 
@@ -517,7 +520,7 @@ def test_before_close_then_failure_then_second_before_close_retries_once() -> No
     After a failure the host's second BeforeClose therefore retries once; there is no retry loop."""
     m = drafted("abc")
     assert m.handle(BeforeClose(T0 + 10)) == [DISABLE, add("abc", 1)]
-    assert m.handle(SaveFailed(TIMEOUT, T0 + 40, 1)) == [DISABLE]
+    assert m.handle(SaveFailed(SaveProblem.UNAVAILABLE, T0 + 40, 1)) == [DISABLE]
     assert m.state is NotesState.FAILED
     assert m.handle(Tick(T0 + 60)) == []
     assert m.handle(BeforeClose(T0 + 75)) == [DISABLE, add("abc", 2)]
@@ -724,3 +727,57 @@ def test_machine_without_header_sends_the_text_only() -> None:
     m = machine(header=None)
     m.handle(TextChanged(" note ", T0))
     assert AddComment(TARGET, "note", 1) in m.handle(SaveRequested(T0 + 1))
+
+
+# --------------------------------------------------------------------------- a lost answer
+
+
+def test_an_add_whose_answer_was_lost_is_looked_up_and_not_added_twice() -> None:
+    m = saving("abc")
+    m.handle(SaveFailed(TIMEOUT, T0 + 20, 1))  # the portal may have made the comment
+    [find] = [e for e in m.handle(SaveRequested(T0 + 21)) if isinstance(e, FindComment)]
+    assert find == FindComment(TARGET, compose_comment(HEADER, "abc", EN), 2)
+    assert m.state is NotesState.SAVING
+    assert m.handle(CommentFound(501, T0 + 22, 2)) == [store("abc", 501, True), ENABLE]
+    assert m.state is NotesState.SAVED and m.comment_id == 501
+    # Later saves update that comment.
+    m.handle(TextChanged("abc, more", T0 + 30))
+    assert m.handle(SaveRequested(T0 + 31))[-1] == update("abc, more", 3, 501)
+
+
+def test_text_written_while_looking_goes_into_the_found_comment() -> None:
+    m = saving("abc")
+    m.handle(SaveFailed(TIMEOUT, T0 + 20, 1))
+    m.handle(SaveRequested(T0 + 21))
+    m.handle(TextChanged("abc and more", T0 + 21.5))
+    out = m.handle(CommentFound(501, T0 + 22, 2))
+    assert update("abc and more", 3, 501) in out
+
+
+def test_a_lost_add_that_never_arrived_is_added_and_a_failed_look_is_tried_again() -> None:
+    m = saving("abc")
+    m.handle(SaveFailed(TIMEOUT, T0 + 20, 1))
+    m.handle(SaveRequested(T0 + 21))
+    m.handle(SaveFailed(TIMEOUT, T0 + 41, 2))  # the look itself got no answer
+    [again] = [e for e in m.handle(SaveRequested(T0 + 42)) if isinstance(e, FindComment)]
+    assert again.attempt == 3
+    assert add("abc", 4) in m.handle(CommentFound(None, T0 + 43, 3))
+
+
+def test_a_portal_error_is_no_lost_answer() -> None:
+    """An error answer says the comment was not made: the next save adds at once."""
+    m = saving("abc")
+    m.handle(SaveFailed(SaveProblem.UNAVAILABLE, T0 + 20, 1))
+    assert m.handle(SaveRequested(T0 + 21)) == [add("abc", 2)]
+
+
+def test_the_look_reads_the_newest_comments_and_matches_the_text_as_stored() -> None:
+    from callcard.comment import comment_with_text, list_params
+
+    assert list_params(TARGET) == {"filter": {"ENTITY_ID": 17, "ENTITY_TYPE": "deal"},
+                                   "select": ["ID", "COMMENT"], "order": {"ID": "DESC"}}
+    rows = [{"ID": "9", "COMMENT": "other"}, {"ID": "8", "COMMENT": " line\r\n\r\nbody "},
+            {"ID": "x", "COMMENT": "line\n\nbody"}, None, "junk"]
+    assert comment_with_text(rows, "line\n\nbody") == 8
+    for junk in (None, {}, "x", [{"ID": 3}]):
+        assert comment_with_text(junk, "line") is None

@@ -31,10 +31,12 @@ from callcard.notes import (
     ClientChanged,
     ClientNamed,
     CloseNow,
+    CommentFound,
     DisableAutoClose,
     Effect,
     EnableAutoClose,
     Event,
+    FindComment,
     KeepOpenChanged,
     NoteKey,
     NotesMachine,
@@ -90,7 +92,7 @@ class NotesModel(RuleBasedStateMachine):
         self.m = NotesMachine(header=HEADER, target=A, debounce=DEBOUNCE,
                               renew_every=RENEW_EVERY, enable_grace=GRACE, hold_limit=HOLD)
         self.now = 1000.0
-        self.in_flight: dict[int, AddComment | UpdateComment] = {}
+        self.in_flight: dict[int, AddComment | UpdateComment | FindComment] = {}
         self.answered: list[int] = []
         self.crm: dict[int, tuple[CommentTarget, str]] = {}  # comment id -> (client, body)
         self.deleted: set[str] = set()  # bodies of comments deleted behind the card's back
@@ -127,6 +129,10 @@ class NotesModel(RuleBasedStateMachine):
                     assert target not in self.ids, "a second comment for one client"
                 else:
                     assert self.ids.get(target) == effect.comment_id, "updating another comment"
+                self.in_flight[effect.attempt] = effect
+            case FindComment(target=target):
+                assert all(s.target != target for s in self.in_flight.values()), "two in flight"
+                assert self.commands[-1:] == [DisableAutoClose], "looking with the card unheld"
                 self.in_flight[effect.attempt] = effect
             case DisableAutoClose():
                 self.commands.append(DisableAutoClose)
@@ -257,6 +263,13 @@ class NotesModel(RuleBasedStateMachine):
         sent = self.in_flight.pop(attempt)
         self.answered.append(attempt)
         body = body_of(sent.comment)
+        if isinstance(sent, FindComment):
+            found = [cid for cid, (target, text) in self.crm.items()
+                     if target == sent.target and text == body]
+            if not found:
+                self.ids.pop(sent.target, None)  # deleted meanwhile: a new add is right
+            self.send_and_note(CommentFound(max(found) if found else None, self.now, attempt))
+            return
         if isinstance(sent, UpdateComment):
             if sent.comment_id not in self.crm:
                 self.ids.pop(sent.target, None)
@@ -270,6 +283,20 @@ class NotesModel(RuleBasedStateMachine):
         if with_id:
             self.ids[sent.target] = self.next_id
         self.send_and_note(SaveSucceeded(self.next_id if with_id else None, self.now, attempt))
+
+    @precondition(lambda self: any(isinstance(s, AddComment) for s in self.in_flight.values()))
+    @rule(data=st.data())
+    def an_add_arrives_but_its_answer_is_lost(self, data: st.DataObject) -> None:
+        """The portal made the comment; the answer never came (the library's timeout)."""
+        adds = sorted(a for a, s in self.in_flight.items() if isinstance(s, AddComment))
+        attempt = data.draw(st.sampled_from(adds))
+        sent = self.in_flight.pop(attempt)
+        self.answered.append(attempt)
+        self.next_id += 1
+        self.crm[self.next_id] = (sent.target, body_of(sent.comment))
+        self.ids[sent.target] = self.next_id  # a second add for this client would be a duplicate
+        self.send_and_note(SaveFailed(SaveProblem.TIMEOUT, self.now, attempt))
+        self.assert_drafts_current()
 
     @precondition(lambda self: bool(self.in_flight))
     @rule(data=st.data(), problem=problems)

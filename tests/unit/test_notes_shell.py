@@ -336,3 +336,25 @@ def test_a_call_back_in_a_browser_that_refuses_storage_still_reaches_the_crm() -
         assert notes.screen.drafts_notes == [EN("notes.drafts_off")], "said once"
 
     run(scenario())
+
+
+def test_a_save_whose_answer_was_lost_finds_its_comment_instead_of_adding_a_second() -> None:
+    async def scenario() -> None:
+        rest = FakeRest([RestTimeout(ADD_METHOD, 20.0)])
+        notes = Notes(rest=rest)
+        notes.shell.attach()
+        notes.shell.handlers.on_input("Wants the offer by Friday")
+        notes.shell.handlers.on_save()
+        await settle()
+        sent = rest.calls[0][1]["fields"]["COMMENT"]  # type: ignore[index]
+        rest.answers.append([{"ID": "77", "COMMENT": sent + "\r\n"}])  # the portal has it
+        notes.shell.handlers.on_save()
+        await settle()
+        assert [method for method, _ in rest.calls] == [ADD_METHOD, "crm.timeline.comment.list"]
+        assert notes.screen.state[0] == "saved"
+        notes.shell.handlers.on_input("Wants the offer by Friday, 10 seats")
+        notes.shell.handlers.on_save()
+        await settle()
+        assert rest.calls[-1][0] == UPDATE_METHOD and rest.calls[-1][1]["id"] == 77  # type: ignore[index]
+
+    run(scenario())
