@@ -57,6 +57,8 @@ MAX_AGE: Final = 7 * 24 * 3600
 """Drafts older than a week are pruned: by then the call is history and the text is stale."""
 MAX_KEY_PART_LEN: Final = 128
 """Longest encoded portal / call id / client in a key; longer ones get a hash suffix."""
+MAX_LOST_LEN: Final = 12_000
+"""A lost add's comment is a note (at most 10 000 characters) and its header line."""
 MAX_HEADER_FIELDS: Final = 8
 """A stored note's header holds a handful of short facts; anything bigger is not ours."""
 
@@ -114,6 +116,8 @@ class StoredNote:
     comment_id: int | None = None
     saved: bool = False
     header: Mapping[str, str] | None = None
+    lost: str | None = None
+    """The text of an add that may have reached the portal unanswered (looked for first)."""
 
 
 def store_keys(store: KeyValueStore) -> list[str]:
@@ -191,7 +195,9 @@ def _decode(raw: object, client: str) -> StoredNote | None:
     if not text.strip() and comment_id is None and not (header and header.get("outcome")):
         return None
     saved = value.get("saved") is True and comment_id is not None
-    return StoredNote(client, text, updated, comment_id, saved, header)
+    lost = value.get("lost")
+    lost = lost if isinstance(lost, str) and lost and len(lost) <= MAX_LOST_LEN else None
+    return StoredNote(client, text, updated, comment_id, saved, header, lost)
 
 
 def _decode_legacy(raw: object) -> StoredNote | None:
@@ -246,6 +252,8 @@ class DraftStore:
         header = _header(dict(note.header)) if note.header is not None else None
         if header:
             record["header"] = header
+        if isinstance(note.lost, str) and note.lost:
+            record["lost"] = note.lost
         # ensure_ascii: lone surrogates from a JS string must not break the encoding.
         payload = json.dumps(record)
         try:

@@ -301,6 +301,8 @@ class DraftRestored:
     comment_id: int | None = None
     saved: bool = False
     header: CommentHeader | None = None
+    lost: str | None = None
+    """The text of an add that may have reached the portal unanswered (look before adding)."""
 
 
 Event = (
@@ -346,6 +348,8 @@ class StoreDraft:
     comment_id: int | None = None
     saved: bool = False
     header: CommentHeader | None = None
+    lost: str | None = None
+    """The text of an add that may be in the CRM unanswered: a reload looks for it first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,8 +471,9 @@ def _merge(older: str, newer: str) -> str:
     return f"{older.rstrip()}\n\n{newer.lstrip()}"
 
 
-_Record = tuple[str, int | None, bool, CommentHeader | None]
-"""What the draft store holds for a note: text, comment id, saved, header."""
+_Record = tuple[str, int | None, bool, CommentHeader | None, str | None]
+"""What the draft store holds for a note: text, comment id, saved, header, and the text of an
+add that may have reached the portal unanswered (:attr:`_Note.maybe_made`)."""
 
 
 class _Note:
@@ -547,8 +552,18 @@ class _Note:
     @property
     def worth_keeping(self) -> bool:
         """Whether forgetting this note would lose anything (text or an outcome, a save, a
-        comment id)."""
-        return bool(self.content) or self.in_flight is not None or self.comment_id is not None
+        comment id, or an add that may be in the CRM: forgotten, it would be added twice)."""
+        return (bool(self.content) or self.in_flight is not None or self.comment_id is not None
+                or self.lost is not None)
+
+    @property
+    def maybe_made(self) -> str | None:
+        """The comment text of an add whose answer never came, which may be in the CRM anyway
+        (an add still on its way is not counted: a draft written at every add would cost a
+        store write per save for a reload in the seconds of a request)."""
+        if self.comment_id is not None or self.lost is None:
+            return None
+        return self.lost[0]
 
     def wanted_record(self) -> _Record | None:
         """What the draft store should hold: during a save, what a failure would leave (the
@@ -558,13 +573,13 @@ class _Note:
             text = _merge(self.in_flight, self.text)
             if not _content(text, self.header) and self.comment_id is None:
                 return None  # only an outcome was sent, and it has been cleared since
-            return (text, self.comment_id, False, self.header)
+            return (text, self.comment_id, False, self.header, self.maybe_made)
         state = self.state
         if state in _UNSAVED:
-            return (self.text, self.comment_id, False, self.header)
+            return (self.text, self.comment_id, False, self.header, self.maybe_made)
         if self.comment_id is None:
             return None
-        return (self.text, self.comment_id, state is NotesState.SAVED, self.header)
+        return (self.text, self.comment_id, state is NotesState.SAVED, self.header, None)
 
 
 def _check_seconds(name: str, value: float, *, positive: bool = False) -> float:
@@ -889,7 +904,11 @@ class NotesMachine:
         restored = event.header.outcome if event.header is not None else None
         if restored is not None and note.header is not None and note.outcome is None:
             note.header = replace(note.header, outcome=restored)
-        note.stored = (event.text, event.comment_id, event.saved, event.header)
+        if note.comment_id is None and event.lost and note.lost is None:
+            # An add of an earlier page may be in the CRM: looked for before the next add (its
+            # content is not known here: a comment found is then updated with the note's text).
+            note.lost = (event.lost, "")
+        note.stored = (event.text, event.comment_id, event.saved, event.header, event.lost)
         merged = _merge(event.text, note.text)
         if merged != note.text:
             note.text = merged
@@ -1017,8 +1036,8 @@ class NotesMachine:
             out.append(RemoveDraft(note.client))
             note.stored = note.draft_due = None
         elif flush or _due(note.draft_due, now, self._debounce):
-            text, comment_id, saved, header = wanted
-            out.append(StoreDraft(note.client, text, comment_id, saved, header))
+            text, comment_id, saved, header, lost = wanted
+            out.append(StoreDraft(note.client, text, comment_id, saved, header, lost))
             note.stored, note.draft_due = wanted, None
         elif note.draft_due is None:
             note.draft_due = now + self._debounce

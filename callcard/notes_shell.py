@@ -210,7 +210,7 @@ class NotesShell:
             return
         header = header_from_fields(dict(stored.header)) if stored.header else None
         self._handle(DraftRestored(key, stored.text, self._clock(), stored.comment_id,
-                                   stored.saved, header))
+                                   stored.saved, header, stored.lost))
 
     def status_changed(self, status: CallStatus) -> None:
         """The card may be about another client now (the dialer's next, a lead made from the
@@ -291,7 +291,7 @@ class NotesShell:
             return
         header = header_fields(effect.header) if effect.header is not None else None
         stored = StoredNote(effect.client.key, effect.text, self._wall_clock(), effect.comment_id,
-                            effect.saved, header)
+                            effect.saved, header, effect.lost)
         if not self._drafts.save(self._call_id, stored):
             if not self._drafts_refused:
                 logger.warning("the draft could not be stored locally")

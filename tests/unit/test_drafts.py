@@ -390,3 +390,18 @@ def test_prune_survives_keys_that_vanish_or_fail_to_read() -> None:
     backing = Flaky({"callcard:draft:v2:p:c:boom": "x"})
     assert drafts(backing).prune(NOW) == 0
     assert "callcard:draft:v2:p:c:boom" in backing.data
+
+
+def test_a_lost_add_is_kept_with_its_note_and_odd_values_are_dropped() -> None:
+    store = MemoryStore()
+    drafts = DraftStore(store, "portal")
+    assert drafts.save("c1", StoredNote("contact-17", "abc", 1000.0, lost="Incoming call\n\nabc"))
+    [note] = drafts.load("c1")
+    assert note.lost == "Incoming call\n\nabc"
+    key = drafts.draft_key("c1", "contact-17")
+    for odd in (5, "", "x" * 20_000, ["a"]):
+        record = json.loads(store.get(key) or "{}")
+        record["lost"] = odd
+        store.set(key, json.dumps(record))
+        [again] = drafts.load("c1")
+        assert again.lost is None and again.text == "abc"

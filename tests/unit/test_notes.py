@@ -286,7 +286,10 @@ def test_failure_stores_the_draft_if_it_was_not_yet_stored() -> None:
     m.handle(TextChanged("abc", T0))
     m.handle(BeforeClose(T0 + 0.1))  # flushes
     m.handle(TextChanged("abc!", T0 + 0.2))
-    assert m.handle(SaveFailed(TIMEOUT, T0 + 0.3, 1)) == [store("abc!"), DISABLE]
+    # (and that the add of "abc" may be in the CRM: a reload looks for it before adding)
+    lost = compose_comment(HEADER, "abc", EN)
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 0.3, 1)) == [
+        StoreDraft(TARGET, "abc!", None, False, HEADER, lost), DISABLE]
 
 
 def test_every_attempt_has_a_number_of_its_own() -> None:
@@ -440,7 +443,9 @@ def test_text_cleared_during_a_save_is_brought_back_if_the_save_fails() -> None:
     assert m.handle(TextChanged("", T0 + 2)) == []
     assert m.state is NotesState.SAVING
     assert m.handle(Tick(T0 + 3)) == []  # the draft keeps "abc" while it is in flight
-    assert m.handle(SaveFailed(TIMEOUT, T0 + 4, 1)) == [SetText("abc"), DISABLE]
+    lost = compose_comment(HEADER, "abc", EN)
+    assert m.handle(SaveFailed(TIMEOUT, T0 + 4, 1)) == [
+        SetText("abc"), StoreDraft(TARGET, "abc", None, False, HEADER, lost), DISABLE]
     assert (m.state, m.text) == (NotesState.FAILED, "abc")
 
 
@@ -781,3 +786,13 @@ def test_the_look_reads_the_newest_comments_and_matches_the_text_as_stored() -> 
     assert comment_with_text(rows, "line\n\nbody") == 8
     for junk in (None, {}, "x", [{"ID": 3}]):
         assert comment_with_text(junk, "line") is None
+
+
+def test_a_reload_after_a_lost_answer_looks_for_the_comment_before_adding() -> None:
+    lost = compose_comment(HEADER, "abc", EN)
+    m = machine()
+    m.handle(DraftRestored(TARGET, "abc", T0, None, False, HEADER, lost))
+    [find] = [e for e in m.handle(SaveRequested(T0 + 1)) if isinstance(e, FindComment)]
+    assert find.comment == lost
+    out = m.handle(CommentFound(501, T0 + 2, find.attempt))
+    assert update("abc", find.attempt + 1, 501) in out  # the found comment gets the note's text

@@ -95,6 +95,7 @@ class NotesModel(RuleBasedStateMachine):
         self.in_flight: dict[int, AddComment | UpdateComment | FindComment] = {}
         self.answered: list[int] = []
         self.crm: dict[int, tuple[CommentTarget, str]] = {}  # comment id -> (client, body)
+        self.texts: dict[int, str] = {}  # comment id -> its whole text, as a look finds it
         self.deleted: set[str] = set()  # bodies of comments deleted behind the card's back
         self.ids: dict[CommentTarget, int] = {}  # the comment each client's saves must update
         self.left: dict[NoteKey, str] = {}  # what each client's note last showed on screen
@@ -264,8 +265,8 @@ class NotesModel(RuleBasedStateMachine):
         self.answered.append(attempt)
         body = body_of(sent.comment)
         if isinstance(sent, FindComment):
-            found = [cid for cid, (target, text) in self.crm.items()
-                     if target == sent.target and text == body]
+            found = [cid for cid, (target, _) in self.crm.items()
+                     if target == sent.target and self.texts.get(cid) == sent.comment]
             if not found:
                 self.ids.pop(sent.target, None)  # deleted meanwhile: a new add is right
             self.send_and_note(CommentFound(max(found) if found else None, self.now, attempt))
@@ -276,10 +277,12 @@ class NotesModel(RuleBasedStateMachine):
                 self.send_and_note(SaveFailed(SaveProblem.COMMENT_GONE, self.now, attempt))
                 return
             self.crm[sent.comment_id] = (sent.target, body)
+            self.texts[sent.comment_id] = sent.comment
             self.send_and_note(SaveSucceeded(sent.comment_id, self.now, attempt))
             return
         self.next_id += 1
         self.crm[self.next_id] = (sent.target, body)
+        self.texts[self.next_id] = sent.comment
         if with_id:
             self.ids[sent.target] = self.next_id
         self.send_and_note(SaveSucceeded(self.next_id if with_id else None, self.now, attempt))
@@ -294,6 +297,7 @@ class NotesModel(RuleBasedStateMachine):
         self.answered.append(attempt)
         self.next_id += 1
         self.crm[self.next_id] = (sent.target, body_of(sent.comment))
+        self.texts[self.next_id] = sent.comment
         self.ids[sent.target] = self.next_id  # a second add for this client would be a duplicate
         self.send_and_note(SaveFailed(SaveProblem.TIMEOUT, self.now, attempt))
         self.assert_drafts_current()
