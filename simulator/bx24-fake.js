@@ -67,7 +67,8 @@
       CALL_LIST_MODE: false,
     },
     auth: { AUTH_ID: "fake-auth-id", REFRESH_ID: "fake-refresh-id", AUTH_EXPIRES: 3600 },
-    // per method: {result} | {error, error_description} | {never: true} | {fail: "500" |
+    // per method: {result} | {error, error_description} | {never: true} | {lost: n} (done
+    // by the fake CRM, answer never arrives) | {fail: "500" |
     // "network"} (the real library throws "Query error!" and never calls back); {delayMs}
     // alone delays the fake CRM's own answer, with result/error it delays that one
     rest: {},
@@ -421,6 +422,13 @@
 
   function restAnswer(method, params) {
     const scripted = config.rest[method];
+    // {lost: n}: the fake CRM does the next n calls, but their answers never arrive (an HTTP
+    // 5xx after the portal's work, a dropped connection): the app must not do them twice.
+    if (scripted && scripted.lost > 0) {
+      scripted.lost -= 1;
+      crmAnswer(method, params);
+      return { never: true };
+    }
     const scriptsAnswer = scripted && ("result" in scripted || "error" in scripted || scripted.never
       || scripted.fail);
     if (scriptsAnswer) return withRestDelay(scripted);

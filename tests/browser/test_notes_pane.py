@@ -295,3 +295,23 @@ def test_a_save_into_a_dead_portal_keeps_the_note_and_says_what_to_do(card: Card
     card.page.get_by_test_id("notes-save").click()
     notes_state(card, "saved")
     assert len(comments(card)) == 1
+
+
+@pytest.mark.own_context  # page.clock: the save's 20 s timeout passes at once
+def test_a_save_whose_answer_is_lost_makes_one_comment(card: CardPage) -> None:
+    """The portal makes the comment but its answer never arrives: after the timeout the card
+    looks for it before adding, so the timeline holds the note once and later saves update it."""
+    card.page.clock.install()
+    card.open({"rest": {"crm.timeline.comment.add": {"lost": 1}}})
+    card.page.get_by_test_id("notes").fill(NOTE)
+    card.page.get_by_test_id("notes-save").click()
+    card.page.wait_for_function("window.bx24Host.crm.comments.length === 1")  # made, unanswered
+    card.advance_clock(21)
+    notes_state(card, "failed")
+    card.page.get_by_test_id("notes-save").click()
+    notes_state(card, "saved")
+    assert [entry["name"] for entry in card.comment_writes()] == ["crm.timeline.comment.add"]
+    assert len(card.host_log("rest", "crm.timeline.comment.list")) == 1
+    card.save_a_later_note(NOTE + " And the invoice.")
+    assert len(comments(card)) == 1
+    assert card.comment_writes()[-1]["name"] == "crm.timeline.comment.update"
