@@ -147,6 +147,15 @@
       note: "Every REST answer arrives 3 s late.",
       host: { restDelayMs: 3000 },
     },
+    {
+      id: "lost-answers",
+      label: "Lost answers",
+      note: "The first note and the first call-back reach the CRM, but their answers never arrive: "
+        + "after 20 s the card looks for them before it tries again (one comment, one to-do).",
+      host: {
+        rest: { "crm.timeline.comment.add": { lost: 1 }, "crm.activity.todo.add": { lost: 1 } },
+      },
+    },
   ];
 
   /* What the operator chose on this page; it outlives the card, which is reloaded often. */
