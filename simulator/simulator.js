@@ -93,8 +93,10 @@
     {
       id: "unbound",
       label: "Unbound call",
-      note: 'A new number: CRM_ENTITY_TYPE "", CRM_ENTITY_ID 0, no bindings, no activity.',
+      note: 'A new number ringing: CRM_ENTITY_TYPE "", CRM_ENTITY_ID 0, no bindings, no '
+        + "activity (Create a lead makes it a client).",
       status: {
+        CALL_STATE: "connecting",
         PHONE_NUMBER: "+79035550199",
         CRM_ENTITY_TYPE: "",
         CRM_ENTITY_ID: 0,
