@@ -48,6 +48,8 @@ APP_PREFIX: Final = "callcard:draft:"
 KEY_PREFIX: Final = APP_PREFIX + "v2:"
 """Keys in the format this module writes: ``callcard:draft:v2:<portal>:<call id>:<client>``,
 one note per client of a call (a dialer card moves between clients)."""
+ADDING_PREFIX: Final = APP_PREFIX + "adding:"
+"""An add on its way (:meth:`DraftStore.mark_adding`), pruned by age like any draft."""
 LEGACY_PREFIX: Final = APP_PREFIX + "v1:"
 """The earlier format, one draft per call: ``callcard:draft:v1:<portal>:<call id>``. Still read
 (as the draft of the card's first client) so an upgrade loses no note; never written."""
@@ -282,6 +284,42 @@ class DraftStore:
             elif note is not None:
                 self._discard(key)  # a payload that names another key is not this note
         return notes
+
+    # ----------------------------------------------------------------- adds on their way
+
+    def adding_key(self, call_id: str, client: str) -> str:
+        """``callcard:draft:adding:<portal>:<call id>:<client>``: an add on its way."""
+        return f"{ADDING_PREFIX}{self._portal}:{key_part(call_id)}:{key_part(client)}"
+
+    def mark_adding(self, call_id: str, client: str, comment: str, now: float) -> bool:
+        """Write down, before it goes, the comment an add is about to make: if the page dies
+        before the answer, the next card of this call looks for it before adding again."""
+        if not _has_id(call_id) or not _has_id(client) or _timestamp(now) is None:
+            return False
+        try:
+            self._store.set(self.adding_key(call_id, client),
+                            json.dumps({"comment": comment, "updated": now}))
+        except Exception:
+            return False
+        return True
+
+    def clear_adding(self, call_id: str, client: str) -> bool:
+        """The add answered (or its loss is in the note's own draft now)."""
+        if not _has_id(call_id) or not _has_id(client):
+            return False
+        return self._discard(self.adding_key(call_id, client))
+
+    def adding(self, call_id: str, client: str) -> str | None:
+        """The comment of an add of ``client`` that was on its way when a page of this call
+        died, or None."""
+        if not _has_id(call_id) or not _has_id(client):
+            return None
+        try:
+            value = _json_object(self._store.get(self.adding_key(call_id, client)))
+        except Exception:
+            return None
+        comment = value.get("comment") if value is not None else None
+        return comment if isinstance(comment, str) and 0 < len(comment) <= MAX_LOST_LEN else None
 
     def remove(self, call_id: str, client: str) -> bool:
         """Forget the call's note of ``client`` (:data:`LEGACY_CLIENT`: the earlier format's

@@ -905,9 +905,10 @@ class NotesMachine:
         if restored is not None and note.header is not None and note.outcome is None:
             note.header = replace(note.header, outcome=restored)
         if note.comment_id is None and event.lost and note.lost is None:
-            # An add of an earlier page may be in the CRM: looked for before the next add (its
-            # content is not known here: a comment found is then updated with the note's text).
-            note.lost = (event.lost, "")
+            # An add of an earlier page may be in the CRM: looked for before the next add. When
+            # it was this very text, a comment found holds the note; else it is updated.
+            same = compose_comment(event.header, event.text, self._t) == event.lost
+            note.lost = (event.lost, _content(event.text, event.header) if same else "")
         note.stored = (event.text, event.comment_id, event.saved, event.header, event.lost)
         merged = _merge(event.text, note.text)
         if merged != note.text:

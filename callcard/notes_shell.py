@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bx24_bridge.crm_refs import CrmRef
@@ -209,8 +210,15 @@ class NotesShell:
             logger.warning("a stored note names no client; left in the store")
             return
         header = header_from_fields(dict(stored.header)) if stored.header else None
+        lost = stored.lost
+        if lost is None and stored.comment_id is None and self._call_id:
+            # An add was on its way when the last page died: it may be in the CRM. Written into
+            # the note's own draft (so a second reload knows too), then the mark goes.
+            lost = self._drafts.adding(self._call_id, stored.client)
+            if lost is not None and self._drafts.save(self._call_id, replace(stored, lost=lost)):
+                self._drafts.clear_adding(self._call_id, stored.client)
         self._handle(DraftRestored(key, stored.text, self._clock(), stored.comment_id,
-                                   stored.saved, header, stored.lost))
+                                   stored.saved, header, lost))
 
     def status_changed(self, status: CallStatus) -> None:
         """The card may be about another client now (the dialer's next, a lead made from the
@@ -314,14 +322,23 @@ class NotesShell:
                                       "fields": {"COMMENT": effect.comment}}
         else:
             method, params = ADD_METHOD, {"fields": effect.target.fields(effect.comment)}
+            if self._call_id:
+                self._drafts.mark_adding(self._call_id, effect.target.key, effect.comment,
+                                         self._wall_clock())
         try:
             answer = await self._bridge.call_method(method, params, timeout=SAVE_TIMEOUT)
         except BridgeError as exc:
             logger.warning("saving the notes of %s failed: %s", effect.target.key, exc)
             problem = problem_for(exc, updating=updating)
             self._handle(SaveFailed(problem, self._clock(), effect.attempt))
+            self._added(effect)  # a lost add is in the note's draft now (StoreDraft.lost)
             return
         self._handle(SaveSucceeded(parse_id(answer), self._clock(), effect.attempt))
+        self._added(effect)
+
+    def _added(self, effect: AddComment | UpdateComment) -> None:
+        if isinstance(effect, AddComment) and self._call_id:
+            self._drafts.clear_adding(self._call_id, effect.target.key)
 
     async def _find(self, effect: FindComment) -> None:
         """Is the add whose answer never came on the client's timeline? (The newest page of

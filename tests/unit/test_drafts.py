@@ -405,3 +405,19 @@ def test_a_lost_add_is_kept_with_its_note_and_odd_values_are_dropped() -> None:
         store.set(key, json.dumps(record))
         [again] = drafts.load("c1")
         assert again.lost is None and again.text == "abc"
+
+
+def test_an_add_on_its_way_is_marked_apart_from_the_notes_and_pruned_by_age() -> None:
+    store = MemoryStore()
+    drafts = DraftStore(store, "portal")
+    assert drafts.mark_adding("c1", "contact-17", "Incoming call\n\nabc", 1000.0)
+    assert drafts.adding("c1", "contact-17") == "Incoming call\n\nabc"
+    assert drafts.adding("c1", "contact-18") is None and drafts.adding("c2", "contact-17") is None
+    assert drafts.load("c1") == [], "a mark is not a note"
+    assert not drafts.mark_adding("", "contact-17", "x", 1000.0)
+    drafts.prune(1000.0 + 8 * 24 * 3600)
+    assert drafts.adding("c1", "contact-17") is None
+    drafts.mark_adding("c1", "contact-17", "x", 1000.0)
+    assert drafts.clear_adding("c1", "contact-17") and drafts.adding("c1", "contact-17") is None
+    store.set(drafts.adding_key("c1", "contact-17"), json.dumps({"comment": 5, "updated": 1}))
+    assert drafts.adding("c1", "contact-17") is None

@@ -795,4 +795,11 @@ def test_a_reload_after_a_lost_answer_looks_for_the_comment_before_adding() -> N
     [find] = [e for e in m.handle(SaveRequested(T0 + 1)) if isinstance(e, FindComment)]
     assert find.comment == lost
     out = m.handle(CommentFound(501, T0 + 2, find.attempt))
-    assert update("abc", find.attempt + 1, 501) in out  # the found comment gets the note's text
+    assert not [e for e in out if isinstance(e, UpdateComment)], "it holds this very text"
+    assert m.state is NotesState.SAVED and m.comment_id == 501
+    # The note was edited after that add: the comment found is updated with the new text.
+    edited = machine()
+    edited.handle(DraftRestored(TARGET, "abc, later", T0, None, False, HEADER, lost))
+    [find] = [e for e in edited.handle(SaveRequested(T0 + 1)) if isinstance(e, FindComment)]
+    out = edited.handle(CommentFound(501, T0 + 2, find.attempt))
+    assert update("abc, later", find.attempt + 1, 501) in out

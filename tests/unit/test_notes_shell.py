@@ -361,3 +361,33 @@ def test_a_save_whose_answer_was_lost_finds_its_comment_instead_of_adding_a_seco
         assert rest.calls[-1][0] == UPDATE_METHOD and rest.calls[-1][1]["id"] == 77  # type: ignore[index]
 
     run(scenario())
+
+
+class HangingRest(FakeRest):
+    """A portal whose answer never comes while the page is alive (it dies first)."""
+
+    async def call_method(self, method: str, params: Mapping[str, Any] | None = None, *,
+                          timeout: float = 8.0) -> Any:
+        self.calls.append((method, params))
+        await asyncio.Event().wait()
+
+
+def test_a_page_that_dies_during_an_add_leaves_the_next_one_looking_for_it() -> None:
+    async def scenario() -> None:
+        store = MemoryStore()
+        dying = Notes(store=store, rest=HangingRest())
+        dying.shell.attach()
+        dying.shell.handlers.on_input("Call me after lunch")
+        dying.shell.handlers.on_save()
+        await settle()
+        sent = dying.rest.calls[0][1]["fields"]["COMMENT"]  # type: ignore[index]
+        # The page is gone. The next card of this call looks before adding.
+        again = Notes(store=store, rest=FakeRest([[{"ID": "88", "COMMENT": sent}]]))
+        again.shell.attach()
+        again.shell.before_close()
+        await settle()
+        assert [method for method, _ in again.rest.calls] == ["crm.timeline.comment.list"]
+        assert again.screen.state[0] == "saved"
+        assert not [key for key in list(store.keys()) if key.startswith("callcard:draft:adding:")]
+
+    run(scenario())
