@@ -21,6 +21,7 @@ from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.errors import BridgeError, BridgeUnavailable, RestError, RestTimeout
 from bx24_bridge.payloads import CallState, CallStatus
 
+from . import new_lead
 from .card_machine import (
     AskStatus,
     BeforeClose,
@@ -53,21 +54,6 @@ from .card_machine import (
     Tick,
 )
 from .i18n import Translator, pick_language
-from .new_lead import (
-    ADD_METHOD as LEAD_ADD,
-)
-from .new_lead import (
-    FIND_METHOD as LEAD_FIND,
-)
-from .new_lead import (
-    find_params as lead_find_params,
-)
-from .new_lead import (
-    found_lead,
-    lead_from_answer,
-    lead_params,
-    lead_problem,
-)
 from .pending_notes import PendingNotes
 from .present import CrmLink, portal_origin
 
@@ -305,21 +291,23 @@ class CallCardApp:
         second lead."""
         lead, problem, look = None, None, False
         try:
-            lead = lead_from_answer(await self._bridge.call_method(
-                LEAD_ADD, lead_params(effect.number, effect.title), timeout=LEAD_TIMEOUT))
+            lead = new_lead.lead_from_answer(await self._bridge.call_method(
+                new_lead.ADD_METHOD, new_lead.lead_params(effect.number, effect.title),
+                timeout=LEAD_TIMEOUT))
             look = lead is None
         except RestTimeout:
             look = True
         except RestError as exc:
             logger.warning("the lead was not created: %s", exc)
-            problem = lead_problem(exc.code)
+            problem = new_lead.lead_problem(exc.code)
         except BridgeError as exc:
             logger.warning("the lead was not created: %s", exc)
         if look:
             logger.warning("no lead in the answer to crm.lead.add: looking for it")
             try:
-                lead = found_lead(await self._bridge.call_method(
-                    LEAD_FIND, lead_find_params(effect.number), timeout=LEAD_TIMEOUT))
+                lead = new_lead.found_lead(await self._bridge.call_method(
+                    new_lead.FIND_METHOD, new_lead.find_params(effect.number),
+                    timeout=LEAD_TIMEOUT))
             except BridgeError as exc:
                 logger.warning("looking for the lead failed: %s", exc)
         self._handle(LeadAnswered(effect.attempt, lead, problem, self._clock()))
