@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, cast
 
-from bx24_bridge.crm_refs import EntityType
+from bx24_bridge.rest import result_ref
 from bx24_bridge.wire import as_object, parse_id
 
 from .comment import CommentTarget, SaveProblem, target_from_key
-from .drafts import KeyValueStore, key_part, store_keys
+from .drafts import MAX_AGE, KeyValueStore, key_part, store_keys
 
 __all__ = [
+    "CURRENT_USER",
     "FIND_METHOD",
     "MOVE_METHOD",
     "TODO_METHOD",
@@ -46,9 +47,11 @@ __all__ = [
     "ReminderStore",
     "Reminders",
     "StoredReminder",
+    "create_plan",
     "deadline_text",
     "find_params",
     "found_todo",
+    "move_params",
     "parse_choice",
     "reminder_time",
     "todo_params",
@@ -61,12 +64,12 @@ MOVE_METHOD: Final = "crm.activity.todo.updateDeadline"
 """Moves a to-do: ownerTypeId, ownerId, id, value (the new deadline)."""
 FIND_METHOD: Final = "crm.activity.list"
 """Looks for a to-do this card may have added before an answer was lost."""
+CURRENT_USER: Final = "user.current"
+"""The operator: the call-back's to-do is theirs."""
 TOMORROW_AT: Final = 10
 """"Tomorrow morning" is 10:00 the next day, the operator's time."""
 MAX_AHEAD: Final = timedelta(days=366)
 """A reminder further ahead than this is a typo."""
-_OWNER_TYPE_ID: Final = {EntityType.LEAD: 1, EntityType.DEAL: 2, EntityType.CONTACT: 3,
-                         EntityType.COMPANY: 4}
 _MINUTE: Final = "%Y-%m-%dT%H:%M"
 _TRANSIENT: Final = frozenset({SaveProblem.TIMEOUT, SaveProblem.UNAVAILABLE})
 
@@ -112,17 +115,17 @@ def deadline_text(when: datetime, offset_minutes: int) -> str:
     return when.replace(tzinfo=zone).isoformat(timespec="seconds")
 
 
-def _owner(target: CommentTarget) -> tuple[int, int] | None:
-    type_id = _OWNER_TYPE_ID.get(target.entity_type)
-    return (type_id, target.entity_id) if type_id is not None else None
+def _owner(target: CommentTarget) -> tuple[int, int]:
+    """The to-do's owner as the activity methods name it: (ownerTypeId, ownerId)."""
+    return target.entity_type.entity_type_id, target.entity_id
 
 
-def todo_params(reminder: Reminder, responsible: int | None) -> dict[str, Any]:
-    """The parameters of :data:`TODO_METHOD` for ``reminder``; the operator is responsible."""
-    owner = _owner(reminder.target)
-    assert owner is not None  # a Reminder is only made for an owner type the CRM knows
+def todo_params(reminder: Reminder, responsible: int | str | None) -> dict[str, Any]:
+    """The parameters of :data:`TODO_METHOD` for ``reminder``; ``responsible`` is the operator
+    (their id, or a batch reference to it)."""
+    owner_type, owner_id = _owner(reminder.target)
     params: dict[str, Any] = {
-        "ownerTypeId": owner[0], "ownerId": owner[1],
+        "ownerTypeId": owner_type, "ownerId": owner_id,
         "deadline": deadline_text(reminder.when, reminder.offset),
         "title": reminder.title, "description": reminder.text,
     }
@@ -131,12 +134,25 @@ def todo_params(reminder: Reminder, responsible: int | None) -> dict[str, Any]:
     return params
 
 
+def create_plan(reminder: Reminder) -> dict[str, tuple[str, dict[str, Any]]]:
+    """One batch for :class:`CreateTodo`: who the operator is (``me``), and the to-do that is
+    theirs (``todo``, answering ``{"id": n}``)."""
+    return {"me": (CURRENT_USER, {}),
+            "todo": (TODO_METHOD, todo_params(reminder, result_ref("me", "ID")))}
+
+
+def move_params(reminder: Reminder, when: datetime) -> dict[str, Any]:
+    """The parameters of :data:`MOVE_METHOD`: the created to-do, to ``when``."""
+    owner_type, owner_id = _owner(reminder.target)
+    return {"ownerTypeId": owner_type, "ownerId": owner_id, "id": reminder.todo_id,
+            "value": deadline_text(when, reminder.offset)}
+
+
 def find_params(reminder: Reminder) -> dict[str, Any]:
     """The parameters of :data:`FIND_METHOD` that list the to-dos this card may have added."""
-    owner = _owner(reminder.target)
-    assert owner is not None
+    owner_type, owner_id = _owner(reminder.target)
     return {
-        "filter": {"OWNER_TYPE_ID": owner[0], "OWNER_ID": owner[1], "PROVIDER_ID": "CRM_TODO",
+        "filter": {"OWNER_TYPE_ID": owner_type, "OWNER_ID": owner_id, "PROVIDER_ID": "CRM_TODO",
                    "SUBJECT": reminder.title},
         "select": ["ID", "DEADLINE", "SUBJECT"],
         "order": {"ID": "DESC"},
@@ -250,7 +266,7 @@ class StoredReminder:
 
 class Reminders:
     """The call-backs of one card, one per client. Feed it what happens; perform what it
-    returns (a list of requests); read :meth:`status` and :attr:`holding` after each call.
+    returns (a list of requests); read :meth:`of` and :attr:`holding` after each call.
 
     ``retry_every``: how soon a reminder whose request failed for a passing reason is tried
     again (also on the card's close).
@@ -279,8 +295,6 @@ class Reminders:
     def choose(self, target: CommentTarget, when: datetime, offset: int, title: str,
                text: str) -> list[Request]:
         """The operator asked to call ``target`` back at ``when``."""
-        if _owner(target) is None:
-            return []
         reminder = self._by_client.get(target)
         if reminder is None:
             reminder = Reminder(target, when, offset, title, text)
@@ -364,7 +378,7 @@ class Reminders:
             when = datetime.strptime(stored.when, _MINUTE)
         except (TypeError, ValueError):
             return []
-        if target is None or _owner(target) is None or target in self._by_client:
+        if target is None or target in self._by_client:
             return []
         reminder = Reminder(target, when, stored.offset, stored.title, stored.text,
                             todo_id=stored.todo_id, look_first=stored.todo_id is None)
@@ -424,7 +438,6 @@ class ReminderStore:
     raises because of the store (an iframe may refuse it): failures are return values."""
 
     PREFIX: Final = "callcard:todo:v1:"
-    MAX_AGE: Final = 7 * 24 * 3600
 
     def __init__(self, store: KeyValueStore, portal: str) -> None:
         self._store = store
@@ -464,7 +477,7 @@ class ReminderStore:
             if not key.startswith(self.PREFIX):
                 continue
             reminder = _decode(self._get(key))
-            if reminder is None or not 0 <= now - reminder.updated <= self.MAX_AGE:
+            if reminder is None or not 0 <= now - reminder.updated <= MAX_AGE:  # drafts' week
                 try:
                     self._store.remove(key)
                 except Exception:

@@ -20,13 +20,11 @@ from typing import Any
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.errors import BridgeError, RestError, RestTimeout
 from bx24_bridge.payloads import CallStatus
-from bx24_bridge.rest import result_ref
 from bx24_bridge.wire import as_object, parse_id
 
 from .callbacks import (
     FIND_METHOD,
     MOVE_METHOD,
-    TODO_METHOD,
     CreateTodo,
     FindTodo,
     MoveTodo,
@@ -34,12 +32,12 @@ from .callbacks import (
     ReminderState,
     ReminderStore,
     Request,
-    deadline_text,
+    create_plan,
     find_params,
     found_todo,
+    move_params,
     parse_choice,
     reminder_time,
-    todo_params,
 )
 from .comment import (
     ADD_METHOD,
@@ -113,7 +111,6 @@ logger = logging.getLogger("callcard.notes")
 TICK_SECONDS = 0.25  # drives the debounce, the auto-close renewals and the hold's end
 SAVE_TIMEOUT = 20.0
 ACTIVITY_EVERY = 1.0  # a key or click tells the machine at most this often that someone is there
-CURRENT_USER = "user.current"  # the operator: the call-back's to-do is theirs
 
 
 def problem_for(error: BridgeError, *, updating: bool) -> SaveProblem:
@@ -393,15 +390,10 @@ class NotesShell:
 
     async def _remind(self, request: Request) -> None:
         reminder, attempt, when = request.reminder, request.attempt, request.reminder.when
-        offset = reminder.offset
         try:
             if isinstance(request, CreateTodo):
-                # One round trip: who the operator is, and the to-do that is theirs.
-                params = todo_params(reminder, None)
-                params["responsibleId"] = result_ref("me", "ID")
-                answers = await self._bridge.call_batch(
-                    {"me": (CURRENT_USER, {}), "todo": (TODO_METHOD, params)},
-                    timeout=SAVE_TIMEOUT)
+                answers = await self._bridge.call_batch(create_plan(reminder),
+                                                        timeout=SAVE_TIMEOUT)
                 answer = answers["todo"].unwrap() if "todo" in answers else None
                 todo_id = parse_id((as_object(answer) or {}).get("id"))
                 self._send(self._reminders.created(attempt, todo_id, when))
@@ -410,11 +402,8 @@ class NotesShell:
                                                         timeout=SAVE_TIMEOUT)
                 self._send(self._reminders.found(attempt, found_todo(answer, reminder), when))
             else:
-                owner = todo_params(reminder, None)
-                await self._bridge.call_method(MOVE_METHOD, {
-                    "ownerTypeId": owner["ownerTypeId"], "ownerId": owner["ownerId"],
-                    "id": reminder.todo_id, "value": deadline_text(when, offset),
-                }, timeout=SAVE_TIMEOUT)
+                await self._bridge.call_method(MOVE_METHOD, move_params(reminder, when),
+                                               timeout=SAVE_TIMEOUT)
                 self._send(self._reminders.created(attempt, reminder.todo_id, when))
         except BridgeError as exc:
             logger.warning("the call-back of %s failed: %s", reminder.target.key, exc)
