@@ -37,6 +37,7 @@ from bx24_bridge.phone_numbers import CallerNumber
 
 from .callstate import CallTracker, Phase, format_duration
 from .i18n import Translator
+from .phone import caller_digits
 from .present import CardText, ClientText, caller_text, offers_lead, present, present_client
 
 if TYPE_CHECKING:  # the client module loads after the first render (callcard/app.py)
@@ -367,12 +368,8 @@ def _no_names(_ref: CrmRef) -> str | None:
 
 
 def _same_caller(one: CallerNumber, other: CallerNumber) -> bool:
-    """Whether two numbers are one caller's: the host writes ``+7900…`` in one place and
-    ``7900…`` in another, so digits are compared."""
-    def digits(number: CallerNumber) -> str:
-        return "".join(char for char in number.value or "" if char.isdigit())
-
-    return one.kind == other.kind and digits(one) == digits(other)
+    """Whether two numbers are one caller's (:func:`~callcard.phone.caller_digits`)."""
+    return one.kind == other.kind and caller_digits(one) == caller_digits(other)
 
 
 class CardMachine:

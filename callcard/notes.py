@@ -57,7 +57,7 @@ from .comment import (
     target_from_key,
 )
 from .i18n import FALLBACK, Translator
-from .phone import format_number
+from .phone import caller_digits, format_number
 
 __all__ = [
     "NO_TARGET",
@@ -146,9 +146,7 @@ def note_key_from_text(text: object) -> NoteKey | None:
 
 
 def _unbound(number: CallerNumber | None) -> Unbound:
-    if number is not None and number.kind == "number" and number.value:
-        return Unbound("".join(char for char in number.value if char in "0123456789"))
-    return Unbound()
+    return Unbound(caller_digits(number))
 
 
 # --------------------------------------------------------------------------- events

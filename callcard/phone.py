@@ -15,7 +15,18 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["format_number"]
+from bx24_bridge.phone_numbers import CallerNumber
+
+__all__ = ["caller_digits", "format_number"]
+
+
+def caller_digits(number: CallerNumber | None) -> str:
+    """The ASCII digits of a caller's number (``""`` when it is hidden or unknown): the host
+    writes one number as ``+7900…`` in one place and ``7900…`` in another, so whether two
+    numbers are one caller's is a question about their digits."""
+    if number is None or number.kind != "number" or not number.value:
+        return ""
+    return "".join(char for char in number.value if char in "0123456789")
 
 # ITU-T E.164 country calling codes. Not every code on Earth, but every region Bitrix24 users
 # call: CIS, Europe, the Americas, the Middle East, Asia, Africa's larger markets.

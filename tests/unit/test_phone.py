@@ -111,3 +111,12 @@ def test_digits_are_kept_in_order(plus: bool, digits: str) -> None:
 @given(st.text(max_size=60))
 def test_never_raises(text: str) -> None:
     assert isinstance(format_number(text), str)
+
+
+def test_a_callers_digits_are_its_ascii_digits_and_none_for_no_number() -> None:
+    from bx24_bridge.phone_numbers import HIDDEN_NUMBER, UNKNOWN_NUMBER, CallerNumber
+    from callcard.phone import caller_digits
+
+    assert caller_digits(CallerNumber("number", "+7 (900) 123-45-67")) == "79001234567"
+    assert caller_digits(CallerNumber("number", "79001234567")) == "79001234567"
+    assert caller_digits(HIDDEN_NUMBER) == caller_digits(UNKNOWN_NUMBER) == caller_digits(None) == ""
