@@ -673,6 +673,11 @@ class NotesMachine:
         """The outcome chosen for the current client, if any."""
         return self._current.outcome
 
+    def client_label(self, target: CommentTarget) -> str:
+        """``target`` in words: the name the CRM gave (:class:`ClientNamed`), else its type and
+        number (:func:`~callcard.comment.client_words`)."""
+        return client_words(target, self._names.get(target), self._t)
+
     @property
     def comment_id(self) -> int | None:
         """The id of the current client's comment, once it has one."""
@@ -1103,7 +1108,7 @@ class NotesMachine:
 
     def _label(self, note: _Note) -> str:
         if note.target is not None:
-            return client_words(note.target, self._names.get(note.target), self._t)
+            return self.client_label(note.target)
         if isinstance(note.client, Unbound) and note.client.number:
             return format_number(note.client.number)
         return self._t("client.new")

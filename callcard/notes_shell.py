@@ -49,7 +49,6 @@ from .comment import (
     Outcome,
     SaveProblem,
     choose_target,
-    client_words,
     comment_with_text,
     header_fields,
     header_from_fields,
@@ -151,7 +150,6 @@ class NotesShell:
         self._machine = NotesMachine(header=header, target=choose_target(status), t=t)
         self._utc_offset = utc_offset
         self._phone = status.phone
-        self._names: dict[CommentTarget, str] = {}
         self._reminders = Reminders()
         self._reminder_store = ReminderStore(storage, portal or "local")
         self._reminder_note: str | None = None  # why the last choice made no reminder
@@ -230,7 +228,6 @@ class NotesShell:
     def client_named(self, ref: CrmRef, name: str) -> None:
         """The CRM answered with the client's name: comment headers and the list use it."""
         if name:
-            self._names[CommentTarget.from_ref(ref)] = name
             self._handle(ClientNamed(CommentTarget.from_ref(ref), name))
 
     def call_ended(self) -> None:
@@ -369,8 +366,7 @@ class NotesShell:
             self._reminder_note = "callback.past"
         else:
             self._reminder_note = None
-            client = client_words(target, self._names.get(target), self._t)
-            title = self._t.format("callback.todo", client=client)
+            title = self._t.format("callback.todo", client=self._machine.client_label(target))
             text = self._t.format("callback.todo.text", number=number_words(self._phone, self._t))
             self._send(self._reminders.choose(target, when, self._utc_offset(), title, text))
         self._render()
