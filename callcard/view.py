@@ -44,6 +44,12 @@ def build(node: Node) -> Any:
     return made
 
 
+def _hide(node: Any, hidden: bool) -> None:
+    """``node.hidden = hidden``, written only when it changes (and nothing for no node)."""
+    if node is not None and bool(node.hidden) != hidden:
+        node.hidden = hidden
+
+
 def element(tag: str, text: str | None = None, **attrs: str) -> Any:
     """A new element; ``data_testid="x"`` becomes ``data-testid="x"``; text via textContent."""
     node = js.document.createElement(tag)
@@ -255,11 +261,7 @@ class CardView:
         self._set("call-timer", text.call_timer)
         if self._set("call-state", text.call_state):
             self._nodes["call-announcer"].textContent = text.call_state
-        list_mode = self._nodes.get("list-mode")
-        if list_mode is not None:
-            self._set("list-mode", text.list_mode or "")
-            if list_mode.hidden != (text.list_mode is None):
-                list_mode.hidden = text.list_mode is None
+        self._show_text("list-mode", text.list_mode)
         self._show_failure(text.call_failure)
         self._show_links(text)
         if self._root.hasAttribute("data-after-call") != text.after_call:
@@ -276,8 +278,7 @@ class CardView:
             button.setAttribute("data-number", wanted)
             button.removeAttribute("data-copied")
             button.textContent = str(button.getAttribute("data-label") or button.textContent)
-        if button.hidden != (number is None):
-            button.hidden = number is None
+        _hide(button, number is None)
 
     def open_in_new_tab(self, href: str) -> None:
         """The fallback when Bitrix24 cannot open the item in a slider."""
@@ -292,19 +293,9 @@ class CardView:
         name, details, problem, retry = client.name, client.details, client.problem, client.retry
         self._set("client-name", name)
         self._set("client-details", details)
-        last = self._nodes.get("last-contact")
-        if last is not None:
-            self._set("last-contact", client.last or "")
-            if last.hidden != (client.last is None):
-                last.hidden = client.last is None
-        node = self._nodes.get("client-problem")
-        if node is not None:
-            self._set("client-problem", problem or "")
-            if node.hidden != (problem is None):
-                node.hidden = problem is None
-        button = self._nodes.get("client-retry")
-        if button is not None and button.hidden != (not retry):
-            button.hidden = not retry
+        self._show_text("last-contact", client.last)
+        self._show_text("client-problem", problem)
+        _hide(self._nodes.get("client-retry"), not retry)
         self._show_lead(client)
         self._show_deals(client.deals)
 
@@ -315,8 +306,7 @@ class CardView:
             return
         if client.lead is not None:
             self._set("create-lead", client.lead)
-        if button.hidden != (client.lead is None):
-            button.hidden = client.lead is None
+        _hide(button, client.lead is None)
         busy = "true" if client.lead_busy else "false"
         if button.getAttribute("aria-disabled") != busy:
             button.setAttribute("aria-disabled", busy)
@@ -378,8 +368,7 @@ class CardView:
         if callback is not None and callback.hasAttribute("data-requested"):
             choice = str(callback.getAttribute("data-requested"))
             callback.removeAttribute("data-requested")
-            field = self._nodes.get("callback-when")
-            notes.on_callback(choice, str(field.value) if choice == "at" and field else None)
+            notes.on_callback(choice, self._callback_at(choice))
 
     @staticmethod
     def _outcome_clicked(event: Any, handlers: NotesHandlers) -> None:
@@ -393,19 +382,19 @@ class CardView:
         if not button:  # (JS null: a click between the buttons, or on the date field)
             return
         choice = str(button.getAttribute("data-callback"))
+        handlers.on_callback(choice, self._callback_at(choice))
+
+    def _callback_at(self, choice: str) -> str | None:
+        """The date field's value for "at" (the other choices need none)."""
         field = self._nodes.get("callback-when")
-        at = str(field.value) if choice == "at" and field is not None else None
-        handlers.on_callback(choice, at)
+        return str(field.value) if choice == "at" and field is not None else None
 
     def set_callback(self, text: str | None, state: str | None) -> None:
         """The call-back's status line (``data-callback-state``: creating, created, retrying,
         failed, refused), hidden when there is none."""
-        node = self._nodes.get("callback-status")
+        node = self._show_text("callback-status", text)
         if node is None:
             return
-        self._set("callback-status", text or "")
-        if node.hidden != (text is None):
-            node.hidden = text is None
         wanted = state or ""
         if str(node.getAttribute("data-callback-state") or "") != wanted:
             node.setAttribute("data-callback-state", wanted)
@@ -442,14 +431,8 @@ class CardView:
     def set_hold(self, text: str | None, *, close_now: bool) -> None:
         """What holding the card means (it also holds new incoming calls), until when, and the
         button that ends it."""
-        hold, close = self._nodes.get("keep-open-status"), self._nodes.get("close-now")
-        if hold is None or close is None:
-            return
-        self._set("keep-open-status", text or "")
-        if hold.hidden != (text is None):
-            hold.hidden = text is None
-        if close.hidden != (not close_now):
-            close.hidden = not close_now
+        self._show_text("keep-open-status", text)
+        _hide(self._nodes.get("close-now"), not close_now)
 
     def set_other_notes(self, items: tuple[OtherNoteText, ...]) -> None:
         """The unsaved notes of clients the card has moved on from, one line each."""
@@ -467,6 +450,15 @@ class CardView:
         box.hidden = not rows
 
     # -------------------------------------------------------------- helpers
+
+    def _show_text(self, key: str, text: str | None) -> Any:
+        """Write ``text`` into the hook ``key`` and show it; None empties and hides it. The
+        node, or None when this card has no such hook."""
+        node = self._nodes.get(key)
+        if node is not None:
+            self._set(key, text or "")
+            _hide(node, text is None)
+        return node
 
     def _set(self, key: str, value: str) -> bool:
         node = self._nodes.get(key)
