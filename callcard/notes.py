@@ -556,9 +556,9 @@ class _Note:
 
     @property
     def maybe_made(self) -> str | None:
-        """The comment text of an add whose answer never came, which may be in the CRM anyway
-        (an add still on its way is not counted: a draft written at every add would cost a
-        store write per save for a reload in the seconds of a request)."""
+        """The comment text of an add whose answer never came, which may be in the CRM anyway.
+        (An add still on its way is marked apart by the shell, DraftStore.mark_adding, so the
+        machine's drafts are not rewritten at every add.)"""
         if self.comment_id is not None or self.lost is None:
             return None
         return self.lost[0]

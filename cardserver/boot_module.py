@@ -39,7 +39,7 @@ def snapshot_key(files: Iterable[tuple[str, Path]]) -> str:
 
 def render_boot_module(key: str, stdlib_name: str, lock_name: str = "pyodide-lock.json") -> bytes:
     """The module's source with the key and the published names of the archive and of the lock
-    file (the build's own, content-addressed: cardserver/runtime.py, patched_lock) written in."""
+    file (the build's own, content-addressed: cardserver/runtime.py, build_lock) written in."""
     source = TEMPLATE.read_text(encoding="utf-8")
     for placeholder in (KEY_PLACEHOLDER, STDLIB_PLACEHOLDER, LOCK_PLACEHOLDER):
         if source.count(placeholder) != 1:

@@ -56,7 +56,7 @@ from .runtime import (
     STDLIB_NAME,
     LockError,
     RuntimeVersions,
-    patched_lock,
+    build_lock,
     read_runtime_versions,
     runtime_wheels,
     stdlib_archive,
@@ -195,7 +195,7 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
     archive = stdlib if stdlib is not None else stdlib_archive(root, versions)
     stdlib_path = publisher.copy(archive, f"{pyodide_dir}/{STDLIB_NAME}", hashed=True)
     try:
-        lock = patched_lock((root / PYODIDE_PACKAGE / LOCK_NAME).read_bytes(),
+        lock = build_lock((root / PYODIDE_PACKAGE / LOCK_NAME).read_bytes(),
                             runtime_wheels(root))
     except LockError as exc:
         raise BuildError(f"{exc} (tools/runtime-wheels.txt)") from None

@@ -94,7 +94,7 @@ def _wheel_name_version(file_name: str) -> tuple[str, str]:
     return re.sub(r"[-_.]+", "-", name).lower(), version
 
 
-def patched_lock(lock: bytes, wheels: list[Path]) -> bytes:
+def build_lock(lock: bytes, wheels: list[Path]) -> bytes:
     """The build's lock file: Pyodide's, naming only the packages this runtime can load, the
     ``wheels`` published beside it, each with its file name and the sha256 of these very bytes
     (Pyodide checks it before it installs a package). The others are left out: their wheels are

@@ -138,54 +138,43 @@ def test_the_rest_side_of_a_lead() -> None:
 # --------------------------------------------------------------------------- the shell
 
 
-def lead_app(answers: list[object]) -> World:
+def press_create_lead(answers: list[object]) -> tuple[list[str], CardMachine]:
+    """An unbound card whose portal answers the lead's calls with ``answers``: the operator
+    presses Create a lead; the REST methods called, and the card's machine after."""
     bridge = FakeBridge()
     bridge.method_answers = answers
-    return World(bridge=bridge, card=FakeCard(options=status(entity=None),
-                                              answers=[status(entity=None)]))
+    world = World(bridge=bridge, card=FakeCard(options=status(entity=None),
+                                               answers=[status(entity=None)]))
+    machine: list[CardMachine] = []
+
+    async def scenario() -> None:
+        await world.app.start()
+        world.view.on_create_lead()
+        await settle()
+        assert world.app.machine is not None
+        machine.append(world.app.machine)
+
+    run(scenario())
+    return [method for method, _ in bridge.methods], machine[0]
 
 
 def test_the_shell_creates_the_lead_and_looks_it_up_when_the_answer_is_lost() -> None:
-    async def scenario() -> None:
-        world = lead_app([RestTimeout("crm.lead.add", 20.0), {"LEAD": [33]}])
-        await world.app.start()
-        world.view.on_create_lead()
-        await settle()
-        assert [method for method, _ in world.bridge.methods] == ["crm.lead.add",
-                                                                 "crm.duplicate.findbycomm"]
-        machine = world.app.machine
-        assert machine is not None and machine.status is not None
-        assert machine.status.entity == LEAD
-
-    run(scenario())
+    methods, machine = press_create_lead([RestTimeout("crm.lead.add", 20.0), {"LEAD": [33]}])
+    assert methods == ["crm.lead.add", "crm.duplicate.findbycomm"]
+    assert machine.status is not None
+    assert machine.status.entity == LEAD
 
 
 def test_the_shell_says_why_a_lead_was_refused() -> None:
-    async def scenario() -> None:
-        world = lead_app([RestError("crm.lead.add", "ACCESS_DENIED", "no")])
-        await world.app.start()
-        world.view.on_create_lead()
-        await settle()
-        assert [method for method, _ in world.bridge.methods] == ["crm.lead.add"]
-        machine = world.app.machine
-        assert machine is not None
-        assert machine.client_text().problem == "У вас нет права создавать лиды на этом портале."
-
-    run(scenario())
+    methods, machine = press_create_lead([RestError("crm.lead.add", "ACCESS_DENIED", "no")])
+    assert methods == ["crm.lead.add"]
+    assert machine.client_text().problem == "У вас нет права создавать лиды на этом портале."
 
 
 def test_an_answer_that_names_no_lead_is_looked_up_too() -> None:
-    async def scenario() -> None:
-        world = lead_app([{"odd": "answer"}, {"LEAD": []}])
-        await world.app.start()
-        world.view.on_create_lead()
-        await settle()
-        assert [method for method, _ in world.bridge.methods] == ["crm.lead.add",
-                                                                 "crm.duplicate.findbycomm"]
-        machine = world.app.machine
-        assert machine is not None and machine.status is not None
-        assert machine.status.entity is None
-        assert machine.client_text().problem is not None  # it says so; the button is back
-        assert machine.client_text().lead is not None
-
-    run(scenario())
+    methods, machine = press_create_lead([{"odd": "answer"}, {"LEAD": []}])
+    assert methods == ["crm.lead.add", "crm.duplicate.findbycomm"]
+    assert machine.status is not None
+    assert machine.status.entity is None
+    assert machine.client_text().problem is not None  # it says so; the button is back
+    assert machine.client_text().lead is not None

@@ -14,7 +14,7 @@ import pytest
 from cardserver.runtime import (
     PYODIDE_PACKAGE,
     LockError,
-    patched_lock,
+    build_lock,
     python_version,
 )
 
@@ -35,7 +35,7 @@ def wheel(tmp_path: Path, name: str, data: bytes = b"PK fake wheel") -> Path:
 
 def test_a_published_wheel_is_named_with_the_digest_of_its_bytes(tmp_path: Path) -> None:
     micropip = wheel(tmp_path, "micropip-0.11.1-py3-none-any.whl")
-    patched = json.loads(patched_lock(json.dumps(LOCK).encode(), [micropip]))
+    patched = json.loads(build_lock(json.dumps(LOCK).encode(), [micropip]))
     entry = patched["packages"]["micropip"]
     assert entry["sha256"] == hashlib.sha256(b"PK fake wheel").hexdigest()
     assert entry["file_name"] == micropip.name
@@ -48,10 +48,10 @@ def test_a_published_wheel_needs_its_dependencies_published_too(tmp_path: Path) 
     lock["packages"]["micropip"]["depends"] = ["six"]
     micropip = wheel(tmp_path, "micropip-0.11.1-py3-none-any.whl")
     with pytest.raises(LockError, match="six"):
-        patched_lock(json.dumps(lock).encode(), [micropip])
+        build_lock(json.dumps(lock).encode(), [micropip])
     both = [wheel(tmp_path, "micropip-0.11.1-py3-none-any.whl"),
             wheel(tmp_path, "six-1.17.0-py2.py3-none-any.whl", b"other")]
-    assert set(json.loads(patched_lock(json.dumps(lock).encode(), both))["packages"]) == {
+    assert set(json.loads(build_lock(json.dumps(lock).encode(), both))["packages"]) == {
         "micropip", "six"}
 
 
@@ -59,7 +59,7 @@ def test_a_published_wheel_needs_its_dependencies_published_too(tmp_path: Path) 
                                   "requests-2.32.0-py3-none-any.whl"])
 def test_a_wheel_out_of_step_with_the_runtime_stops_the_build(tmp_path: Path, name: str) -> None:
     with pytest.raises(LockError):
-        patched_lock(json.dumps(LOCK).encode(), [wheel(tmp_path, name)])
+        build_lock(json.dumps(LOCK).encode(), [wheel(tmp_path, name)])
 
 
 def test_the_pins_match_the_installed_runtime() -> None:
