@@ -369,6 +369,7 @@ class NotesShell:
             title = self._t.format("callback.todo", client=self._machine.client_label(target))
             text = self._t.format("callback.todo.text", number=number_words(self._phone, self._t))
             self._send(self._reminders.choose(target, when, self._utc_offset(), title, text))
+            return  # (_send renders)
         self._render()
 
     def _send(self, requests: list[Request]) -> None:
