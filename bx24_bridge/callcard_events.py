@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Final
 
 from .crm_refs import CrmRef, parse_crm_ref
@@ -19,6 +18,7 @@ from .errors import ParseError
 from .payloads import CallState, parse_call_state
 from .phone_numbers import CallerNumber, parse_caller_number
 from .placement_wire import normalise_event_args
+from .values import Value
 from .wire import as_object, json_type
 
 __all__ = [
@@ -32,8 +32,7 @@ __all__ = [
 _SIP_CODE = re.compile(r"[1-6][0-9]{2}")
 
 
-@dataclass(frozen=True, slots=True)
-class StateChange:
+class StateChange(Value):
     """CallCard::CallStateChanged (docs/host-contract.md#events).
 
     ``state`` is None when the event carried no state or one this code does not know: it is
@@ -102,8 +101,7 @@ def parse_state_event(args: object) -> StateChange:
     return StateChange(parse_call_state(state_value), failed_code)
 
 
-@dataclass(frozen=True, slots=True)
-class EntityChange:
+class EntityChange(Value):
     """CallCard::EntityChanged (docs/host-contract.md#events): the client the card now shows.
 
     ``phone`` is unknown when the host sends ``"unknown"`` (client without a phone); ``entity``

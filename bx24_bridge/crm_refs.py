@@ -12,9 +12,9 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Final
 
+from .values import Value
 from .wire import as_array, as_object, ascii_word, parse_id
 
 __all__ = [
@@ -71,8 +71,7 @@ def parse_entity_type(value: object) -> EntityType | None:
     return None if word is None else _ENTITY_TYPES_BY_WORD.get(word)
 
 
-@dataclass(frozen=True, slots=True)
-class CrmRef:
+class CrmRef(Value):
     """A validated reference to one CRM item. Build it with :func:`parse_crm_ref`.
 
     Direct construction with an invalid type or id raises ``ValueError`` (a programming error).

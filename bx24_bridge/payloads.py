@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass
 from typing import Final
 
 from .crm_refs import CrmRef, dedupe, parse_bindings, parse_crm_ref, parse_crm_uri
 from .errors import ParseError
 from .phone_numbers import UNKNOWN_NUMBER, CallerNumber, parse_caller_number
 from .placement_wire import error_code
+from .values import Value
 from .wire import (
     as_array,
     as_object,
@@ -116,8 +116,7 @@ def parse_call_direction(value: object) -> CallDirection:
     return _DIRECTIONS_BY_WORD.get(word, CallDirection.UNKNOWN)
 
 
-@dataclass(frozen=True, slots=True)
-class CallStatus:
+class CallStatus(Value):
     """The call the card is showing: getStatus result or PLACEMENT_OPTIONS, normalised
     (docs/host-contract.md#status).
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from dataclasses import dataclass
 from typing import Final, Literal
 
+from .values import Value
 from .wire import ASCII_DIGITS, int_text
 
 __all__ = ["HIDDEN_NUMBER", "MAX_PHONE_LEN", "UNKNOWN_NUMBER", "CallerNumber",
@@ -28,8 +28,7 @@ _BAD_NUMBER_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NO_NUMBER_WORDS: Final = frozenset({"", "unknown", "undefined", "null"})
 
 
-@dataclass(frozen=True, slots=True)
-class CallerNumber:
+class CallerNumber(Value):
     """The caller's number as the host gave it (PHONE_NUMBER, docs/host-contract.md#status,
     #events), as a tagged value.
 

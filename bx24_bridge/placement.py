@@ -12,13 +12,13 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from . import _ffi
 from .errors import ParseError
 from .library import Library
 from .placement_wire import check_placement_answer, normalise_event_args
+from .values import Value
 from .wire import as_array, as_object
 
 __all__ = [
@@ -37,16 +37,14 @@ COMMAND_TIMEOUT = 5.0  # the host answers known commands within milliseconds
 EventHandler = Callable[[list[Any]], Awaitable[None] | None]
 
 
-@dataclass(frozen=True, slots=True)
-class PlacementInfo:
+class PlacementInfo(Value):
     """Where the app was opened: ``placement`` is ``"DEFAULT"`` outside any placement."""
 
     placement: str
     options: Any  # JSON-shaped PLACEMENT_OPTIONS; parse with payloads.parse_options
 
 
-@dataclass(frozen=True, slots=True)
-class PlacementInterface:
+class PlacementInterface(Value):
     """What the current placement offers (empty sets outside a placement)."""
 
     commands: frozenset[str]

@@ -9,10 +9,10 @@ made by bx24_bridge/rest_client.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import RestError
+from .values import Value
 from .wire import MAX_CODE_LEN, as_array, as_object, wire_text
 
 __all__ = ["RestOutcome", "join_pages", "rest_result", "result_ref"]
@@ -21,8 +21,7 @@ _REF_PART = re.compile(r"[A-Za-z0-9_.\-]+")
 _REST_ERROR_TEXT = re.compile(r"([A-Za-z0-9_.\-]+)(?::\s*(.*?))?(?:\s*\(([0-9]{3})\))?", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
-class RestOutcome:
+class RestOutcome(Value):
     """One answer of a batch: either ``data`` or ``error``, so one failure spoils nothing else."""
 
     data: Any = None

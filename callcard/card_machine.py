@@ -27,13 +27,13 @@ The rules everything here serves:
 # pyright: reportUnnecessaryIsInstance=false
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from bx24_bridge.callcard_events import EntityChange
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.payloads import CallState, CallStatus
 from bx24_bridge.phone_numbers import CallerNumber
+from bx24_bridge.values import replace
 
 from .callstate import CallTracker, Phase, format_duration
 from .i18n import Translator

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Final
+
+from bx24_bridge.values import Value
 
 from .i18n import Translator
 from .note_form import MAX_NOTE_LEN, Outcome
@@ -26,13 +27,12 @@ __all__ = ["Node", "card_markup", "hook_names", "link_markup", "to_html"]
 _VOID: Final = frozenset({"input", "br", "img", "meta", "link"})
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(Value):
     """An element: ``attrs`` in order (a value of None is a boolean attribute, e.g. hidden)."""
 
     tag: str
     attrs: tuple[tuple[str, str | None], ...] = ()
-    children: tuple[Node | str, ...] = field(default=())
+    children: tuple[Node | str, ...] = ()
 
     def attr(self, name: str) -> str | None:
         return next((value for key, value in self.attrs if key == name), None)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.payloads import CallStatus
+from bx24_bridge.values import Value
 
 from .callstate import CallTracker, Phase, format_duration
 from .i18n import Translator
@@ -54,8 +54,7 @@ _ORIGIN: Final = re.compile(r"(https?)://([^/]*)/?", re.IGNORECASE)
 _MAX_HOST_LEN: Final = 253
 
 
-@dataclass(frozen=True, slots=True)
-class CrmLink:
+class CrmLink(Value):
     """A link to one CRM item: ``label`` to show, ``href`` for the anchor, ``path`` for
     ``BX24.openPath`` (which opens it in the portal's slider)."""
 
@@ -70,8 +69,7 @@ class CrmLink:
     id: int
 
 
-@dataclass(frozen=True, slots=True)
-class CardText:
+class CardText(Value):
     """The card's visible text, one field per ui-contract hook; the view writes it as is.
 
     ``call_failure``, ``list_mode``, ``crm_entity`` and ``crm_unbound`` are None when the card
@@ -243,8 +241,7 @@ def present(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DealText:
+class DealText(Value):
     """One open deal of the client: a link to it (its title as the label), and a line with its
     stage and amount (``""`` when the portal gave neither)."""
 
@@ -252,8 +249,7 @@ class DealText:
     facts: str
 
 
-@dataclass(frozen=True, slots=True)
-class ClientText:
+class ClientText(Value):
     """The client block's words: ``client-name``, a details line, a problem line or None, and
     whether asking again may help (the portal did not answer: offer a retry); then the client's
     open deals."""

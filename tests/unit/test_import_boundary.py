@@ -136,7 +136,7 @@ BRIDGE_PUBLIC = frozenset({
     "bx24_bridge.crm_refs", "bx24_bridge.phone_numbers", "bx24_bridge.placement_wire",
     "bx24_bridge.dom", "bx24_bridge.console", "bx24_bridge.placement", "bx24_bridge.rest_client",
     "bx24_bridge.window", "bx24_bridge.host", "bx24_bridge.callcard", "bx24_bridge.payloads",
-    "bx24_bridge.callcard_events",
+    "bx24_bridge.callcard_events", "bx24_bridge.values",
 })
 
 

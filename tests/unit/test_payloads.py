@@ -5,7 +5,6 @@ Every case comes from the host's behaviour in docs/host-contract.md.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -47,6 +46,7 @@ from bx24_bridge.phone_numbers import (
 )
 from bx24_bridge.placement_wire import check_placement_answer, normalise_event_args
 from bx24_bridge.rest import rest_result
+from bx24_bridge.values import replace
 from bx24_bridge.wire import MAX_SAFE_INTEGER, MAX_TEXT_LEN, parse_id
 from callcard.crm import CrmItem, PortalUser, parse_crm_item, parse_user
 
@@ -314,7 +314,7 @@ def test_get_status_and_placement_options_of_the_same_call_agree() -> None:
     from_status = parse_status(GET_STATUS)
     from_options = parse_options(PLACEMENT_OPTIONS)
     assert from_options.uri == "/crm/company/details/17/" == COMPANY_17.path
-    assert dataclasses.replace(from_options, uri=None) == from_status
+    assert replace(from_options, uri=None) == from_status
     assert merge(from_status, from_options) == from_options
 
 

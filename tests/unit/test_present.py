@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bx24_bridge.crm_refs import CrmRef, EntityType
 from bx24_bridge.payloads import CallState, CallStatus, parse_options, parse_status
 from bx24_bridge.phone_numbers import HIDDEN_NUMBER, UNKNOWN_NUMBER
+from bx24_bridge.values import field_names, replace
 from callcard.callstate import CallTracker
 from callcard.client import ClientActivity, ClientComment, ClientDeal, ClientInfo
 from callcard.i18n import Translator
@@ -60,7 +61,7 @@ def _card(raw: dict | None = None, t: Translator = EN, **kwargs: object) -> Card
 
 
 def test_field_names_are_the_contract() -> None:
-    assert [f.name for f in dataclasses.fields(CardText)] == [
+    assert list(field_names(CardText)) == [
         "caller_number",
         "call_direction",
         "call_state",
@@ -74,7 +75,7 @@ def test_field_names_are_the_contract() -> None:
         "copy_number",
         "after_call",
     ]
-    assert [f.name for f in dataclasses.fields(CrmLink)] == [
+    assert list(field_names(CrmLink)) == [
         "label", "kind", "href", "path", "type", "id"
     ]
 
@@ -533,7 +534,7 @@ def test_the_copy_button_copies_the_number_as_the_host_gave_it_and_only_a_number
     assert _card().copy_number == "+79001234567"
     for phone in (HIDDEN_NUMBER, UNKNOWN_NUMBER):
         call = parse_status({"CALL_ID": "c", "CALL_STATE": "connected"})
-        status = dataclasses.replace(call, phone=phone)
+        status = replace(call, phone=phone)
         text = present(status, CallTracker(CallState.CONNECTED, 0.0), EN, portal=None, now=1.0)
         assert text.copy_number is None
 
