@@ -58,14 +58,24 @@ class Line:
 #: failing line still fails `make bench`.
 WHY_IT_FAILS = {
     "Cold ready, loopback: app / same-runtime baseline": (
-        "On loopback the boot is CPU-bound and every ms of the app's own work shows; the warm "
-        "gap (~190 ms) is the app's own work alone. Measured in the page (2 cores): from "
-        "PyScript's py:ready to ready ~100 ms of Python (imports ~60-80 ms, of which ~26 ms "
-        "build the 13 dataclasses of the bridge's values and the card's words, ~5 ms compile "
-        "11 regular expressions; then BX24.init and the first render ~15-25 ms); before "
-        "py:ready, the bundle's unpacking ~20-40 ms; and the server's card painted first (FCP "
-        "~100 ms against ~55 ms for the bare page). The client loader, the CRM records, the "
-        "comment, the notes and the call-backs already load after ready."
+        "On loopback the boot is CPU-bound and every ms of the app's own work shows. Marks in "
+        "the page (2 cores, 5 cold loads, 2026-12-02): the app's Pyodide boot starts ~140 ms "
+        "later than the bare page's (339 vs 197 ms): the server's card is parsed and painted "
+        "first (the cold first frame is ~55 ms of main thread: style ~30 ms, layout ~12 ms), "
+        "and PyScript's module graph is only processed after that frame and the deferred "
+        "BX24 library and startup guard; the boot itself takes as long as the bare page's. "
+        "After the boot ~150 ms until main.py runs (bare page: ~115 ms to its ready): the "
+        "bundle's unpacking ~15-25 ms and main.py's fetch; then the app's imports ~33 ms "
+        "(~60 before the records became Values) and BX24.init and the first render ~10 ms. "
+        "Tried without a measurable change (5 rounds, noise +-40 ms): modulepreload of "
+        "PyScript's core chunk, pointing the page at that chunk directly, leaving out "
+        "PyScript's unused plugins."
+    ),
+    "Caller visible / ready, warm, emulated": (
+        "A warm load comes from the cache except the POST itself, so ready is the loopback "
+        "time plus one round trip (~850 ms), and the caller is the POST's 40 ms round trip plus "
+        "the page's parse and first frame (~90 ms warm on loopback): 0.15-0.16. Each ms taken "
+        "off ready makes this ratio worse unless the first paint gets faster too."
     ),
     "Warm / cold ready (app), loopback": (
         "On loopback a warm load only skips downloading, decompressing and compiling the wasm; "
