@@ -121,7 +121,7 @@ def _client(t: Translator, client: ClientText, text: CardText) -> Node:
             hidden=client.problem is None),
         _el("button", t("client.retry"), type="button", class_="button-secondary",
             data_testid="client-retry", hidden=not client.retry),
-        # static/startup-guard.js marks a click before Python runs; the view performs it then.
+        # static/early-actions.js marks a click before Python runs; the view performs it then.
         _el("button", client.lead or t("lead.create"), type="button", class_="button-secondary",
             data_testid="create-lead", hidden=client.lead is None,
             aria_disabled="true" if client.lead_busy else "false"),

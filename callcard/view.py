@@ -189,7 +189,7 @@ class CardView:
 
     def _wire(self, on_client_retry: Callable[[], Any]) -> None:
         """The card's own listeners (the notes' come with ``wire_notes``; until then
-        startup-guard.js marks a click on Save or Close now, and it is done then)."""
+        static/early-actions.js marks a click on Save or Close now, and it is done then)."""
         retry = self._nodes.get("client-retry")
         if retry is not None:
             self._listen(retry, "click", lambda _e: on_client_retry())
@@ -354,7 +354,7 @@ class CardView:
             save.setAttribute("aria-disabled", busy)
 
     def _hand_over_choices(self, notes: NotesHandlers) -> None:
-        """An outcome or a call-back chosen before the notes were wired (startup-guard.js keeps
+        """An outcome or a call-back chosen before the notes were wired (early-actions.js keeps
         the last choice on its row): chosen now, once the notes have restored this call's (a
         draft's outcome is not toggled off by the same choice made again)."""
         outcome, callback = self._nodes.get("call-outcome"), self._nodes.get("callback-at")

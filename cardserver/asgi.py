@@ -38,6 +38,7 @@ from .first_paint import PageTemplate, form_fields
 from .security import (
     COMMON_HEADERS,
     DEFAULT_FRAME_ANCESTORS,
+    allow_inline_scripts,
     content_security_policy,
     validate_frame_ancestors,
 )
@@ -70,8 +71,11 @@ class _Page:
 
 
 def _page(file: Path, csp: str | None, *, first_paint: bool = False) -> _Page:
+    """The built page ``file``; its policy allows the inline scripts the build wrote into it
+    (hashed from the file, never from what a request renders into it)."""
     body = file.read_bytes()
     template = PageTemplate(body) if first_paint else None
+    csp = allow_inline_scripts(csp, body) if csp is not None else None
     return _Page(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', csp, template)
 
 

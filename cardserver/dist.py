@@ -87,6 +87,11 @@ EXAMPLE_FILES: Final = ("main.py", "style.css")
 #: the ~2.5 KB (compressed) it adds are paid once per card, like the card itself. The install page
 #: keeps the link: nobody is waiting on a ringing phone there.
 INLINE_STYLESHEETS: Final = {"index.html": "static/app.css"}
+#: Scripts the handler page carries inline: they must run before the card they listen to can be
+#: clicked, which a file (deferred, or blocking the first paint for its round trip) cannot do.
+#: The server allows each by its hash (cardserver/security.py, ``allow_inline_scripts``).
+INLINE_SCRIPTS: Final = {"index.html": "static/early-actions.js"}
+_LEADING_COMMENT = re.compile(r"\A\s*/\*.*?\*/\s*", re.DOTALL)
 _CSS_URL = re.compile(r'url\("([^"]+)"\)')
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)  # (app.css has no "/*" inside a string)
 
@@ -223,6 +228,9 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
         if page in INLINE_STYLESHEETS:
             sheet = INLINE_STYLESHEETS[page]
             html = inline_stylesheet(html, sheet, (root / sheet).read_text(encoding="utf-8"), page)
+        if page in INLINE_SCRIPTS:
+            script = INLINE_SCRIPTS[page]
+            html = inline_script(html, script, (root / script).read_text(encoding="utf-8"), page)
         html = _rewrite_page(html, publisher.files, page)
         _write(stage / target, html.encode())
         if page == "index.html":
@@ -341,6 +349,20 @@ def inline_stylesheet(html: str, sheet: str, css: str, page: str) -> str:
     rules = "\n".join(line.rstrip() for line in rules.strip().splitlines() if line.strip())
     inline = "<style>\n" + rules + "\n  </style>"
     return html.replace(link, inline)
+
+
+def inline_script(html: str, script: str, source: str, page: str) -> str:
+    """``html`` with its ``<script src="./<script>"></script>`` replaced by the script itself,
+    without its leading comment (the source keeps the why; each page carries the code only)."""
+    tag = f'<script src="./{script}"></script>'
+    if html.count(tag) != 1:
+        raise BuildError(f"{page} must load ./{script} exactly once to have it inlined")
+    lowered = source.lower()
+    # Either would end the script early or change how the parser reads the rest of the page.
+    if "</script" in lowered or "<!--" in lowered:
+        raise BuildError(f"{script} cannot be inlined: it contains </script or <!--")
+    code = _LEADING_COMMENT.sub("", source, count=1).rstrip()
+    return html.replace(tag, "<script>\n" + code + "\n  </script>")
 
 
 def _rewrite_page(html: str, files: dict[str, str], page: str, base: str = "") -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 #: Who may embed the app in a frame. The call card runs inside an iframe of a Bitrix24 portal,
 #: so X-Frame-Options (which cannot list origins) is never sent; CSP frame-ancestors is used.
 #: This tuple is the one place that lists the cloud portals' domains.
@@ -83,3 +87,31 @@ def content_security_policy(
         directives.append("frame-src 'self'")
     directives.append(f"frame-ancestors {frame_ancestors}")
     return "; ".join(directives)
+
+
+#: A script element with its code in the page (no src): the build writes such scripts in
+#: (cardserver/dist.py, INLINE_SCRIPTS) and nothing else may add one.
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>",
+                            re.DOTALL | re.IGNORECASE)
+
+
+def inline_script_sources(page: bytes) -> list[str]:
+    """The CSP hash source (``'sha256-...'``) of each inline script of ``page``, as browsers
+    compute it: over the element's text, UTF-8 encoded."""
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(code).digest()).decode()}'"
+            for code in _INLINE_SCRIPT.findall(page)]
+
+
+def allow_inline_scripts(policy: str, page: bytes) -> str:
+    """``policy`` with the inline scripts of the built ``page`` allowed by their hash, and no
+    other: 'unsafe-inline' is never given, so markup that reached the page any other way (the
+    call's first view is rendered into it per request) cannot run."""
+    sources = inline_script_sources(page)
+    if not sources:
+        return policy
+    directives = policy.split("; ")
+    for index, directive in enumerate(directives):
+        if directive.startswith("script-src "):
+            directives[index] = " ".join([directive, *sources])
+            return "; ".join(directives)
+    raise ValueError("the policy has no script-src to add the page's inline scripts to")

@@ -1,5 +1,6 @@
 /*
- * What protects the card's start-up before Python runs (index.html loads this before PyScript).
+ * What protects the card's start-up before Python runs (index.html loads this before PyScript;
+ * what the operator clicks meanwhile is static/early-actions.js's, which must run sooner).
  *
  * 1. A watchdog. PyScript and Pyodide fail quietly: a runtime file that does not arrive (a flaky
  *    VPN, a proxy), a WebAssembly module that does not compile, or Python failing before its
@@ -20,16 +21,7 @@
  *    wrapped, and only when the real one throws or fails does the caller get a small in-memory
  *    database for the life of the page. A browser that allows IndexedDB gets the real one.
  *
- * 3. An early Save remembered. On a card the server rendered from the handler POST the operator
- *    can type a note before Python runs, and the notes attach only just after `ready`; the text
- *    stays in the textarea, and the view hands it over (callcard/view.py). A click on Save or
- *    Close now in that time would do nothing, so until the view has wired the button
- *    (data-wired) the click is marked on it (data-requested) and the view performs it then; so
- *    is Save's shortcut, Ctrl+Enter in the notes, and so is Create a lead. An outcome or a
- *    call-back chosen meanwhile is remembered on its row (data-requested = the choice; the
- *    outcome's button shows pressed at once) and handed over the same way.
- *
- * 4. Python's files asked for early, but not too early. PyScript fetches the app's bundle and
+ * 3. Python's files asked for early, but not too early. PyScript fetches the app's bundle and
  *    main.py only once Pyodide has started, a wait that is pure loss. Fetched from the start
  *    (a preload), they delay the caller's first paint (`make bench`: +25 to +55 ms on a cold
  *    load); once the first view is painted, the network is idle while the runtime downloads and
@@ -37,7 +29,7 @@
  *    names), and after the first frame this adds them as prefetches: the HTTP cache has them
  *    when PyScript asks.
  *
- * 5. Copying the caller's number. The button next to the number copies it as the host gave it
+ * 4. Copying the caller's number. The button next to the number copies it as the host gave it
  *    (+79001234567: what dialers and CRMs paste best). It is plain JavaScript so that it works
  *    from the first paint on, Python or not; the view only keeps the button's data-number up to
  *    date. A frame without the clipboard permission (the portal's iframe decides) falls back to
@@ -169,43 +161,6 @@
   const fetchOnce = () => { if (!fetched) { fetched = true; fetchAfterFirstPaint(); } };
   requestAnimationFrame(() => setTimeout(fetchOnce, 0));
   setTimeout(fetchOnce, 1000);
-
-  /* ------------------------------------------------------------------ an early Save */
-
-  document.addEventListener("click", (event) => {
-    if (!(event.target instanceof Element)) return;
-    const button = event.target.closest(
-      '[data-testid="notes-save"], [data-testid="close-now"], [data-testid="create-lead"]');
-    if (button && !button.hasAttribute("data-wired")) button.setAttribute("data-requested", "");
-    rememberChoice(event.target);
-  }, true);
-  /* An outcome (a toggle: pressed again, it is cleared) or a call-back choice before the view
-     has wired its row: the last one is kept on the row for the view to hand over. */
-  function rememberChoice(target) {
-    const outcome = target.closest("[data-testid=call-outcome] [data-outcome]");
-    const row = target.closest("[data-testid=call-outcome], [data-testid=callback-at]");
-    if (!row || row.hasAttribute("data-wired")) return;
-    if (outcome) {
-      const pressed = outcome.getAttribute("aria-pressed") !== "true";
-      for (const other of row.querySelectorAll("[data-outcome]")) {
-        other.setAttribute("aria-pressed", String(pressed && other === outcome));
-      }
-      row.setAttribute("data-requested", pressed ? outcome.dataset.outcome : "");
-      return;
-    }
-    const choice = target.closest("[data-callback]");
-    if (choice) row.setAttribute("data-requested", choice.dataset.callback);
-  }
-  // Ctrl+Enter (Cmd+Enter) in the notes is Save, as on the wired card.
-  document.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
-    if (!(event.target instanceof Element) || event.target.dataset.testid !== "notes") return;
-    const save = document.querySelector('[data-testid="notes-save"]');
-    if (save && !save.hasAttribute("data-wired")) {
-      event.preventDefault(); // no line break: the shortcut means Save
-      save.setAttribute("data-requested", "");
-    }
-  }, true);
 
   /* ------------------------------------------------------------------ copying the number */
 

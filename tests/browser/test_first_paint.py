@@ -22,6 +22,7 @@ from callcard.i18n import CATALOGUE
 
 EN = CATALOGUE["en"]
 WASM = "**/pyodide.asm.wasm"
+GUARD = "**/static/startup-guard.*.js"
 CALLER = "+7 900 123-45-67"  # the fake's default caller, +79001234567, as the card writes it
 #: The sections Python must take over as they are. (Not the links: getStatus brings bindings the
 #: options lack, and the client's name, once loaded, becomes the link's label.)
@@ -59,12 +60,21 @@ class HeldRuntime:
     def __init__(self, card: CardPage) -> None:
         self.page = card.page
         self.held: list[Route] = []
+        self.patterns = [WASM]
         self.page.route(WASM, lambda route: self.held.append(route))
+
+    def hold_the_guard(self) -> None:
+        """Holds static/startup-guard.js too (and so every deferred script after it): what the
+        operator does then happens before any script file of ours has run, as on a cold load
+        whose caller is painted before the guard's answer is in."""
+        self.patterns.append(GUARD)
+        self.page.route(GUARD, lambda route: self.held.append(route))
 
     def release(self) -> None:
         for route in self.held:
             route.continue_()
-        self.page.unroute(WASM)
+        for pattern in self.patterns:
+            self.page.unroute(pattern)
 
 
 @pytest.fixture
@@ -103,6 +113,7 @@ def test_the_caller_is_painted_before_python_and_python_takes_the_same_page_over
 def test_what_the_operator_did_before_python_was_ready_is_kept_and_saved_once(
     card: CardPage, held: HeldRuntime,
 ) -> None:
+    held.hold_the_guard()
     card.open_by_post({"status": {"CALL_STATE": "connected"}}, wait=False)
     page = card.page
     expect(page.get_by_test_id("caller-number")).to_have_text(CALLER)
@@ -133,6 +144,7 @@ def test_what_the_operator_did_before_python_was_ready_is_kept_and_saved_once(
 def test_ctrl_enter_before_python_is_a_save_done_once_python_is_there(
     card: CardPage, held: HeldRuntime,
 ) -> None:
+    held.hold_the_guard()
     card.open_by_post({"status": {"CALL_STATE": "connected"}}, wait=False)
     page = card.page
     notes = page.get_by_test_id("notes")
@@ -267,6 +279,7 @@ def test_a_lead_asked_for_before_python_is_made_once_with_the_early_note(
 ) -> None:
     unbound = {"status": {"CRM_ENTITY_TYPE": "", "CRM_ENTITY_ID": 0, "CRM_BINDINGS": [],
                           "PHONE_NUMBER": "+79005550101"}}
+    held.hold_the_guard()
     card.open_by_post(unbound, wait=False)
     page = card.page
     lead = page.get_by_test_id("create-lead")
@@ -285,6 +298,7 @@ def test_a_lead_asked_for_before_python_is_made_once_with_the_early_note(
 def test_an_outcome_and_a_call_back_chosen_before_python_are_recorded_once(
     card: CardPage, held: HeldRuntime,
 ) -> None:
+    held.hold_the_guard()
     card.open_by_post({"status": {"CALL_STATE": "connected"}}, wait=False)
     page = card.page
     outcome = page.get_by_test_id("call-outcome")

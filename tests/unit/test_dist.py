@@ -21,6 +21,7 @@ from cardserver.dist import (
     Manifest,
     build,
     example_page,
+    inline_script,
     inline_stylesheet,
 )
 from cardserver.runtime import read_runtime_versions
@@ -120,6 +121,41 @@ def test_inlined_urls_are_rebased_to_the_page() -> None:
            'b { background: url("data:image/png;base64,AA"); }')
     html = inline_stylesheet(page, "static/app.css", css, "index.html")
     assert 'url("./runtime/f.woff2")' in html and 'url("data:image/png;base64,AA")' in html
+
+
+def test_the_handler_page_listens_for_early_actions_before_the_card_in_its_own_script(
+    published: tuple[Path, Manifest],
+) -> None:
+    """static/early-actions.js is in the page, before the card, and is no file to fetch."""
+    dist, manifest = published
+    page = (dist / PAGES["index.html"]).read_text(encoding="utf-8")
+    [code] = re.findall(r"<script>\n(.*?)\n  </script>", page, re.DOTALL)
+    source = (ROOT / "static" / "early-actions.js").read_text(encoding="utf-8")
+    assert code.startswith("(function () {") and code in source  # all but its leading comment
+    assert "data-requested" in code
+    assert page.index(code) < page.index('<main id="card"')
+    assert "early-actions.js\"" not in page  # (its comment still names it)
+    assert all("early-actions" not in name for name in manifest.files)
+
+
+@pytest.mark.parametrize("source, problem", [
+    ('document.write("</script>");', "</script"),
+    ("const marker = '<!--';", "<!--"),
+])
+def test_a_script_that_cannot_be_inlined_stops_the_build(source: str, problem: str) -> None:
+    page = '<script src="./static/early-actions.js"></script>'
+    with pytest.raises(BuildError, match=problem):
+        inline_script(page, "static/early-actions.js", source, "index.html")
+
+
+def test_a_page_must_load_an_inlined_script_exactly_once() -> None:
+    tag = '<script src="./static/early-actions.js"></script>'
+    for page in ("<head></head>", tag + tag):
+        with pytest.raises(BuildError, match="exactly once"):
+            inline_script(page, "static/early-actions.js", "go();", "index.html")
+    html = inline_script("<head>" + tag + "</head>", "static/early-actions.js",
+                         "/* why */\n(function () { go(); })();\n", "index.html")
+    assert html == "<head><script>\n(function () { go(); })();\n  </script></head>"
 
 
 def test_what_can_change_between_builds_is_published_under_its_digest(

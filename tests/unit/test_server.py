@@ -4,9 +4,11 @@ sockets (idle and trickling clients, the command line, TLS) is in test_server_li
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,12 @@ from starlette.testclient import TestClient
 from cardserver.asgi import Options, create_app
 from cardserver.dist import Manifest, build
 from cardserver.runtime import read_runtime_versions
-from cardserver.security import BITRIX24_FRAME_ANCESTORS, DEFAULT_FRAME_ANCESTORS
+from cardserver.security import (
+    BITRIX24_FRAME_ANCESTORS,
+    DEFAULT_FRAME_ANCESTORS,
+    allow_inline_scripts,
+    inline_script_sources,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = read_runtime_versions(ROOT)
@@ -124,6 +131,41 @@ def test_the_csp_of_the_pages_names_the_portals(client: TestClient) -> None:
     assert all(domain in csp for domain in BITRIX24_FRAME_ANCESTORS)
     assert "form-action 'none'" in csp  # the card submits no forms
     assert "x-frame-options" not in client.get("/").headers
+
+
+def script_src(csp: str) -> list[str]:
+    [directive] = [d for d in csp.split("; ") if d.startswith("script-src ")]
+    return directive.split()[1:]
+
+
+def test_the_handler_page_s_own_inline_script_is_allowed_by_its_hash_and_nothing_else(
+    client: TestClient, published: tuple[Path, Manifest],
+) -> None:
+    page = (published[0] / "pages" / "index.html").read_bytes()
+    [code] = re.findall(rb"<script>(.*?)</script>", page, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
+    for response in (client.get("/"), client.post("/", data=CALL)):
+        sources = script_src(response.headers["content-security-policy"])
+        assert f"'sha256-{digest}'" in sources
+        assert [s for s in sources if s.startswith("'sha256-")] == [f"'sha256-{digest}'"]
+        assert "'unsafe-inline'" not in sources
+    # The install page has no inline script, so its policy allows none.
+    assert not any(s.startswith("'sha256-") for s in
+                   script_src(client.get("/install.html").headers["content-security-policy"]))
+
+
+def test_inline_scripts_are_hashed_as_browsers_do_and_added_to_script_src_only() -> None:
+    page = ('<script src="./a.js"></script><script type="py" src="./main.py"></script>'
+            '<script>\n  go("é");\n</script><SCRIPT type="module">m()</SCRIPT>').encode()
+    expected = [f"'sha256-{base64.b64encode(hashlib.sha256(code).digest()).decode()}'"
+                for code in ('\n  go("é");\n'.encode(), b"m()")]
+    assert inline_script_sources(page) == expected
+    policy = "default-src 'self'; script-src 'self'; style-src 'self'"
+    assert allow_inline_scripts(policy, page) == (
+        f"default-src 'self'; script-src 'self' {' '.join(expected)}; style-src 'self'")
+    assert allow_inline_scripts(policy, b"<p>no script</p>") == policy
+    with pytest.raises(ValueError, match="script-src"):
+        allow_inline_scripts("default-src 'self'", page)
 
 
 def test_frame_ancestors_can_be_narrowed_and_the_csp_switched_off(
