@@ -228,6 +228,16 @@ class CardPage:
         )
         return self.app_state
 
+    def describe(self) -> str:
+        """The card's state, its notes and the host's last messages, and the console's tail,
+        as text (for a failed test's report; never raises)."""
+        try:
+            state = json.dumps(self.page.evaluate(DESCRIBE_CARD), indent=1, ensure_ascii=False)
+        except Exception as exc:  # a crashed or closed tab says so
+            state = f"(the page could not be read: {exc})"
+        console = "\n".join(line[:300] for line in self.console[-30:])
+        return f"{state}\nconsole (last 30):\n{console}\npage errors: {self.errors}"
+
     @property
     def app_state(self) -> str:
         return self.page.evaluate("document.documentElement.dataset.appState")
@@ -417,6 +427,44 @@ def card(
     profile: SharedProfile, app_url: str, request: pytest.FixtureRequest
 ) -> Iterator[CardPage]:
     yield from _page_in_shared_profile(CardPage, profile, app_url, request)
+
+
+#: What a failed test's report shows of its card (CardPage.describe): a flaky failure on a CI
+#: run is read from its log, so the log must say where the card stood.
+DESCRIBE_CARD = """() => {
+  const hook = (id) => document.querySelector(`[data-testid="${id}"]`);
+  const attrs = (id) => {
+    const node = hook(id);
+    return node ? Object.fromEntries([...node.attributes].map(a => [a.name, a.value])) : null;
+  };
+  const host = window.bx24Host;
+  return {
+    url: location.href,
+    appState: document.documentElement.dataset.appState,
+    callState: hook("call-state") && hook("call-state").textContent,
+    notes: hook("notes") && hook("notes").value,
+    notesStatus: attrs("notes-status"),
+    notesStatusText: hook("notes-status") && hook("notes-status").textContent,
+    save: attrs("notes-save"),
+    appStatus: hook("app-status") && hook("app-status").textContent,
+    hostLog: host ? host.log.slice(-25).map(e => `${e.kind} ${e.name} `
+      + JSON.stringify(e.data ?? null).slice(0, 160)) : null,
+    delivered: host ? host.delivered.length : null,
+  };
+}"""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None],
+) -> Iterator[None]:
+    """A failed browser test's report carries where its card stood (before the tab closes)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        page = getattr(item, "funcargs", {}).get("card")
+        if isinstance(page, CardPage):
+            report.sections.append(("where the card stood", page.describe()))
+    return report
 
 
 def pytest_configure(config: pytest.Config) -> None:
