@@ -162,9 +162,10 @@ def test_ctrl_enter_before_python_is_a_save_done_once_python_is_there(
 def test_python_corrects_a_first_paint_the_host_has_moved_past(card: CardPage) -> None:
     """The POST told one client; by the time Python asks, the host's call is bound to another
     (the dialer moved on, a lead was made): Python's first render shows the host's truth."""
-    stale = ('{"CALL_ID": "externalCall.c3ee0b8b4e2a1723556778", "PHONE_NUMBER": "+74951112233", '
-             '"CRM_ENTITY_TYPE": "COMPANY", "CRM_ENTITY_ID": "6", "CALL_DIRECTION": "outgoing", '
-             '"CALL_STATE": "idle", "LINE_NUMBER": "74951234567", "CALL_LIST_MODE": "false"}')
+    stale = json.dumps({"CALL_ID": card.call_id, "PHONE_NUMBER": "+74951112233",
+                        "CRM_ENTITY_TYPE": "COMPANY", "CRM_ENTITY_ID": "6",
+                        "CALL_DIRECTION": "outgoing", "CALL_STATE": "idle",
+                        "LINE_NUMBER": "74951234567", "CALL_LIST_MODE": "false"})
     card.open_by_post(fields={"PLACEMENT_OPTIONS": stale}, wait=False)
     page = card.page
     expect(page.get_by_test_id("caller-number")).to_have_text("+7 495 111-22-33")

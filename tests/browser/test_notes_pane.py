@@ -110,7 +110,7 @@ def test_a_draft_survives_a_reload_of_the_same_call(card: CardPage) -> None:
 
 
 def test_a_draft_of_the_earlier_format_is_kept_after_an_upgrade(card: CardPage) -> None:
-    key = "callcard:draft:v1:example.bitrix24.com:externalCall.c3ee0b8b4e2a1723556778"
+    key = f"callcard:draft:v1:example.bitrix24.com:{card.call_id}"
     draft = "JSON.stringify({text: 'written before the upgrade', updated: Date.now() / 1000})"
     card.page.add_init_script(f"localStorage.setItem({json.dumps(key)}, {draft})")
     card.open()
