@@ -74,8 +74,11 @@ WHY_IT_FAILS = {
     "Caller visible / ready, warm, emulated": (
         "A warm load comes from the cache except the POST itself, so ready is the loopback "
         "time plus one round trip (~850 ms), and the caller is the POST's 40 ms round trip plus "
-        "the page's parse and first frame (~90 ms warm on loopback): 0.15-0.16. Each ms taken "
-        "off ready makes this ratio worse unless the first paint gets faster too."
+        "the page's parse and first frame (~90 ms warm on loopback): 0.15-0.17. Each ms taken "
+        "off ready makes this ratio worse unless the first paint gets faster too. Of that frame, "
+        "~20-30 ms is Open Sans: with font-display optional Chromium draws the text invisible "
+        "until the cached face is decoded (A/B, 8 rounds: no web font -32 ms, swap -20 ms warm); "
+        "swap would redraw the card's words in another face while the phone rings."
     ),
     "Warm / cold ready (app), loopback": (
         "On loopback a warm load only skips downloading, decompressing and compiling the wasm; "
