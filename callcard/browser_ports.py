@@ -11,7 +11,7 @@ import js
 if TYPE_CHECKING:  # imported where it is made: the notes (its only user) start after ready
     from datetime import datetime
 
-__all__ = ["BrowserStorage", "local_now", "utc_offset", "wall_clock"]
+__all__ = ["BrowserStorage", "local_now", "utc_offset_at", "wall_clock"]
 
 
 class BrowserStorage:
@@ -47,9 +47,12 @@ def wall_clock() -> float:
     return float(js.Date.now()) / 1000.0
 
 
-def utc_offset() -> int:
-    """The operator's offset from UTC now, in minutes (east positive), from the browser."""
-    return -int(js.Date.new().getTimezoneOffset())
+def utc_offset_at(when: datetime) -> int:
+    """The operator's offset from UTC at the local time ``when``, in minutes (east positive),
+    from the browser: the offset of that day, not today's, so a call-back set across a
+    daylight-saving change is due at the hour on the operator's clock."""
+    moment = js.Date.new(when.year, when.month - 1, when.day, when.hour, when.minute)
+    return -int(moment.getTimezoneOffset())
 
 
 def local_now(after: float = 0.0) -> datetime:

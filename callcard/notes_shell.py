@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from bx24_bridge.crm_refs import CrmRef
@@ -127,12 +128,14 @@ class NotesShell:
     def __init__(
         self, *, rest: RestCalls, card: AutoClose, view: NotesScreen, status: CallStatus,
         t: Translator, portal: str, storage: KeyValueStore, clock: Clock, wall_clock: Clock,
-        local_now: LocalTime, spawn: Spawn, utc_offset: Callable[[], int] = lambda: 0,
+        local_now: LocalTime, spawn: Spawn,
+        utc_offset_at: Callable[[datetime], int] = lambda _when: 0,
     ) -> None:
         """``clock`` is monotonic (the machine's time); ``wall_clock`` is seconds since the
         epoch, for draft ages (they outlive the page); ``local_now`` gives the operator's local
-        time for comment headers, the hold's end and call-backs; ``utc_offset`` its offset from
-        UTC in minutes, so a to-do's deadline is the moment the operator meant."""
+        time for comment headers, the hold's end and call-backs; ``utc_offset_at`` its offset
+        from UTC in minutes at a given local time (that day's, across a daylight-saving change),
+        so a to-do's deadline is the moment the operator meant."""
         self._bridge = rest
         self._card = card
         self._view = view
@@ -148,7 +151,7 @@ class NotesShell:
         header = CommentHeader(direction=status.direction, number=status.phone,
                                started=local_now(0.0))
         self._machine = NotesMachine(header=header, target=choose_target(status), t=t)
-        self._utc_offset = utc_offset
+        self._utc_offset_at = utc_offset_at
         self._phone = status.phone
         self._reminders = Reminders()
         self._reminder_store = ReminderStore(storage, portal or "local")
@@ -368,7 +371,7 @@ class NotesShell:
             self._reminder_note = None
             title = self._t.format("callback.todo", client=self._machine.client_label(target))
             text = self._t.format("callback.todo.text", number=number_words(self._phone, self._t))
-            self._send(self._reminders.choose(target, when, self._utc_offset(), title, text))
+            self._send(self._reminders.choose(target, when, self._utc_offset_at(when), title, text))
             return  # (_send renders)
         self._render()
 

@@ -12,7 +12,7 @@ from bx24_bridge import CallCard, default_bridge
 from bx24_bridge.payloads import CallStatus
 
 from .app import CallCardApp
-from .browser_ports import BrowserStorage, local_now, utc_offset, wall_clock
+from .browser_ports import BrowserStorage, local_now, utc_offset_at, wall_clock
 from .i18n import Translator
 from .view import CardView
 
@@ -34,6 +34,6 @@ async def run_card() -> None:
         return NotesShell(rest=bridge, card=card, view=view, status=status, t=t,
                           portal=bridge.domain(), storage=BrowserStorage(), clock=time.monotonic,
                           wall_clock=wall_clock, local_now=local_now, spawn=spawn,
-                          utc_offset=utc_offset)
+                          utc_offset_at=utc_offset_at)
 
     await CallCardApp(bridge=bridge, card=card, view=view, notes=notes).start()

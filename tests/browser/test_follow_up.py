@@ -4,6 +4,9 @@ the card then shows as the client and saves the notes to."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from conftest import CardPage
 from playwright.sync_api import expect
 
@@ -43,6 +46,32 @@ def test_an_outcome_and_a_call_back_in_two_clicks(card: CardPage) -> None:
     expect(status).to_have_attribute("data-callback-state", "created")
     [todo] = crm(card, "todos")
     assert "T10:00:00" in todo["DEADLINE"]
+
+
+def test_a_call_back_on_the_other_side_of_a_clock_change_keeps_the_operator_s_hour(
+    card: CardPage,
+) -> None:
+    """An operator in Berlin picks a day when the clocks differ from today's (summer time or
+    not): the to-do's deadline carries that day's offset, so it is due at the hour they chose
+    and not an hour off (the offset of today would move it)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    today = datetime.now(berlin)
+    day = next(today + timedelta(days=n) for n in range(30, 330)
+               if (today + timedelta(days=n)).utcoffset() != today.utcoffset())
+    chosen = day.replace(hour=12, minute=0, second=0, microsecond=0)
+    offset = chosen.utcoffset()
+    assert offset is not None
+    hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
+    devtools = card.context.new_cdp_session(card.page)
+    devtools.send("Emulation.setTimezoneOverride", {"timezoneId": "Europe/Berlin"})
+    card.open()
+    card.wait_text("client-name", "Ivan Petrov")
+    card.page.get_by_test_id("callback-when").fill(chosen.strftime("%Y-%m-%dT%H:%M"))
+    card.page.get_by_test_id("callback-at").get_by_role("button", name="Remind me").click()
+    expect(card.page.get_by_test_id("callback-status")).to_have_attribute(
+        "data-callback-state", "created")
+    [todo] = crm(card, "todos")
+    assert todo["DEADLINE"] == chosen.strftime("%Y-%m-%dT%H:%M:00") + f"+{hours:02d}:{minutes:02d}"
 
 
 def test_a_call_back_that_cannot_go_anywhere_says_so(card: CardPage) -> None:

@@ -8,7 +8,7 @@ same note without a second start. (The machine's own rules are tests/unit/test_n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -111,7 +111,9 @@ class RefusingStore(MemoryStore):
 
 
 class Notes:
-    def __init__(self, *, store: MemoryStore | None = None, rest: FakeRest | None = None) -> None:
+    def __init__(self, *, store: MemoryStore | None = None, rest: FakeRest | None = None,
+                 local: datetime = datetime(2026, 12, 2, 10, 30),
+                 utc_offset_at: Callable[[datetime], int] = lambda _when: 0) -> None:
         self.rest = rest or FakeRest()
         self.card = FakeCard()
         self.screen = FakeScreen()
@@ -122,7 +124,7 @@ class Notes:
             rest=self.rest, card=self.card, view=self.screen, status=CALL, t=EN,
             portal="portal.bitrix24.ru", storage=self.store, clock=lambda: self.now,
             wall_clock=lambda: 1_780_000_000.0 + self.now,
-            local_now=lambda after: datetime(2026, 12, 2, 10, 30), spawn=self.spawn,
+            local_now=lambda after: local, spawn=self.spawn, utc_offset_at=utc_offset_at,
         )
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
@@ -254,6 +256,42 @@ def test_an_outcome_click_is_saved_at_once_pressed_on_screen_and_kept_by_a_reloa
         assert [method for method, _ in again.rest.calls] == ["crm.timeline.comment.list",
                                                              ADD_METHOD]
         assert again.rest.calls[1][1]["fields"]["COMMENT"].endswith(". No answer")  # type: ignore[index]
+
+    run(scenario())
+
+
+def berlin_offset(when: datetime) -> int:
+    """Central European time: +01:00, and +02:00 from the last Sunday of March, 02:00 (2027:
+    28 March) to the last Sunday of October (31 October), as the browser would answer."""
+    summer = datetime(2027, 3, 28, 2, 0) <= when < datetime(2027, 10, 31, 3, 0)
+    return 120 if summer else 60
+
+
+def test_a_call_back_across_a_clock_change_is_due_at_the_hour_on_the_operators_clock() -> None:
+    """Asked on Saturday evening for "tomorrow at 10:00" while the clocks go forward that night:
+    the deadline carries Sunday's offset (+02:00), not Saturday's, or the to-do would be due at
+    11:00 on the operator's clock."""
+    async def scenario() -> None:
+        asked: list[datetime] = []
+
+        def offset_at(when: datetime) -> int:
+            asked.append(when)
+            return berlin_offset(when)
+
+        notes = Notes(local=datetime(2027, 3, 27, 18, 40), utc_offset_at=offset_at)
+        notes.shell.attach()
+        notes.shell.client_named(IVAN, "Ivan Petrov")
+        notes.shell.handlers.on_callback("tomorrow", None)
+        await settle()
+        [(_, plan)] = notes.rest.calls
+        assert plan is not None
+        assert plan["todo"][1]["deadline"] == "2027-03-28T10:00:00+02:00"
+        assert asked == [datetime(2027, 3, 28, 10, 0)]
+        # A time picked before the change keeps the winter offset.
+        notes.shell.handlers.on_callback("at", "2027-03-27T21:15")
+        await settle()
+        moved = notes.rest.calls[-1][1]
+        assert moved is not None and "2027-03-27T21:15:00+01:00" in repr(moved)
 
     run(scenario())
 
