@@ -82,7 +82,7 @@ def _call(t: Translator, text: CardText) -> Node:
         _el("div",
             _el("p", text.caller_number, class_="caller-number", data_testid="caller-number",
                 title=text.caller_number, elementtiming="caller"),
-            # static/startup-guard.js copies data-number: it works from the first paint on.
+            # static/early-actions.js copies data-number: it works from the first paint on.
             _el("button", t("copy.number"), type="button", class_="copy-number",
                 data_testid="copy-number", data_number=text.copy_number or "",
                 data_label=t("copy.number"), data_done=t("copy.done"),

@@ -268,7 +268,7 @@ class CardView:
             self._root.toggleAttribute("data-after-call", text.after_call)
 
     def _show_copy(self, number: str | None) -> None:
-        """The copy button carries the number it copies (static/startup-guard.js does the
+        """The copy button carries the number it copies (static/early-actions.js does the
         copying); a new number puts its label back."""
         button = self._nodes.get("copy-number")
         if button is None:

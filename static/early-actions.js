@@ -10,6 +10,12 @@
  * (data-requested = the choice; the outcome's button shows pressed at once). The view performs
  * them once the notes have restored this call's (perform_early_actions).
  *
+ * Copying the caller's number is here too, whole: the button next to the number copies it as the
+ * host gave it (+79001234567: what dialers and CRMs paste best), from the first paint on, Python
+ * or not; the view only keeps the button's data-number up to date. A frame without the clipboard
+ * permission (the portal's iframe decides) falls back to copying a selection, and if that fails
+ * too the button says to select the number.
+ *
  * This must listen before the card can be clicked, so it is not a file: `make dist` writes it
  * into the page's <head> (cardserver/dist.py, INLINE_SCRIPTS), where it runs before the parser
  * reaches the card, and the server allows exactly this script by its hash in the page's
@@ -59,4 +65,39 @@
       save.setAttribute("data-requested", "");
     }
   }, true);
+
+  // ---- copying the number
+
+  function copyBySelection(text) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.append(area);
+    area.select();
+    let done = false;
+    try { done = document.execCommand("copy"); } catch (error) { done = false; }
+    area.remove();
+    return done;
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      return navigator.clipboard.writeText(text).then(() => true, () => copyBySelection(text));
+    }
+    return Promise.resolve(copyBySelection(text));
+  }
+
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element)) return;
+    const button = event.target.closest('[data-testid="copy-number"]');
+    const number = button && button.getAttribute("data-number");
+    if (!number) return;
+    copyText(number).then((done) => {
+      if (button.getAttribute("data-number") !== number) return; // the call moved on meanwhile
+      button.textContent = button.getAttribute(done ? "data-done" : "data-failed") || "";
+      button.setAttribute("data-copied", done ? "yes" : "no");
+    });
+  });
 })();

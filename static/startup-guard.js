@@ -1,6 +1,7 @@
 /*
  * What protects the card's start-up before Python runs (index.html loads this before PyScript;
- * what the operator clicks meanwhile is static/early-actions.js's, which must run sooner).
+ * what the operator clicks meanwhile, and copying the number, are static/early-actions.js's,
+ * which must run sooner).
  *
  * 1. A watchdog. PyScript and Pyodide fail quietly: a runtime file that does not arrive (a flaky
  *    VPN, a proxy), a WebAssembly module that does not compile, or Python failing before its
@@ -28,12 +29,6 @@
  *    compiles. So index.html lists them in a <template> (the build writes their published
  *    names), and after the first frame this adds them as prefetches: the HTTP cache has them
  *    when PyScript asks.
- *
- * 4. Copying the caller's number. The button next to the number copies it as the host gave it
- *    (+79001234567: what dialers and CRMs paste best). It is plain JavaScript so that it works
- *    from the first paint on, Python or not; the view only keeps the button's data-number up to
- *    date. A frame without the clipboard permission (the portal's iframe decides) falls back to
- *    copying a selection, and if that fails too the button says to select the number.
  */
 (function () {
   "use strict";
@@ -161,41 +156,6 @@
   const fetchOnce = () => { if (!fetched) { fetched = true; fetchAfterFirstPaint(); } };
   requestAnimationFrame(() => setTimeout(fetchOnce, 0));
   setTimeout(fetchOnce, 1000);
-
-  /* ------------------------------------------------------------------ copying the number */
-
-  function copyBySelection(text) {
-    const area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.style.position = "fixed";
-    area.style.opacity = "0";
-    document.body.append(area);
-    area.select();
-    let done = false;
-    try { done = document.execCommand("copy"); } catch (error) { done = false; }
-    area.remove();
-    return done;
-  }
-
-  function copyText(text) {
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      return navigator.clipboard.writeText(text).then(() => true, () => copyBySelection(text));
-    }
-    return Promise.resolve(copyBySelection(text));
-  }
-
-  document.addEventListener("click", (event) => {
-    if (!(event.target instanceof Element)) return;
-    const button = event.target.closest('[data-testid="copy-number"]');
-    const number = button && button.getAttribute("data-number");
-    if (!number) return;
-    copyText(number).then((done) => {
-      if (button.getAttribute("data-number") !== number) return; // the call moved on meanwhile
-      button.textContent = button.getAttribute(done ? "data-done" : "data-failed") || "";
-      button.setAttribute("data-copied", done ? "yes" : "no");
-    });
-  });
 
   /* ------------------------------------------------------------------ IndexedDB */
 

@@ -259,12 +259,11 @@ def test_python_s_files_are_fetched_after_the_first_paint_and_reused(
 
 
 def test_the_number_can_be_copied_before_python(card: CardPage, held: HeldRuntime) -> None:
-    """The copy button is the server's markup and its copying plain JavaScript
-    (static/startup-guard.js): it works while the runtime still downloads."""
+    """The copy button is the server's markup and its copying plain JavaScript in the page
+    (static/early-actions.js): it works from the first paint, before any script file of ours."""
     install_clipboard(card)
+    held.hold_the_guard()
     card.open_by_post(wait=False)
-    # The guard is a deferred script: it listens from DOMContentLoaded on (the parse's end).
-    card.page.wait_for_load_state("domcontentloaded")
     button = card.page.get_by_test_id("copy-number")
     button.click()
     expect(button).to_have_text("Copied")
