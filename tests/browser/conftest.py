@@ -45,8 +45,6 @@ LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 OUTSIDE_LIBRARY_ERROR = "Unable to initialize Bitrix24 JS library!"
 BOOT_TIMEOUT_MS = 60_000  # a cold Pyodide boot is ~4 s here; allow for a loaded CI machine
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="session")
 def library_server() -> Iterator[FakeLibraryServer]:
@@ -489,9 +487,12 @@ RERUN_A_CRASHED_TAB = pytest.mark.flaky(reruns=1, only_rerun=["Target crashed"])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test (``-m "not browser"`` leaves them out) and
+    reruns a crashed tab. (A conftest's ``pytestmark`` would mark nothing.)"""
     here = Path(__file__).parent  # (the hook sees every item of the session, not only ours)
     for item in items:
         if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
             item.add_marker(RERUN_A_CRASHED_TAB)
 
 
