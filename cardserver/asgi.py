@@ -38,8 +38,8 @@ from .first_paint import PageTemplate, form_fields
 from .security import (
     COMMON_HEADERS,
     DEFAULT_FRAME_ANCESTORS,
-    allow_inline_scripts,
     content_security_policy,
+    inline_script_sources,
     validate_frame_ancestors,
 )
 
@@ -70,12 +70,26 @@ class _Page:
     template: PageTemplate | None = None
 
 
-def _page(file: Path, csp: str | None, *, first_paint: bool = False) -> _Page:
+#: A page's CSP, given the hash sources of its inline scripts.
+_Policy = Callable[[list[str]], str]
+
+
+def _policy(options: Options, *, frames_self: bool = False,
+            simulator_card: bool = False) -> _Policy | None:
+    """How this server writes a kind of page's CSP (None: it sends none)."""
+    if not options.csp:
+        return None
+    return lambda scripts: content_security_policy(
+        options.frame_ancestors, frames_self=frames_self, simulator_card=simulator_card,
+        inline_scripts=scripts)
+
+
+def _page(file: Path, policy: _Policy | None, *, first_paint: bool = False) -> _Page:
     """The built page ``file``; its policy allows the inline scripts the build wrote into it
     (hashed from the file, never from what a request renders into it)."""
     body = file.read_bytes()
     template = PageTemplate(body) if first_paint else None
-    csp = allow_inline_scripts(csp, body) if csp is not None else None
+    csp = policy(inline_script_sources(body)) if policy is not None else None
     return _Page(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', csp, template)
 
 
@@ -182,10 +196,10 @@ def create_app(dist: Path | str | None = None, options: Options | None = None,
     folder = Path(dist if dist is not None else os.environ.get("CARDSERVER_DIST", DEFAULT_DIST))
     options = options or options_from_environment()
     manifest = Manifest.load(folder)
-    page_csp = content_security_policy(options.frame_ancestors) if options.csp else None
+    page_policy = _policy(options)
     routes: list[BaseRoute] = list(extra_routes)
     for name, file in PAGES.items():
-        page = _page(folder / file, page_csp, first_paint=name == "index.html")
+        page = _page(folder / file, page_policy, first_paint=name == "index.html")
         endpoint = _page_endpoint(page, options)
         paths = ("/", "/index.html") if name == "index.html" else (f"/{name}",)
         routes.extend(Route(path, endpoint, methods=PAGE_METHODS) for path in paths)
@@ -201,7 +215,7 @@ def create_app(dist: Path | str | None = None, options: Options | None = None,
         # The example apps on the bridge (examples/): opened like any placement, GET or POST.
         routes.extend(
             Route(f"/examples/{name}/", _page_endpoint(_page(folder / example_page(name),
-                                                             page_csp), options),
+                                                             page_policy), options),
                   methods=PAGE_METHODS)
             for name in EXAMPLES
         )
@@ -225,12 +239,8 @@ def create_app(dist: Path | str | None = None, options: Options | None = None,
 
 def _simulator_routes(folder: Path, options: Options) -> list[BaseRoute]:
     """The simulator page (it frames the card) and the card as it frames it (the fake host)."""
-    simulator_csp = (content_security_policy(options.frame_ancestors, frames_self=True)
-                     if options.csp else None)
-    card_csp = (content_security_policy(options.frame_ancestors, simulator_card=True)
-                if options.csp else None)
-    simulator = _page(folder / SIMULATOR_PAGE, simulator_csp)
-    card = _page(folder / SIMULATOR_CARD, card_csp, first_paint=True)
+    simulator = _page(folder / SIMULATOR_PAGE, _policy(options, frames_self=True))
+    card = _page(folder / SIMULATOR_CARD, _policy(options, simulator_card=True), first_paint=True)
     return [
         Route("/simulator/", _page_endpoint(simulator, options), methods=["GET", "HEAD"]),
         # The simulator opens its card with a form POST, as the portal does.

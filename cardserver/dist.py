@@ -324,13 +324,18 @@ def _rewrite_config(text: str, files: dict[str, str], base: str = "") -> str:
     return re.sub(r'"((?:\./|(?:\.\./)+)[^"]+)"', published, text)
 
 
+def _only(html: str, tag: str, page: str) -> str:
+    """``tag``, which a file's contents are to replace: it must be in the page exactly once."""
+    if html.count(tag) != 1:
+        raise BuildError(f"{page} must hold {tag} exactly once to have its file inlined")
+    return tag
+
+
 def inline_stylesheet(html: str, sheet: str, css: str, page: str) -> str:
     """``html`` with its ``<link rel="stylesheet" href="./<sheet>">`` replaced by a ``<style>`` of
     ``css``, each ``url("...")`` in it rebased from the sheet's folder to the page's (the root), so
     the published-name rewrite that follows treats them as the page's own references."""
-    link = f'<link rel="stylesheet" href="./{sheet}">'
-    if html.count(link) != 1:
-        raise BuildError(f"{page} must link ./{sheet} exactly once to have it inlined")
+    link = _only(html, f'<link rel="stylesheet" href="./{sheet}">', page)
     if "</style" in css.lower():
         raise BuildError(f"{sheet} cannot be inlined: it contains </style")
     folder = posixpath.dirname(sheet)
@@ -354,9 +359,7 @@ def inline_stylesheet(html: str, sheet: str, css: str, page: str) -> str:
 def inline_script(html: str, script: str, source: str, page: str) -> str:
     """``html`` with its ``<script src="./<script>"></script>`` replaced by the script itself,
     without its leading comment (the source keeps the why; each page carries the code only)."""
-    tag = f'<script src="./{script}"></script>'
-    if html.count(tag) != 1:
-        raise BuildError(f"{page} must load ./{script} exactly once to have it inlined")
+    tag = _only(html, f'<script src="./{script}"></script>', page)
     lowered = source.lower()
     # Either would end the script early or change how the parser reads the rest of the page.
     if "</script" in lowered or "<!--" in lowered:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 
 #: Who may embed the app in a frame. The call card runs inside an iframe of a Bitrix24 portal,
 #: so X-Frame-Options (which cannot list origins) is never sent; CSP frame-ancestors is used.
@@ -69,15 +70,24 @@ def validate_frame_ancestors(value: str) -> str:
 
 
 def content_security_policy(
-    frame_ancestors: str, *, frames_self: bool = False, simulator_card: bool = False
+    frame_ancestors: str, *, frames_self: bool = False, simulator_card: bool = False,
+    inline_scripts: Sequence[str] = (),
 ) -> str:
     """The CSP of an HTML page; simulator pages (`frames_self`) embed the app in a frame, which
     they open with a form POST.
 
     The simulator's card page (`simulator_card`) needs its `<base href>` (base-uri 'self'), and
     only the simulator on this origin has any business framing it.
+
+    ``inline_scripts`` are the hash sources of the page's own inline scripts
+    (:func:`inline_script_sources` of the built page): those run, and no other inline script
+    ('unsafe-inline' is never given, so markup that reached the page any other way, as the
+    call's first view rendered into it per request, cannot run).
     """
     directives: list[str] = list(_BASE_POLICY)
+    if inline_scripts:
+        directives = [d if not d.startswith("script-src ") else " ".join([d, *inline_scripts])
+                      for d in directives]
     if simulator_card:
         directives = [d if not d.startswith("base-uri ") else "base-uri 'self'" for d in directives]
         frame_ancestors = "'self'"
@@ -101,17 +111,3 @@ def inline_script_sources(page: bytes) -> list[str]:
     return [f"'sha256-{base64.b64encode(hashlib.sha256(code).digest()).decode()}'"
             for code in _INLINE_SCRIPT.findall(page)]
 
-
-def allow_inline_scripts(policy: str, page: bytes) -> str:
-    """``policy`` with the inline scripts of the built ``page`` allowed by their hash, and no
-    other: 'unsafe-inline' is never given, so markup that reached the page any other way (the
-    call's first view is rendered into it per request) cannot run."""
-    sources = inline_script_sources(page)
-    if not sources:
-        return policy
-    directives = policy.split("; ")
-    for index, directive in enumerate(directives):
-        if directive.startswith("script-src "):
-            directives[index] = " ".join([directive, *sources])
-            return "; ".join(directives)
-    raise ValueError("the policy has no script-src to add the page's inline scripts to")

@@ -60,15 +60,18 @@ class HeldRuntime:
     def __init__(self, card: CardPage) -> None:
         self.page = card.page
         self.held: list[Route] = []
-        self.patterns = [WASM]
-        self.page.route(WASM, lambda route: self.held.append(route))
+        self.patterns: list[str] = []
+        self._hold(WASM)
 
     def hold_the_guard(self) -> None:
         """Holds static/startup-guard.js too (and so every deferred script after it): what the
         operator does then happens before any script file of ours has run, as on a cold load
         whose caller is painted before the guard's answer is in."""
-        self.patterns.append(GUARD)
-        self.page.route(GUARD, lambda route: self.held.append(route))
+        self._hold(GUARD)
+
+    def _hold(self, pattern: str) -> None:
+        self.patterns.append(pattern)
+        self.page.route(pattern, lambda route: self.held.append(route))
 
     def release(self) -> None:
         for route in self.held:

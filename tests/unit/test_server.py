@@ -22,7 +22,7 @@ from cardserver.runtime import read_runtime_versions
 from cardserver.security import (
     BITRIX24_FRAME_ANCESTORS,
     DEFAULT_FRAME_ANCESTORS,
-    allow_inline_scripts,
+    content_security_policy,
     inline_script_sources,
 )
 
@@ -160,12 +160,13 @@ def test_inline_scripts_are_hashed_as_browsers_do_and_added_to_script_src_only()
     expected = [f"'sha256-{base64.b64encode(hashlib.sha256(code).digest()).decode()}'"
                 for code in ('\n  go("é");\n'.encode(), b"m()")]
     assert inline_script_sources(page) == expected
-    policy = "default-src 'self'; script-src 'self'; style-src 'self'"
-    assert allow_inline_scripts(policy, page) == (
-        f"default-src 'self'; script-src 'self' {' '.join(expected)}; style-src 'self'")
-    assert allow_inline_scripts(policy, b"<p>no script</p>") == policy
-    with pytest.raises(ValueError, match="script-src"):
-        allow_inline_scripts("default-src 'self'", page)
+    plain = content_security_policy("'self'")
+    allowed = content_security_policy("'self'", inline_scripts=expected)
+    assert allowed == plain.replace("http://api.bitrix24.com;",
+                                    f"http://api.bitrix24.com {' '.join(expected)};")
+    assert script_src(allowed)[-2:] == expected
+    assert inline_script_sources(b"<p>no script</p>") == []
+    assert content_security_policy("'self'", inline_scripts=[]) == plain
 
 
 def test_frame_ancestors_can_be_narrowed_and_the_csp_switched_off(
