@@ -89,7 +89,7 @@ EXAMPLE_FILES: Final = ("main.py", "style.css")
 INLINE_STYLESHEETS: Final = {"index.html": "static/app.css"}
 #: Scripts the handler page carries inline: they must run before the card they listen to can be
 #: clicked, which a file (deferred, or blocking the first paint for its round trip) cannot do.
-#: The server allows each by its hash (cardserver/security.py, ``allow_inline_scripts``).
+#: The server allows each by its hash (cardserver/security.py, ``inline_script_sources``).
 INLINE_SCRIPTS: Final = {"index.html": "static/early-actions.js"}
 _LEADING_COMMENT = re.compile(r"\A\s*/\*.*?\*/\s*", re.DOTALL)
 _CSS_URL = re.compile(r'url\("([^"]+)"\)')
