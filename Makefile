@@ -13,11 +13,8 @@ HOST ?= 127.0.0.1
 VENV := .venv
 PY := $(VENV)/bin/python
 export PORT HOST
-# Steps that wait on the network (pip, npm) or on one core (the bytecode builds in Node) run two
-# at a time: a fresh clone's install takes ~20 s less. Every step names what it reads.
-MAKEFLAGS += --jobs=2
 
-.PHONY: run test unit browser lint bench install deps-python deps-node deps-browser stdlib runtime-wheels bytecode wheel dist clean
+.PHONY: run test unit browser lint bench install install-steps deps-python deps-node deps-browser stdlib runtime-wheels bytecode wheel dist clean
 
 run: install
 	$(PY) -m cardserver --dev --host $(HOST) --port $(PORT) $(SERVER_FLAGS)
@@ -37,7 +34,12 @@ lint: deps-python deps-node
 	$(PY) -m ruff check .
 	node_modules/.bin/pyright
 
-install: deps-python deps-node deps-browser stdlib runtime-wheels bytecode wheel dist
+# The install's steps run two at a time: those that wait on the network (pip, npm) or on one core
+# (the bytecode builds in Node) overlap, and a fresh clone installs in ~29 s instead of ~52. Every
+# step names what it reads. Only here: `make clean test` must still clean before it installs.
+install:
+	@$(MAKE) --no-print-directory --jobs=2 install-steps
+install-steps: deps-python deps-node deps-browser stdlib runtime-wheels bytecode wheel dist
 
 deps-python: $(VENV)/.installed
 deps-node: node_modules/.installed
