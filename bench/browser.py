@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright
+from playwright.sync_api import BrowserContext, CDPSession, Error, Page, Playwright
 
 from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
 from tools.loopback import SUBMIT_FORM_JS
@@ -284,7 +284,7 @@ class MeasuredPage:
                 reply = self.cdp.send(
                     "Runtime.evaluate", {"expression": expression, "returnByValue": True}
                 )
-            except Exception:  # no context yet (between commit and the new document)
+            except Error:  # no context yet (between commit and the new document)
                 reply = {}
             if reply.get("result", {}).get("value") is True:
                 return
