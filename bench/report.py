@@ -124,7 +124,9 @@ def checks(summary: Summary) -> list[str]:
     warnings = sorted({text for load in every for text in load.preload_warnings})
     lines = [
         f"- Requests beyond loopback: none (checked on every load; Chromium resolves no other "
-        f"name). Page errors: none. Runs repeated because others were busy: {summary.retries()}.",
+        f"name). Page errors: none. Runs repeated because others were busy: "
+        f"{summary.retries()}; because the tab crashed (the renderer died; measured again in a "
+        f"new Chromium): {summary.crashes()}.",
         "- URLs downloaded twice within one load (from the server, not the browser's cache: a "
         "preload or prefetch not reused would show here): "
         + (", ".join(duplicates) if duplicates else "none") + ".",

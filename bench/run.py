@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright
 
 from .browser import Load, MeasuredPage, Network, fresh_browser
@@ -81,6 +82,8 @@ class Run:
     warm: Load | None
     events: list[float | None] = field(default_factory=list)
     retries: int = 0
+    #: 1 when the first attempt's tab crashed and this is the second attempt.
+    crashes: int = 0
 
     @property
     def other_cpu_s(self) -> float:
@@ -109,17 +112,48 @@ def run_rounds(
             flip = (round_no + index) % 2 == 1
             for target in reversed(targets) if flip else targets:
                 with_events = events_for == (target.name, network.name)
-                run = run_once(playwright, target, network, round_no, settings,
-                               with_events=with_events)
+                run = run_surviving_a_crash(playwright, target, network, round_no, settings,
+                                            with_events=with_events, progress=progress)
                 if run.other_cpu_s > settings.noisy_cpu_s and retries_left > 0:
                     retries_left -= 1
-                    again = run_once(playwright, target, network, round_no, settings,
-                                     with_events=with_events)
+                    again = run_surviving_a_crash(playwright, target, network, round_no,
+                                                  settings, with_events=with_events,
+                                                  progress=progress)
+                    crashes = run.crashes + again.crashes
                     run = min((run, again), key=lambda candidate: candidate.other_cpu_s)
-                    run.retries = 1
+                    run.retries, run.crashes = 1, crashes
                 runs.append(run)
                 progress(_describe(run))
     return runs
+
+
+def tab_crashed(error: BaseException) -> bool:
+    """Playwright's words for a renderer process that died under the page ("Page crashed",
+    "Target crashed"), as opposed to a page that misbehaved or a timeout."""
+    return isinstance(error, PlaywrightError) and "crashed" in str(error)
+
+
+def run_surviving_a_crash(
+    playwright: Playwright, target: Target, network: Network, round_no: int,
+    settings: Settings, *, with_events: bool = False, progress: Progress = print,
+) -> Run:
+    """run_once, repeated once in a new Chromium when its tab crashed.
+
+    Why: on this shared 2-core machine headless Chromium's renderer dies now and then (a few
+    times in a thousand loads; the browser suite sees the same "Target crashed"), with no error
+    from the page. A crash says nothing about the page being measured, yet without a second
+    attempt it threw away every round already measured. A second crash in the same run is not
+    chance: it ends the benchmark."""
+    try:
+        return run_once(playwright, target, network, round_no, settings, with_events=with_events)
+    except PlaywrightError as error:
+        if not tab_crashed(error):
+            raise
+        progress(f"  round {round_no + 1} {network.name:8} {target.name:10} tab crashed "
+                 f"({error.message.splitlines()[0]}); measuring this run again")
+    run = run_once(playwright, target, network, round_no, settings, with_events=with_events)
+    run.crashes = 1
+    return run
 
 
 def run_once(
@@ -164,6 +198,8 @@ def _describe(run: Run) -> str:
         if seen:
             events = f", events p50 {seen[len(seen) // 2]:.1f} ms"
     retry = " (repeated: noisy)" if run.retries else ""
+    if run.crashes:
+        retry += " (repeated: the tab crashed)"
     return (
         f"  round {run.round + 1} {run.network.name:8} {run.target:10} "
         f"cold {run.cold.ready_ms:6.0f} ms"

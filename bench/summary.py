@@ -116,3 +116,6 @@ class Summary:
 
     def retries(self) -> int:
         return sum(run.retries for run in self.runs)
+
+    def crashes(self) -> int:
+        return sum(run.crashes for run in self.runs)
