@@ -44,8 +44,59 @@ const SNAPSHOT_DELAY_MS = 1000;
 
 /** PyScript's entry point: Pyodide's loadPyodide, from the stored snapshot when there is one.
  * A page that sets `window.callcardInterpreterSnapshot = false` first (a host that wants no
- * CacheStorage use, or a test about something else) gets Pyodide's plain start. */
+ * CacheStorage use, or a test about something else) gets Pyodide's plain start.
+ * When the page has already started the interpreter (startEarly), PyScript gets that one. */
 export async function loadPyodide(options = {}) {
+  const early = takeEarlyStart(options);
+  if (early) {
+    const pyodide = await early;
+    // PyScript's own output hooks, which the early start could not know yet.
+    if (typeof options.stdout === "function") pyodide.setStdout({ batched: options.stdout });
+    if (typeof options.stderr === "function") pyodide.setStderr({ batched: options.stderr });
+    return pyodide;
+  }
+  return boot(options);
+}
+
+/* ------------------------------------------------------------------ the early start
+ *
+ * Why: PyScript reaches loadPyodide only at the end of a chain of its own: core.js, then its
+ * core chunk, then (once the document is parsed) the config, then its plugin chunks, then this
+ * module. On a cold load the interpreter's files are first asked for 300-500 ms after
+ * navigation, although nothing in the chain needs them. The card's start-up guard
+ * (static/startup-guard.js, 3.) imports this module once the server's first view is painted and
+ * calls startEarly(), so the runtime downloads and compiles while PyScript is still on its way;
+ * PyScript's own call then receives that interpreter. */
+
+/** Options PyScript passes (and nothing else): the folder of this module, and its output hooks. */
+const ADOPTABLE = new Set(["indexURL", "stdout", "stderr"]);
+let earlyStart = null;
+let booted = false;
+
+/** Begin booting now, with the options PyScript will ask for; a second call does nothing. */
+export function startEarly() {
+  if (earlyStart || booted) return;
+  earlyStart = boot({ indexURL: INDEX_URL });
+  // Until PyScript takes it, a failure is the start-up guard's to report (an unhandled
+  // rejection is what it listens for): nothing is caught here.
+  performance.mark("callcard:interpreter-early-start");
+}
+
+/** The early start's promise, handed out once, if it booted what `options` asks for. */
+function takeEarlyStart(options) {
+  const early = earlyStart;
+  earlyStart = null;
+  if (!early) return null;
+  const folder = (url) => String(url ?? "").replace(/\/*$/, "/");
+  const unknown = Object.keys(options).filter((name) => !ADOPTABLE.has(name));
+  if (unknown.length === 0 && folder(options.indexURL) === INDEX_URL) return early;
+  console.warn("Call card: the early interpreter start did not match PyScript's options "
+    + `(${unknown.join(", ") || `indexURL ${options.indexURL}`}); starting another.`);
+  return null;
+}
+
+async function boot(options) {
+  booted = true;
   options = { ...options, stdLibURL: STDLIB_URL, lockFileURL: LOCK_URL };
   if (globalThis.callcardInterpreterSnapshot === false) return bootPyodide(options);
   const stored = await storedSnapshot();

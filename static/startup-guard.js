@@ -23,12 +23,13 @@
  *    database for the life of the page. A browser that allows IndexedDB gets the real one.
  *
  * 3. Python's files asked for early, but not too early. PyScript fetches the app's bundle and
- *    main.py only once Pyodide has started, a wait that is pure loss. Fetched from the start
+ *    main.py only once Pyodide has started, and starts Pyodide itself only at the end of a chain
+ *    of its own module and config fetches: waits that are pure loss. Fetched from the start
  *    (a preload), they delay the caller's first paint (`make bench`: +25 to +55 ms on a cold
  *    load); once the first view is painted, the network is idle while the runtime downloads and
  *    compiles. So index.html lists them in a <template> (the build writes their published
- *    names), and after the first frame this adds them as prefetches: the HTTP cache has them
- *    when PyScript asks.
+ *    names), and after the first frame this adds them as prefetches, so the HTTP cache has them
+ *    when PyScript asks, and starts the interpreter module PyScript will use.
  */
 (function () {
   "use strict";
@@ -148,7 +149,19 @@
 
   function fetchAfterFirstPaint() {
     const later = document.getElementById("after-first-paint");
-    if (later && later.content) document.head.append(later.content.cloneNode(true));
+    if (!later || !later.content) return;
+    const hints = later.content.cloneNode(true);
+    const interpreter = hints.querySelector('link[data-start="interpreter"]');
+    document.head.append(hints);
+    // The interpreter module, started now rather than when PyScript reaches it
+    // (cardserver/callcard-boot.mjs, "the early start", says why). If it does not load,
+    // PyScript's own import of it fails too, and the watchdog above reports that.
+    if (interpreter && loading()) {
+      import(interpreter.href).then(
+        (module) => module.startEarly(),
+        (error) => console.warn("Call card: the interpreter module did not load early:", error),
+      );
+    }
   }
   // A requestAnimationFrame callback runs just before a frame is painted; a task queued from
   // it runs after that frame. A hidden page paints no frame: the timeout is the fallback.

@@ -23,6 +23,7 @@ from callcard.i18n import CATALOGUE
 EN = CATALOGUE["en"]
 WASM = "**/pyodide.asm.wasm"
 GUARD = "**/static/startup-guard.*.js"
+CONFIG = "**/pyscript.*.toml"
 CALLER = "+7 900 123-45-67"  # the fake's default caller, +79001234567, as the card writes it
 #: The sections Python must take over as they are. (Not the links: getStatus brings bindings the
 #: options lack, and the client's name, once loaded, becomes the link's label.)
@@ -68,6 +69,18 @@ class HeldRuntime:
         operator does then happens before any script file of ours has run, as on a cold load
         whose caller is painted before the guard's answer is in."""
         self._hold(GUARD)
+
+    def hold_the_config(self) -> None:
+        """Holds the card's pyscript.toml: PyScript cannot get as far as starting Pyodide."""
+        self._hold(CONFIG)
+
+    def requested(self, pattern: str, timeout_ms: int = 20_000) -> bool:
+        """Whether a request for a URL ending in `pattern` reached the hold within the time."""
+        for _ in range(timeout_ms // 50):
+            if any(route.request.url.endswith(pattern) for route in self.held):
+                return True
+            self.page.wait_for_timeout(50)  # lets Playwright dispatch the route's event
+        return False
 
     def _hold(self, pattern: str) -> None:
         self.patterns.append(pattern)
@@ -259,6 +272,41 @@ def test_python_s_files_are_fetched_after_the_first_paint_and_reused(
     assert card.wait_settled() == "ready"
     fetches = page.evaluate(BUNDLE_FETCHES)
     assert len(fetches) == 2 and fetches[1]["transferred"] == 0  # PyScript's, from the cache
+
+
+#: Counts the interpreters the page starts: Pyodide streams its runtime's wasm into
+#: instantiateStreaming once per interpreter (its tiny feature-check modules go through
+#: instantiate from bytes).
+COUNT_INSTANCES = """
+window.__wasmInstances = 0;
+const streamed = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = function (...args) {
+  window.__wasmInstances += 1;
+  return streamed.apply(this, args);
+};
+"""
+EARLY_START = "performance.getEntriesByName('callcard:interpreter-early-start')"
+
+
+def test_the_interpreter_starts_after_the_first_frame_without_waiting_for_pyscript(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    """The start-up guard starts Pyodide once the caller is painted (cardserver/callcard-boot.mjs,
+    "the early start"); PyScript, which cannot even read its config meanwhile, later gets that
+    very interpreter: one runtime instantiated, one card."""
+    card.page.add_init_script(PAINT_TIMES)
+    card.page.add_init_script(COUNT_INSTANCES)
+    held.hold_the_config()
+    card.open_by_post(wait=False)
+    page = card.page
+    assert held.requested("/pyodide.asm.wasm"), "the runtime waited for PyScript"
+    assert held.requested(".toml") and page.evaluate(f"{EARLY_START}.length") == 1
+    assert page.evaluate(f"{EARLY_START}[0].startTime") >= page.evaluate("window.__firstFrame")
+
+    held.release()
+    assert card.wait_settled() == "ready"
+    assert card.text("caller-number") == CALLER
+    assert page.evaluate("window.__wasmInstances") == 1
 
 
 def test_the_number_can_be_copied_before_python(card: CardPage, held: HeldRuntime) -> None:

@@ -101,6 +101,18 @@ def test_pages_and_configs_point_at_the_locked_runtime(html: str, config: str, m
     assert f'config="./{config}"' in page
 
 
+def test_the_card_starts_early_the_very_interpreter_module_its_config_names() -> None:
+    """static/startup-guard.js starts the module index.html's template names; PyScript must get
+    that same module (one URL: one module instance, so one interpreter), and every runtime folder
+    the page names is the locked version."""
+    settings = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    page = (ROOT / "index.html").read_text()
+    early = re.findall(r'<link rel="modulepreload" href="([^"]+)" data-start="interpreter">', page)
+    assert early == [settings["interpreter"]]
+    folders = re.findall(r'"\./runtime/(pyodide-[^/"]+)/', page)
+    assert folders and set(folders) == {f"pyodide-{_locked_version('pyodide')}"}
+
+
 @pytest.mark.parametrize("html", ["index.html", "install.html"])
 def test_pages_load_the_bitrix24_library_before_pyscript(html: str) -> None:
     """Deferred or not, a classic script before PyScript's module runs before it."""
