@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, CDPSession, Error, Page, Playwright
 
-from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
+from tools.chromium import LAUNCH_ARGS, chromium_path
 from tools.loopback import SUBMIT_FORM_JS
 
 from .machine import OtherCpu
@@ -39,8 +39,9 @@ JS_DIR = Path(__file__).resolve().parent / "js"
 HOOKS_JS = (JS_DIR / "hooks.js").read_text(encoding="utf-8")
 EVENTS_JS = (JS_DIR / "events.js").read_text(encoding="utf-8")
 
-#: As the browser tests launch it: a closed network, so nothing phones home at start.
-CHROMIUM_ARGS = QUIET_NETWORK_ARGS
+#: As the browser tests launch it (tools/chromium.py): a closed network, so nothing phones home
+#: at start, and no address-bar WebUI renderer beside the measured page.
+CHROMIUM_ARGS = LAUNCH_ARGS
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "api.bitrix24.com"})
 LOAD_TIMEOUT_MS = 90_000
 # True once the page's ready mark exists, or it has given up (outside / error). An expression,

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from cardserver.asgi import Options, create_app
 from cardserver.dist import Manifest, build, render_page
 from cardserver.serve import running
-from tools.chromium import QUIET_NETWORK_ARGS, chromium_path
+from tools.chromium import LAUNCH_ARGS, chromium_path
 from tools.loopback import SUBMIT_FORM_JS, FakeLibraryServer, resolver_rules, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,10 +62,10 @@ def browser_type_launch_args(
     path = chromium_path()
     if path:
         args["executable_path"] = path
-    # This machine's network is closed: keep Chromium from phoning home at start.
+    # This machine's network is closed, and two cores: tools/chromium.py says which flags, why.
     args["args"] = [
         *args.get("args", []),
-        *QUIET_NETWORK_ARGS,
+        *LAUNCH_ARGS,
         f"--host-resolver-rules={resolver_rules(library_server.port)}",
     ]
     return args
