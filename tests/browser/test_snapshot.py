@@ -42,6 +42,34 @@ def wait_for_stored_snapshot(card: CardPage) -> list[int]:
     raise AssertionError(f"no snapshot stored after {SNAPSHOT_TIMEOUT_MS} ms: {sizes}")
 
 
+#: Before the page's scripts: the stored snapshot's bytes come late (READ_DELAY_MS after they are
+#: asked for), or their read fails, and the page notes when they arrived.
+SLOW_OR_FAILING_READ = """((fails) => {
+  const match = Cache.prototype.match;
+  Cache.prototype.match = async function (...args) {
+    const response = await match.apply(this, args);
+    if (response && String(args[0]).includes("/callcard-interpreter-snapshot/")) {
+      const read = response.arrayBuffer.bind(response);
+      response.arrayBuffer = () => fails
+        ? Promise.reject(new Error("the disk said no"))
+        : new Promise((done) => setTimeout(done, READ_DELAY_MS)).then(read).then((bytes) => {
+            window.__snapshotBytesAt = performance.now();
+            return bytes;
+          });
+    }
+    return response;
+  };
+})"""
+READ_DELAY_MS = 400
+WASM_REQUESTED = """performance.getEntriesByType("resource")
+  .find((entry) => entry.name.endsWith("/pyodide.asm.wasm")).startTime"""
+
+
+def slow_or_failing_read(*, fails: bool) -> str:
+    script = SLOW_OR_FAILING_READ.replace("READ_DELAY_MS", str(READ_DELAY_MS))
+    return f"{script}({'true' if fails else 'false'});"
+
+
 def another_card(card: CardPage) -> CardPage:
     """A second tab in the same profile: what the next call's card would find."""
     return CardPage(card.context, card.app_url, card.guard)
@@ -54,9 +82,13 @@ def test_the_next_card_starts_from_the_snapshot_the_first_one_left(card: CardPag
     [size] = wait_for_stored_snapshot(card)
 
     second = another_card(card)
+    second.page.add_init_script(slow_or_failing_read(fails=False))
     second.open({"status": {"CALL_STATE": "connecting"}}, snapshot=True)
     assert second.app_state == "ready"
     assert second.page.evaluate(RESTORED) == 1
+    # Reading the heap overlaps the runtime's own start: the wasm was asked for while its bytes
+    # were still on their way (read first, they held the wasm back by the whole read).
+    assert second.page.evaluate(WASM_REQUESTED) < second.page.evaluate("window.__snapshotBytesAt")
     # The restored interpreter runs the whole card: host data, events, the notes.
     assert second.text("caller-number") == "+7 900 123-45-67"
     second.wait_text("client-name", "Ivan Petrov")
@@ -69,7 +101,7 @@ def test_the_next_card_starts_from_the_snapshot_the_first_one_left(card: CardPag
     assert second.page.evaluate(STORED_SIZES) == [size]  # and nothing was made again
 
 
-def test_a_snapshot_that_does_not_restore_is_dropped_and_the_card_starts_normally(
+def test_a_snapshot_that_does_not_restore_or_cannot_be_read_is_dropped_and_the_card_starts(
     card: CardPage,
 ) -> None:
     card.open(snapshot=True)
@@ -91,6 +123,16 @@ def test_a_snapshot_that_does_not_restore_is_dropped_and_the_card_starts_normall
     # The damaged entry is gone and a good one takes its place once the card is idle: the wait ends
     # only on a single entry of a real snapshot's size (the damage was 4096 bytes).
     wait_for_stored_snapshot(second)
+
+    # A read that fails (while Pyodide is still fetching its files, so before it awaits the bytes)
+    # is no start-up failure either: the start-up guard must not see it as an unhandled rejection.
+    third = another_card(card)
+    third.page.add_init_script(slow_or_failing_read(fails=True))
+    third.open(snapshot=True)
+    assert third.app_state == "ready"
+    assert third.page.evaluate(RESTORED) == 0
+    assert any("did not restore" in line for line in third.console)
+    assert third.errors == []
 
 
 #: Counts the workers the page starts (the snapshot's is the only one the card has).
