@@ -8,8 +8,8 @@ everything Playwright's own switch does.
 
 from __future__ import annotations
 
-import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,16 @@ def _features(switches: list[str], name: str) -> list[set[str]]:
     return [set(word[len(prefix):].split(",")) for word in switches if word.startswith(prefix)]
 
 
-def test_our_disabled_features_are_the_last_and_keep_playwrights_own(
-    browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
-) -> None:
+@dataclass(frozen=True)
+class Launch:
+    """One browser as the tests launch it: its command line, and what it runs with one page."""
+
+    command_line: list[str]
+    targets: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def launch(browser_type: BrowserType, browser_type_launch_args: dict[str, Any]) -> Launch:
     if not PROC.is_dir():
         pytest.skip("reads the browser's command line from /proc")
     marker = f"--callcard-test-launch={uuid.uuid4().hex}"  # Chromium ignores switches it lacks
@@ -52,26 +59,25 @@ def test_our_disabled_features_are_the_last_and_keep_playwrights_own(
     browser = browser_type.launch(**{**args, "args": [*args.get("args", []), marker]})
     try:
         lines = [line for line in _command_lines(marker) if "--type" not in " ".join(line)]
+        page = browser.new_page()
+        page.set_content("<!doctype html><title>one page</title><p>the page")
+        # The browser's own WebUI pages are targets too ("browser_ui"), from the window's start.
+        targets = browser.new_browser_cdp_session().send("Target.getTargets")["targetInfos"]
     finally:
         browser.close()
     assert len(lines) == 1, "the browser process (not one of its children) carries the marker"
-    switches = _features(lines[0], "--disable-features")
+    return Launch(lines[0], targets)
+
+
+def test_our_disabled_features_are_the_last_and_keep_playwrights_own(launch: Launch) -> None:
+    switches = _features(launch.command_line, "--disable-features")
     assert len(switches) >= 2, "Playwright's own switch, then ours"
     playwrights, ours = switches[0], switches[-1]
     assert playwrights <= ours, f"ours would re-enable {sorted(playwrights - ours)}"
     assert set(OMNIBOX_WEBUI_FEATURES) <= ours
 
 
-def test_no_address_bar_renderer_loads_beside_the_page(
-    browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
-) -> None:
-    browser = browser_type.launch(**browser_type_launch_args)
-    try:
-        browser.start_tracing(categories=["loading", "devtools.timeline"])
-        page = browser.new_page()
-        page.set_content("<!doctype html><title>one page</title><p>the page")
-        time.sleep(1.5)  # without the flags the drop-down's ~400 modules load in this second
-        trace = browser.stop_tracing()
-    finally:
-        browser.close()
-    assert b"chrome://omnibox-popup" not in trace
+def test_no_browser_webui_loads_beside_the_page(launch: Launch) -> None:
+    """Without the flags: chrome://omnibox-popup.top-chrome/ and its AI-mode page."""
+    assert [t["url"] for t in launch.targets if t["type"] == "browser_ui"] == []
+    assert [t["type"] for t in launch.targets] == ["page"]
