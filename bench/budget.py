@@ -53,33 +53,42 @@ class Line:
         return f"<= {self.limit:.2f} x" if self.unit == "x" else f"<= {self.limit:.0f} ms"
 
 
+#: Both warm caller shares: what a warm load's first frame is made of (a trace, 2026-12-03).
+WARM_CALLER_SHARE = (
+    "A warm load comes from the cache except the POST itself; ready is ~850-1000 ms, the caller "
+    "~100-150 ms, so the share sits at 0.12-0.17 and every ms taken off ready (the snapshot's "
+    "bytes read beside the wasm, 2026-12-03) pushes it up unless the first frame gets cheaper "
+    "too. That frame, in a fresh renderer: the parse ~7 ms, then ~45 ms of style (15.6 ms for "
+    "80 elements) and layout (16.6 ms for 108 objects) that paint no text yet, because Open "
+    "Sans (font-display optional) is asked of the disk cache only when style needs it and "
+    "arrives ~35 ms later; the text is drawn in the frame after (~125 ms from the response). "
+    "Tried: preloading the two latin faces (5 rounds: warm over 40 ms -12 ms, but the cold "
+    "caller +36 ms loopback and +52 ms over 40 ms: Chromium holds the first paint for a "
+    "preloaded optional face); no web font or swap (-32 / -20 ms warm in an earlier A/B, at "
+    "the cost of the portal's face or a visible swap while the phone rings)."
+)
+
 #: What is known about why a line fails on this kind of machine (shown only when it fails).
 #: These are explanations from the measurements (bench/results.md, levers), not excuses: a
 #: failing line still fails `make bench`.
 WHY_IT_FAILS = {
     "Cold ready, loopback: app / same-runtime baseline": (
-        "On loopback the boot is CPU-bound and every ms of the app's own work shows. Marks in "
-        "the page (2 cores, 5 cold loads, 2026-12-02): the app's Pyodide boot starts ~140 ms "
-        "later than the bare page's (339 vs 197 ms): the server's card is parsed and painted "
-        "first (the cold first frame is ~55 ms of main thread: style ~30 ms, layout ~12 ms), "
-        "and PyScript's module graph is only processed after that frame and the deferred "
-        "BX24 library and startup guard; the boot itself takes as long as the bare page's. "
-        "After the boot ~150 ms until main.py runs (bare page: ~115 ms to its ready): the "
-        "bundle's unpacking ~15-25 ms and main.py's fetch; then the app's imports ~33 ms "
-        "(~60 before the records became Values) and BX24.init and the first render ~10 ms. "
-        "Tried without a measurable change (5 rounds, noise +-40 ms): modulepreload of "
-        "PyScript's core chunk, pointing the page at that chunk directly, leaving out "
-        "PyScript's unused plugins."
+        "On loopback the boot is CPU-bound and every ms of the app's own work shows; on the same "
+        "code the ratio has measured from 0.97 to 1.28 between runs. Marks in the page (2 cores, "
+        "cold loads, 2026-12-03): the page starts the interpreter itself once the caller is "
+        "painted (callcard:interpreter-early-start, ~230-340 ms; PyScript's own chain used to "
+        "ask for the runtime at 300-500 ms), and it is ready ~100 ms after the bare page's, "
+        "which shares its 2 cores with no first frame (compiling the wasm takes ~2 s of CPU on "
+        "the thread pool in either page). After it: PyScript asks for the bundle ~35 ms later, "
+        "unpacks it in 15-18 ms, and main.py reaches ready in ~50-75 ms (the bare page's hello: "
+        "~14 ms). Until 2026-12-03 headless Chromium also built its address bar's WebUI in a "
+        "renderer of its own beside the first page of every window (~1 s of a core; "
+        "tools/chromium.py switches it off). Tried without a measurable change (5 rounds, noise "
+        "+-40 ms): modulepreload of PyScript's core chunk, pointing the page at that chunk "
+        "directly, leaving out PyScript's unused plugins."
     ),
-    "Caller visible / ready, warm, emulated": (
-        "A warm load comes from the cache except the POST itself, so ready is the loopback "
-        "time plus one round trip (~850 ms), and the caller is the POST's 40 ms round trip plus "
-        "the page's parse and first frame (~90 ms warm on loopback): 0.15-0.17. Each ms taken "
-        "off ready makes this ratio worse unless the first paint gets faster too. Of that frame, "
-        "~20-30 ms is Open Sans: with font-display optional Chromium draws the text invisible "
-        "until the cached face is decoded (A/B, 8 rounds: no web font -32 ms, swap -20 ms warm); "
-        "swap would redraw the card's words in another face while the phone rings."
-    ),
+    "Caller visible / ready, warm, loopback": WARM_CALLER_SHARE,
+    "Caller visible / ready, warm, emulated": WARM_CALLER_SHARE,
     "Warm / cold ready (app), loopback": (
         "On loopback a warm load only skips downloading, decompressing and compiling the wasm; "
         "the interpreter's start-up and the app's own Python cost the same cold or warm. "
