@@ -29,7 +29,8 @@
  *    load); once the first view is painted, the network is idle while the runtime downloads and
  *    compiles. So index.html lists them in a <template> (the build writes their published
  *    names), and after the first frame this adds them as prefetches, so the HTTP cache has them
- *    when PyScript asks, and starts the interpreter module PyScript will use.
+ *    when PyScript asks, and starts the interpreter module PyScript will use. It also marks
+ *    <html data-first-frame>, which brings in what app.css leaves out of that first frame.
  */
 (function () {
   "use strict";
@@ -166,7 +167,12 @@
   // A requestAnimationFrame callback runs just before a frame is painted; a task queued from
   // it runs after that frame. A hidden page paints no frame: the timeout is the fallback.
   let fetched = false;
-  const fetchOnce = () => { if (!fetched) { fetched = true; fetchAfterFirstPaint(); } };
+  const fetchOnce = () => {
+    if (fetched) return;
+    fetched = true;
+    html.setAttribute("data-first-frame", ""); // app.css: what the first frame leaves out
+    fetchAfterFirstPaint();
+  };
   requestAnimationFrame(() => setTimeout(fetchOnce, 0));
   setTimeout(fetchOnce, 1000);
 

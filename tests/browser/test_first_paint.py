@@ -309,6 +309,54 @@ def test_the_interpreter_starts_after_the_first_frame_without_waiting_for_pyscri
     assert page.evaluate("window.__wasmInstances") == 1
 
 
+#: The boxes of these hooks, and the date-and-time field's content-visibility, in the first
+#: frame that has the field (the start-up guard's mark comes after that frame).
+FIRST_FRAME_BOXES = """
+(() => {
+  const hooks = HOOKS;
+  const look = () => {
+    const field = document.querySelector('[data-testid="callback-when"]');
+    if (!field || document.documentElement.hasAttribute("data-first-frame")) {
+      if (!window.__firstFrameBoxes) requestAnimationFrame(look);
+      return;
+    }
+    window.__firstFrameBoxes = {
+      contentVisibility: getComputedStyle(field).contentVisibility,
+      boxes: hooks.map(window.__box),
+    };
+  };
+  requestAnimationFrame(look);
+})();
+window.__box = (hook) => {
+  const r = document.querySelector(`[data-testid="${hook}"]`).getBoundingClientRect();
+  return [r.x, r.y, r.width, r.height];
+};
+"""
+BOXED = ("callback-when", "callback-at", "notes", "notes-save")
+
+
+def test_the_date_field_fills_in_after_the_first_frame_without_moving_anything(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    """The call-back's date-and-time field is the dearest element of the caller's first frame
+    (static/app.css): that frame draws its box, the next its contents. Python cannot run here
+    (its config is held): the start-up guard's mark alone brings the contents in."""
+    card.page.add_init_script(FIRST_FRAME_BOXES.replace("HOOKS", json.dumps(BOXED)))
+    held.hold_the_config()
+    card.open_by_post(wait=False)
+    page = card.page
+    page.wait_for_function("() => !!window.__firstFrameBoxes")
+    page.wait_for_function("() => document.documentElement.hasAttribute('data-first-frame')")
+    first = page.evaluate("window.__firstFrameBoxes")
+    assert first["contentVisibility"] == "hidden"
+    assert card.app_state == "loading"
+    field = page.get_by_test_id("callback-when")
+    assert field.evaluate("(f) => getComputedStyle(f).contentVisibility") == "visible"
+    assert page.evaluate(f"{json.dumps(BOXED)}.map(window.__box)") == first["boxes"]
+    held.release()
+    assert card.wait_settled() == "ready"
+
+
 def test_the_number_can_be_copied_before_python(card: CardPage, held: HeldRuntime) -> None:
     """The copy button is the server's markup and its copying plain JavaScript in the page
     (static/early-actions.js): it works from the first paint, before any script file of ours."""
