@@ -39,9 +39,6 @@ JS_DIR = Path(__file__).resolve().parent / "js"
 HOOKS_JS = (JS_DIR / "hooks.js").read_text(encoding="utf-8")
 EVENTS_JS = (JS_DIR / "events.js").read_text(encoding="utf-8")
 
-#: As the browser tests launch it (tools/chromium.py): a closed network, so nothing phones home
-#: at start, and no address-bar WebUI renderer beside the measured page.
-CHROMIUM_ARGS = LAUNCH_ARGS
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "api.bitrix24.com"})
 LOAD_TIMEOUT_MS = 90_000
 # True once the page's ready mark exists, or it has given up (outside / error). An expression,
@@ -194,7 +191,7 @@ def fresh_browser(playwright: Playwright, resolver_rules: str) -> Iterator[Brows
             folder,
             headless=True,
             executable_path=chromium_path(),
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={resolver_rules}"],
+            args=[*LAUNCH_ARGS, f"--host-resolver-rules={resolver_rules}"],  # as the tests do
             viewport={"width": 480, "height": 720},
         )
         try:

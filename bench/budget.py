@@ -62,6 +62,8 @@ WARM_CALLER_SHARE = (
     "80 elements) and layout (16.6 ms for 108 objects) that paint no text yet, because Open "
     "Sans (font-display optional) is asked of the disk cache only when style needs it and "
     "arrives ~35 ms later; the text is drawn in the frame after (~125 ms from the response). "
+    "Since then the call-back's date-and-time field draws only its box in that frame (its "
+    "widgets were ~10 ms of the style pass; A/B: caller -18 / -20 ms warm). "
     "Tried: preloading the two latin faces (5 rounds: warm over 40 ms -12 ms, but the cold "
     "caller +36 ms loopback and +52 ms over 40 ms: Chromium holds the first paint for a "
     "preloaded optional face); no web font or swap (-32 / -20 ms warm in an earlier A/B, at "

@@ -166,15 +166,15 @@
   }
   // A requestAnimationFrame callback runs just before a frame is painted; a task queued from
   // it runs after that frame. A hidden page paints no frame: the timeout is the fallback.
-  let fetched = false;
-  const fetchOnce = () => {
-    if (fetched) return;
-    fetched = true;
+  let painted = false;
+  const afterFirstFrame = () => {
+    if (painted) return;
+    painted = true;
     html.setAttribute("data-first-frame", ""); // app.css: what the first frame leaves out
     fetchAfterFirstPaint();
   };
-  requestAnimationFrame(() => setTimeout(fetchOnce, 0));
-  setTimeout(fetchOnce, 1000);
+  requestAnimationFrame(() => setTimeout(afterFirstFrame, 0));
+  setTimeout(afterFirstFrame, 1000);
 
   /* ------------------------------------------------------------------ IndexedDB */
 
