@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -182,10 +185,62 @@ class NetworkLog:
         return not self._in_flight
 
 
+class BrowserHung(RuntimeError):
+    """The browser of a run was killed because the run outlived its deadline."""
+
+
+class Watchdog:
+    """Kills the Chromium of one profile folder if it is still running after `deadline_s`.
+
+    Why: every wait of a load has a deadline of its own, but a call into Playwright or CDP
+    (an evaluate, a CDP send) has none, and once a run sat for five minutes with Chromium idle
+    and nothing to say which call was waiting. Playwright's sync API cannot be interrupted from
+    another thread; a browser that dies can: every call waiting on it then fails at once. The
+    browser process is found by its profile folder (``--user-data-dir``, unique per run), so
+    no other Chromium on the machine is touched; its renderers end with it."""
+
+    def __init__(self, profile_folder: str, deadline_s: float) -> None:
+        self.fired = False
+        self._needle = f"--user-data-dir={profile_folder}".encode()
+        self._timer = threading.Timer(deadline_s, self._kill)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def _kill(self) -> None:
+        self.fired = True
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+    def pids(self) -> list[int]:
+        """Processes whose command line names this profile folder."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+            if self._needle in arguments:
+                found.append(int(entry.name))
+        return found
+
+
 @contextlib.contextmanager
-def fresh_browser(playwright: Playwright, resolver_rules: str) -> Iterator[BrowserContext]:
-    """Chromium on an empty temporary profile folder, removed afterwards."""
+def fresh_browser(
+    playwright: Playwright, resolver_rules: str, *, deadline_s: float | None = None
+) -> Iterator[BrowserContext]:
+    """Chromium on an empty temporary profile folder, removed afterwards. With `deadline_s`,
+    a browser still in use after that long is killed and BrowserHung raised (Watchdog)."""
     folder = tempfile.mkdtemp(prefix="callcard-bench-profile-")
+    watchdog = Watchdog(folder, deadline_s) if deadline_s is not None else None
     try:
         context = playwright.chromium.launch_persistent_context(
             folder,
@@ -195,10 +250,19 @@ def fresh_browser(playwright: Playwright, resolver_rules: str) -> Iterator[Brows
             viewport={"width": 480, "height": 720},
         )
         try:
-            context.add_init_script(HOOKS_JS)
-            yield context
+            with watchdog or contextlib.nullcontext():
+                context.add_init_script(HOOKS_JS)
+                yield context
+        except Exception as error:
+            if watchdog and watchdog.fired:
+                raise BrowserHung(f"the browser was still busy after {deadline_s:g} s") from error
+            raise
         finally:
-            context.close()
+            try:
+                context.close()
+            except Exception:
+                if not (watchdog and watchdog.fired):
+                    raise  # a killed browser may make close() complain; it is gone either way
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

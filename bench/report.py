@@ -125,8 +125,8 @@ def checks(summary: Summary) -> list[str]:
     lines = [
         f"- Requests beyond loopback: none (checked on every load; Chromium resolves no other "
         f"name). Page errors: none. Runs repeated because others were busy: "
-        f"{summary.retries()}; because the tab crashed (the renderer died; measured again in a "
-        f"new Chromium): {summary.crashes()}.",
+        f"{summary.retries()}; because the tab crashed or the browser hung (the renderer died, or "
+        f"a run outlived its deadline; measured again in a new Chromium): {summary.crashes()}.",
         "- URLs downloaded twice within one load (from the server, not the browser's cache: a "
         "preload or prefetch not reused would show here): "
         + (", ".join(duplicates) if duplicates else "none") + ".",

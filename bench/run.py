@@ -20,8 +20,12 @@ from dataclasses import dataclass, field
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright
 
-from .browser import Load, MeasuredPage, Network, fresh_browser
+from .browser import LOAD_TIMEOUT_MS, BrowserHung, Load, MeasuredPage, Network, fresh_browser
 from .machine import wait_for_quiet
+
+#: A run is two loads (each with its own deadline) plus a few seconds of settling, events and
+#: the hold; past this its browser is killed (bench/browser.py's Watchdog says why).
+RUN_DEADLINE_S = 2 * LOAD_TIMEOUT_MS / 1000 + 30
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class Run:
     warm: Load | None
     events: list[float | None] = field(default_factory=list)
     retries: int = 0
-    #: 1 when the first attempt's tab crashed and this is the second attempt.
+    #: 1 when the first attempt's tab crashed (or its browser hung) and this is the second.
     crashes: int = 0
 
     @property
@@ -137,20 +141,24 @@ def run_surviving_a_crash(
     playwright: Playwright, target: Target, network: Network, round_no: int,
     settings: Settings, *, with_events: bool = False, progress: Progress = print,
 ) -> Run:
-    """run_once, repeated once in a new Chromium when its tab crashed.
+    """run_once, repeated once in a new Chromium when its tab crashed or it hung.
 
     Why: on this shared 2-core machine headless Chromium's renderer dies now and then (a few
     times in a thousand loads; the browser suite sees the same "Target crashed"), with no error
     from the page. A crash says nothing about the page being measured, yet without a second
-    attempt it threw away every round already measured. A second crash in the same run is not
+    attempt it threw away every round already measured. A run whose browser stopped answering
+    (killed at RUN_DEADLINE_S) is the same kind of accident. A second one in the same run is not
     chance: it ends the benchmark."""
     try:
         return run_once(playwright, target, network, round_no, settings, with_events=with_events)
+    except BrowserHung as error:
+        what = str(error)
     except PlaywrightError as error:
         if not tab_crashed(error):
             raise
-        progress(f"  round {round_no + 1} {network.name:8} {target.name:10} tab crashed "
-                 f"({error.message.splitlines()[0]}); measuring this run again")
+        what = f"tab crashed ({error.message.splitlines()[0]})"
+    progress(f"  round {round_no + 1} {network.name:8} {target.name:10} {what}; "
+             "measuring this run again")
     run = run_once(playwright, target, network, round_no, settings, with_events=with_events)
     run.crashes = 1
     return run
@@ -161,7 +169,7 @@ def run_once(
     settings: Settings, *, with_events: bool = False,
 ) -> Run:
     """Cold load (then events, then a quiet hold), warm load in a new tab; one fresh Chromium."""
-    with fresh_browser(playwright, target.resolver_rules) as context:
+    with fresh_browser(playwright, target.resolver_rules, deadline_s=RUN_DEADLINE_S) as context:
         wait_for_quiet(settings.quiet_wait_s)
         page = MeasuredPage(context, network)
         cold = page.load(target.url, target.mark, target.form)
@@ -199,7 +207,7 @@ def _describe(run: Run) -> str:
             events = f", events p50 {seen[len(seen) // 2]:.1f} ms"
     retry = " (repeated: noisy)" if run.retries else ""
     if run.crashes:
-        retry += " (repeated: the tab crashed)"
+        retry += " (repeated: the tab crashed or the browser hung)"
     return (
         f"  round {run.round + 1} {run.network.name:8} {run.target:10} "
         f"cold {run.cold.ready_ms:6.0f} ms"
