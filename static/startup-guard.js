@@ -29,8 +29,9 @@
  *    load); once the first view is painted, the network is idle while the runtime downloads and
  *    compiles. So index.html lists them in a <template> (the build writes their published
  *    names), and after the first frame this adds them as prefetches, so the HTTP cache has them
- *    when PyScript asks, and starts the interpreter module PyScript will use. It also marks
- *    <html data-first-frame>, which brings in what app.css leaves out of that first frame.
+ *    when PyScript asks, and starts the interpreter module PyScript will use. Once the fonts
+ *    have settled and one more frame is painted (the one that shows the text), it marks
+ *    <html data-text-painted>, which brings in what app.css leaves out of that frame.
  */
 (function () {
   "use strict";
@@ -165,16 +166,45 @@
     }
   }
   // A requestAnimationFrame callback runs just before a frame is painted; a task queued from
-  // it runs after that frame. A hidden page paints no frame: the timeout is the fallback.
-  let painted = false;
-  const afterFirstFrame = () => {
-    if (painted) return;
-    painted = true;
-    html.setAttribute("data-first-frame", ""); // app.css: what the first frame leaves out
-    fetchAfterFirstPaint();
+  // it runs after that frame. A hidden page paints no frame: the timeouts are the fallback.
+  const afterNextFrame = (run) => requestAnimationFrame(() => setTimeout(run, 0));
+  const once = (run) => {
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        run();
+      }
+    };
   };
-  requestAnimationFrame(() => setTimeout(afterFirstFrame, 0));
+
+  // The first frame is often painted without the card's text: a face still on its way from
+  // the cache holds its text back for a frame (font-display: optional). <html
+  // data-text-painted> (app.css: what the frame with the caller's number leaves out) waits
+  // for the fonts to settle and one frame more, so that frame carries as little as it can;
+  // a face that never settles holds it back for no more than FONTS_AT_MOST_MS. The fonts are
+  // looked at after the first frame: its layout is what asks for them (before it, the font
+  // set has nothing to wait for and says "ready" at once).
+  const FONTS_AT_MOST_MS = 500;
+  const textPainted = once(() => html.setAttribute("data-text-painted", ""));
+  function whenFontsSettle() {
+    let ready;
+    try {
+      ready = document.fonts.ready;
+    } catch (error) {
+      ready = Promise.resolve(); // no CSS Font Loading API: nothing to wait for
+    }
+    const atMost = new Promise((done) => setTimeout(done, FONTS_AT_MOST_MS));
+    return Promise.race([ready, atMost]).catch(() => {});
+  }
+
+  const afterFirstFrame = once(() => {
+    fetchAfterFirstPaint();
+    whenFontsSettle().then(() => afterNextFrame(textPainted));
+  });
+  afterNextFrame(afterFirstFrame);
   setTimeout(afterFirstFrame, 1000);
+  setTimeout(textPainted, 1500);
 
   /* ------------------------------------------------------------------ IndexedDB */
 

@@ -24,6 +24,7 @@ EN = CATALOGUE["en"]
 WASM = "**/pyodide.asm.wasm"
 GUARD = "**/static/startup-guard.*.js"
 CONFIG = "**/pyscript.*.toml"
+FONTS = "**/*.woff2"
 CALLER = "+7 900 123-45-67"  # the fake's default caller, +79001234567, as the card writes it
 #: The sections Python must take over as they are. (Not the links: getStatus brings bindings the
 #: options lack, and the client's name, once loaded, becomes the link's label.)
@@ -73,6 +74,10 @@ class HeldRuntime:
     def hold_the_config(self) -> None:
         """Holds the card's pyscript.toml: PyScript cannot get as far as starting Pyodide."""
         self._hold(CONFIG)
+
+    def hold_the_fonts(self) -> None:
+        """Holds the Open Sans faces: the font set stays "loading" (static/app.css)."""
+        self._hold(FONTS)
 
     def requested(self, pattern: str, timeout_ms: int = 20_000) -> bool:
         """Whether a request for a URL ending in `pattern` reached the hold within the time."""
@@ -310,13 +315,13 @@ def test_the_interpreter_starts_after_the_first_frame_without_waiting_for_pyscri
 
 
 #: The boxes of these hooks, and the date-and-time field's content-visibility, in the first
-#: frame that has the field (the start-up guard's mark comes after that frame).
+#: frame that has the field (the start-up guard's mark comes after the fonts and a frame).
 FIRST_FRAME_BOXES = """
 (() => {
   const hooks = HOOKS;
   const look = () => {
     const field = document.querySelector('[data-testid="callback-when"]');
-    if (!field || document.documentElement.hasAttribute("data-first-frame")) {
+    if (!field || document.documentElement.hasAttribute("data-text-painted")) {
       if (!window.__firstFrameBoxes) requestAnimationFrame(look);
       return;
     }
@@ -335,24 +340,55 @@ window.__box = (hook) => {
 BOXED = ("callback-when", "callback-at", "notes", "notes-save")
 
 
-def test_the_date_field_fills_in_after_the_first_frame_without_moving_anything(
+def test_the_date_field_fills_in_after_the_text_without_moving_anything(
     card: CardPage, held: HeldRuntime,
 ) -> None:
-    """The call-back's date-and-time field is the dearest element of the caller's first frame
-    (static/app.css): that frame draws its box, the next its contents. Python cannot run here
-    (its config is held): the start-up guard's mark alone brings the contents in."""
+    """The call-back's date-and-time field is the dearest element of the frames the caller
+    waits for (static/app.css): they draw its box, a later one its contents. Python cannot run
+    here (its config is held): the start-up guard's mark alone brings the contents in."""
     card.page.add_init_script(FIRST_FRAME_BOXES.replace("HOOKS", json.dumps(BOXED)))
     held.hold_the_config()
     card.open_by_post(wait=False)
     page = card.page
     page.wait_for_function("() => !!window.__firstFrameBoxes")
-    page.wait_for_function("() => document.documentElement.hasAttribute('data-first-frame')")
+    page.wait_for_function("() => document.documentElement.hasAttribute('data-text-painted')")
     first = page.evaluate("window.__firstFrameBoxes")
     assert first["contentVisibility"] == "hidden"
     assert card.app_state == "loading"
     field = page.get_by_test_id("callback-when")
     assert field.evaluate("(f) => getComputedStyle(f).contentVisibility") == "visible"
     assert page.evaluate(f"{json.dumps(BOXED)}.map(window.__box)") == first["boxes"]
+    held.release()
+    assert card.wait_settled() == "ready"
+
+
+#: When <html data-text-painted> appeared (ms from navigation start).
+TEXT_PAINTED_AT = """
+new MutationObserver((records, observer) => {  // on the document: no <html> yet
+  if (!document.documentElement.hasAttribute("data-text-painted")) return;
+  window.__textPaintedAt = performance.now();
+  observer.disconnect();
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-text-painted"]});
+"""
+
+
+def test_the_date_field_waits_for_the_fonts_but_not_for_ever(
+    card: CardPage, held: HeldRuntime,
+) -> None:
+    """A warm load paints its first frame without text while the faces come from the cache, so
+    the start-up guard brings the field's contents in only after the fonts have settled: with
+    the faces held, not before its 500 ms limit after the first frame, and then without them."""
+    card.page.add_init_script(PAINT_TIMES)
+    card.page.add_init_script(TEXT_PAINTED_AT)
+    held.hold_the_config()
+    held.hold_the_fonts()
+    card.open_by_post(wait=False)
+    page = card.page
+    assert held.requested(".woff2"), "the first frame asked for no face"
+    page.wait_for_function("() => window.__textPaintedAt !== undefined")
+    assert page.evaluate("window.__textPaintedAt - window.__firstFrame") >= 500
+    assert page.evaluate("document.fonts.status") == "loading", "a face arrived meanwhile"
+    assert card.app_state == "loading"
     held.release()
     assert card.wait_settled() == "ready"
 
