@@ -1,10 +1,13 @@
 """The page's Python in one archive: the app's packages, with bytecode where it still matches.
 
-pyscript.toml ships a single ``./app-bundle.zip``, which PyScript unpacks into the interpreter's
-working directory. One request replaces one per module (18 conditional requests on every warm
-load), and the archive carries what no per-file list could: the checked bytecode that
-``make`` builds into ``.cache/bytecode/`` (tools/app_bytecode.py) for the app's modules and for
-PyScript's own ``pyscript`` package, which PyScript writes as source beside it at start-up.
+The page's ``<script type="py">`` names a single ``./app-bundle.zip`` (data-python-archive),
+which the interpreter module fetches beside the runtime and puts first on ``sys.path``, so that
+CPython's zipimport reads each module from it when it is imported (callcard-boot.mjs says why:
+unpacking it cost ~100 ms of every load). One request replaces one per module, and the archive
+carries what no per-file list could: the checked bytecode that ``make`` builds into
+``.cache/bytecode/`` (tools/app_bytecode.py) for the app's modules, beside each source where
+zipimport looks for it (``callcard/app.pyc``), and for PyScript's own ``pyscript`` package
+(bytecode only: PyScript writes its sources into the working directory at start-up).
 
 Every ``.py`` of the app's packages is in the archive, so a new module cannot be forgotten in a
 list. A ``.pyc`` goes in only while the source it was made from is byte for byte the current one

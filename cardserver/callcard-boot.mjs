@@ -45,7 +45,8 @@ const SNAPSHOT_DELAY_MS = 1000;
 /** PyScript's entry point: Pyodide's loadPyodide, from the stored snapshot when there is one.
  * A page that sets `window.callcardInterpreterSnapshot = false` first (a host that wants no
  * CacheStorage use, or a test about something else) gets Pyodide's plain start.
- * When the page has already started the interpreter (startEarly), PyScript gets that one. */
+ * When the page has already started the interpreter (startEarly), PyScript gets that one; and
+ * the page's Python archive, if its script names one, is on sys.path before PyScript runs. */
 export async function loadPyodide(options = {}) {
   const early = takeEarlyStart(options);
   if (early) {
@@ -53,9 +54,57 @@ export async function loadPyodide(options = {}) {
     // PyScript's own output hooks, which the early start could not know yet.
     if (typeof options.stdout === "function") pyodide.setStdout({ batched: options.stdout });
     if (typeof options.stderr === "function") pyodide.setStderr({ batched: options.stderr });
+    await mountArchive(pyodide);
     return pyodide;
   }
-  return boot(options);
+  fetchArchive();
+  const pyodide = await boot(options);
+  await mountArchive(pyodide);
+  return pyodide;
+}
+
+/* ------------------------------------------------------------------ the page's Python archive
+ *
+ * Why: PyScript's [files] fetched the app's archive (cardserver/bundle.py) only once it had the
+ * interpreter, then unpacked its ~100 files through Python's zipfile and shutil: ~100 ms of
+ * every load, cold or warm, between "interpreter ready" and main.py (a CPU profile, 2026-12-03).
+ * Instead the page's <script type="py"> names the archive (data-python-archive; the build writes
+ * its published name), it is fetched beside the runtime, written into the interpreter's file
+ * system as one file and put first on sys.path, where CPython's zipimport reads each module
+ * (source and checked bytecode) from it when imported. A page that names no archive (the
+ * benchmark's bare pages, the example) gets nothing of this. */
+
+/** Where the archive is written: the interpreter's working directory, like PyScript's files. */
+const ARCHIVE_PATH = "/home/pyodide/app-bundle.zip";
+let archiveBytes = null;
+
+/** The archive's URL from the page, or null. */
+function archiveURL() {
+  const script = globalThis.document?.querySelector?.("script[data-python-archive]");
+  const named = script?.getAttribute("data-python-archive");
+  return named ? new URL(named, document.baseURI).href : null;
+}
+
+/** Start fetching the page's archive (once); its bytes' promise, or null without one. */
+function fetchArchive() {
+  if (archiveBytes) return archiveBytes;
+  const url = archiveURL();
+  if (!url) return null;
+  archiveBytes = fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`the Python archive ${url} answered ${response.status}`);
+    return response.arrayBuffer();
+  });
+  // Handled now, awaited later (as the snapshot's bytes): a failure before the interpreter is
+  // ready must reach PyScript through loadPyodide, not the start-up guard as a stray rejection.
+  archiveBytes.catch(() => {});
+  return archiveBytes;
+}
+
+async function mountArchive(pyodide) {
+  const bytes = fetchArchive();
+  if (!bytes) return;
+  pyodide.FS.writeFile(ARCHIVE_PATH, new Uint8Array(await bytes));
+  pyodide.runPython(`import sys\nif "${ARCHIVE_PATH}" not in sys.path: sys.path.insert(0, "${ARCHIVE_PATH}")`);
 }
 
 /* ------------------------------------------------------------------ the early start
@@ -77,6 +126,7 @@ let booted = false;
 export function startEarly() {
   if (earlyStart || booted) return;
   earlyStart = boot({ indexURL: INDEX_URL });
+  fetchArchive(); // beside the runtime's own files
   // Until PyScript takes it, a failure is the start-up guard's to report (an unhandled
   // rejection is what it listens for): nothing is caught here.
   performance.mark("callcard:interpreter-early-start");

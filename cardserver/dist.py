@@ -95,10 +95,13 @@ _LEADING_COMMENT = re.compile(r"\A\s*/\*.*?\*/\s*", re.DOTALL)
 _CSS_URL = re.compile(r'url\("([^"]+)"\)')
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)  # (app.css has no "/*" inside a string)
 
-# A page's reference to a file of ours: src="./x" or href="./x" or config="./x", or url("./x") in
-# an inlined stylesheet; an example's page, a level or two below the root, also says "../../x".
+# A page's reference to a file of ours: src="./x" or href="./x" or config="./x" (or the Python
+# archive a page's script names, data-python-archive="./x": callcard-boot.mjs mounts it), or
+# url("./x") in an inlined stylesheet; an example's page, a level or two below the root, also
+# says "../../x".
 _REFERENCE = re.compile(
-    r'\b(?:src|href|config)="((?:\./|(?:\.\./)+)[^"]+)"|\burl\("((?:\./|(?:\.\./)+)[^"]+)"\)')
+    r'\b(?:src|href|config|data-python-archive)="((?:\./|(?:\.\./)+)[^"]+)"'
+    r'|\burl\("((?:\./|(?:\.\./)+)[^"]+)"\)')
 
 
 class BuildError(RuntimeError):

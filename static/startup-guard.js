@@ -22,14 +22,15 @@
  *    wrapped, and only when the real one throws or fails does the caller get a small in-memory
  *    database for the life of the page. A browser that allows IndexedDB gets the real one.
  *
- * 3. Python's files asked for early, but not too early. PyScript fetches the app's bundle and
- *    main.py only once Pyodide has started, and starts Pyodide itself only at the end of a chain
- *    of its own module and config fetches: waits that are pure loss. Fetched from the start
- *    (a preload), they delay the caller's first paint (`make bench`: +25 to +55 ms on a cold
- *    load); once the first view is painted, the network is idle while the runtime downloads and
- *    compiles. So index.html lists them in a <template> (the build writes their published
- *    names), and after the first frame this adds them as prefetches, so the HTTP cache has them
- *    when PyScript asks, and starts the interpreter module PyScript will use. Once the fonts
+ * 3. Python's files asked for early, but not too early. PyScript fetches main.py only once
+ *    Pyodide has started, and starts Pyodide itself only at the end of a chain of its own
+ *    module and config fetches: waits that are pure loss. Fetched from the start (a preload),
+ *    files delay the caller's first paint (`make bench`: +25 to +55 ms on a cold load); once the
+ *    first view is painted, the network is idle while the runtime downloads and compiles. So
+ *    index.html lists them in a <template> (the build writes their published names), and after
+ *    the first frame this adds them as prefetches, so the HTTP cache has them when PyScript
+ *    asks, and starts the interpreter module PyScript will use (which fetches the app's Python
+ *    archive then too: cardserver/callcard-boot.mjs). Once the fonts
  *    have settled and one more frame is painted (the one that shows the text), it marks
  *    <html data-text-painted>, which brings in what app.css leaves out of that frame.
  */

@@ -6,18 +6,20 @@ work left before the first render, and it is paid on every load, warm or cold.
 
 How: ``tools/compile-app.mjs`` runs :func:`compile_sources` inside the pinned Pyodide (in Node),
 so the bytecode has the browser interpreter's magic number and compiler. Each ``.pyc`` is
-*checked* hash-based (PEP 552): the importer hashes the ``.py`` beside it and uses the bytecode
-only when the hashes agree, otherwise it compiles the source as before. A stale ``.pyc`` (a
-module edited since ``make``, a PyScript whose text differs) therefore costs time, never
-correctness. ``cardserver/bundle.py`` packs the sources and the bytecode that still matches
-them into the one archive the page loads.
+*checked* hash-based (PEP 552): zipimport hashes the ``.py`` beside it in the archive and uses
+the bytecode only when the hashes agree, otherwise it compiles the source as before. A stale
+``.pyc`` (a module edited since ``make``) therefore costs time, never correctness.
+``cardserver/bundle.py`` packs the sources and the bytecode that still matches them into the
+one archive the page loads. PyScript's package is the exception: its sources live in PyScript's
+JavaScript, so the archive carries its bytecode alone, all of it or none (the 14 modules share
+one origin file, checked by digest at build time); with none, ``import pyscript`` finds the
+sources PyScript writes into the working directory.
 
 This module runs under Pyodide's Python and under CPython (unit tests): standard library only.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -27,32 +29,34 @@ try:
 except ImportError:  # imported as tools.app_bytecode (the unit tests)
     from tools.stdlib_bytecode import pyc_bytes
 
-#: Where PyScript's files end up in the browser: the interpreter's working directory.
+#: The interpreter's working directory in the browser.
 HOME = "/home/pyodide"
+#: Where cardserver/callcard-boot.mjs writes the app's archive and puts it on sys.path: modules
+#: imported from it are named ``<ARCHIVE>/callcard/app.py`` (zipimport's way), and so are their
+#: code objects here, so a traceback reads the same from bytecode as from source.
+ARCHIVE = f"{HOME}/app-bundle.zip"
 
 
 @dataclass(frozen=True)
 class Compiled:
     """One module's bytecode and what it was made from."""
 
-    source: str  # path in the browser's working directory, e.g. "callcard/app.py"
-    pyc: str  # where the importer looks for it, e.g. "callcard/__pycache__/app.cpython-314.pyc"
+    source: str  # path inside the archive, e.g. "callcard/app.py"
+    pyc: str  # where zipimport looks for its bytecode, e.g. "callcard/app.pyc"
     data: bytes
 
 
-def pyc_path(source: str, cache_tag: str | None = None) -> str:
-    """The importer's bytecode path for a source path (``importlib.util.cache_from_source``
-    for the interpreter running this, without touching any file system)."""
-    tag = cache_tag or sys.implementation.cache_tag
-    path = PurePosixPath(source)
-    return str(path.parent / "__pycache__" / f"{path.stem}.{tag}.pyc")
+def pyc_path(source: str) -> str:
+    """Where zipimport looks for a module's bytecode in an archive: beside the source, with no
+    ``__pycache__`` and no cache tag (``callcard/app.py`` -> ``callcard/app.pyc``)."""
+    return str(PurePosixPath(source).with_suffix(".pyc"))
 
 
-def compile_sources(sources: Mapping[str, bytes], home: str = HOME) -> list[Compiled]:
-    """Checked bytecode for each ``{"pkg/mod.py": source}``, named as the importer wants it.
+def compile_sources(sources: Mapping[str, bytes], home: str = ARCHIVE) -> list[Compiled]:
+    """Checked bytecode for each ``{"pkg/mod.py": source}``, named as zipimport wants it.
 
-    Code objects name their file as the importer would when compiling the source in the
-    browser (``/home/pyodide/pkg/mod.py``), so tracebacks read the same either way.
+    Code objects name their file as zipimport would when compiling the source in the browser
+    (``/home/pyodide/app-bundle.zip/pkg/mod.py``), so tracebacks read the same either way.
     """
     compiled = []
     for source, data in sorted(sources.items()):

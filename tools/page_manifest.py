@@ -1,14 +1,17 @@
-"""Which local Python files the page imports, and whether pyscript.toml ships each of them.
+"""Which local Python files the page imports, and whether the page ships each of them.
 
-PyScript copies only the files listed under ``[files]`` into the browser's file system, so a
-module that ``main.py`` imports (directly, or through another local module, even inside a
-function) but that is not listed breaks the card at run time. This finds that before a user does.
+Only two things put a module into the browser: the app's archive, which the page's
+``<script type="py">`` names (``data-python-archive``; callcard-boot.mjs mounts it) and which
+packs every module of the app's packages, and the files listed under the config's ``[files]``.
+A module that ``main.py`` imports (directly, or through another local module, even inside a
+function) but that neither ships breaks the card at run time. This finds that before a user does.
 """
 
 from __future__ import annotations
 
 import ast
 import tomllib
+from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
 from cardserver.bundle import BUNDLE_NAME, app_sources
@@ -73,15 +76,40 @@ def local_imports(root: Path, entry: str = "main.py") -> set[str]:
     return found
 
 
-def shipped_files(root: Path, config: str = "pyscript.toml") -> set[str]:
-    """Project-relative paths that pyscript.toml's [files] puts into the browser: each listed
-    file, and for the app's bundle every module it packs (cardserver/bundle.py)."""
+class _PythonScripts(HTMLParser):
+    """The attributes of each ``<script type="py">`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if tag == "script" and found.get("type") == "py":
+            self.scripts.append(found)
+
+
+def page_archive(root: Path, page: str, entry: str) -> str | None:
+    """The archive that ``page``'s script running ``entry`` names (``./app-bundle.zip``), if any."""
+    parser = _PythonScripts()
+    parser.feed((root / page).read_text(encoding="utf-8"))
+    for script in parser.scripts:
+        if script.get("src") == f"./{entry}":
+            return script.get("data-python-archive") or None
+    return None
+
+
+def shipped_files(
+    root: Path, config: str = "pyscript.toml", archive: str | None = None
+) -> set[str]:
+    """Project-relative paths the page puts into the browser: every module the app's
+    ``archive`` packs (cardserver/bundle.py), if the page names it, and each file the config's
+    [files] lists."""
     files = tomllib.loads((root / config).read_text(encoding="utf-8")).get("files", {})
     shipped = set()
+    if archive == f"./{BUNDLE_NAME}":
+        shipped.update(name for name, _file in app_sources(root))
     for source, dest in files.items():
-        if uses_bundle({source: dest}):
-            shipped.update(name for name, _file in app_sources(root))
-            continue
         src = PurePosixPath(source.removeprefix("./"))
         target = PurePosixPath((dest or "./").removeprefix("./"))
         if (dest or "./").endswith("/"):
@@ -92,17 +120,13 @@ def shipped_files(root: Path, config: str = "pyscript.toml") -> set[str]:
     return shipped
 
 
-def uses_bundle(files: dict[str, str]) -> bool:
-    """Whether a [files] table ships the app's bundle, unpacked where the modules belong."""
-    return files.get(f"./{BUNDLE_NAME}") == "./*"
+#: Each page of the app: its HTML, its Python entry point and the PyScript config it runs with.
+PAGES = (("index.html", "main.py", "pyscript.toml"), ("install.html", "install.py", "install.toml"))
 
 
-#: Each page of the app: its Python entry point and the PyScript config that ships its modules.
-PAGES = (("main.py", "pyscript.toml"), ("install.py", "install.toml"))
-
-
-def missing_from_config(
-    root: Path, entry: str = "main.py", config: str = "pyscript.toml"
+def missing_from_page(
+    root: Path, page: str = "index.html", entry: str = "main.py", config: str = "pyscript.toml"
 ) -> list[str]:
-    """Imported local modules that the config does not ship (the bug this module exists for)."""
-    return sorted(local_imports(root, entry) - shipped_files(root, config))
+    """Imported local modules that the page does not ship (the bug this module exists for)."""
+    shipped = shipped_files(root, config, page_archive(root, page, entry))
+    return sorted(local_imports(root, entry) - shipped)

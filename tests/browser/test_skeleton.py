@@ -78,7 +78,8 @@ import sys
 
 async def main():
     await start_the_card()
-    stdlib = next(path for path in sys.path if path.endswith(".zip")) + "/"
+    stdlib = next(path for path in sys.path  # not the app's archive, which comes first
+                  if path.endswith(".zip") and not path.endswith("/app-bundle.zip")) + "/"
     files = [getattr(module, "__file__", None) or "" for module in list(sys.modules.values())
              if getattr(getattr(module, "__spec__", None), "origin", None) != "frozen"]
     in_zip = [name[len(stdlib):] for name in files if name.startswith(stdlib)]
@@ -98,22 +99,29 @@ def test_the_card_starts_on_standard_modules_compiled_at_install(harness: Harnes
     assert loaded["from_bytecode"] > 100
 
 
-# Records every module the importer compiles from source while the card starts; a module whose
-# checked bytecode (cardserver/bundle.py) was accepted never gets here.
+# Records every module compiled from source while the card starts (by zipimport from the app's
+# archive, or from the file system); a module whose checked bytecode (cardserver/bundle.py) was
+# accepted never gets here.
 START_THE_CARD_AND_LIST_COMPILED = """
 import importlib._bootstrap_external as _external
+import zipimport
 
 _compiled = []
 _source_to_code = _external.SourceLoader.source_to_code
+_zip_compile = zipimport._compile_source
 
 def _recording(self, data, path, *args, **kwargs):
     _compiled.append(path)
     return _source_to_code(self, data, path, *args, **kwargs)
 
+def _zip_recording(path, source):
+    _compiled.append(path)
+    return _zip_compile(path, source)
+
 _external.SourceLoader.source_to_code = _recording
+zipimport._compile_source = _zip_recording
 """ + START_THE_CARD + """
 import importlib.util
-import io
 import os
 import sys
 import zipfile
@@ -123,42 +131,47 @@ async def main():
         await start_the_card()
     finally:
         _external.SourceLoader.source_to_code = _source_to_code
-    # The bundle the page loaded (published under its digest: app-bundle.<digest>.zip).
-    [url] = [entry.name for entry in js.performance.getEntriesByType("resource")
-             if "/app-bundle." in entry.name]
-    response = await js.fetch(url)
-    bundle = zipfile.ZipFile(io.BytesIO((await response.arrayBuffer()).to_py()))
+        zipimport._compile_source = _zip_compile
+    # The archive the interpreter module mounted (callcard-boot.mjs), first on sys.path.
+    archive = sys.path[0]
+    inside = archive + "/"
+    bundle = zipfile.ZipFile(archive)
     home = os.getcwd() + "/"
     app = sorted(name for name, module in sys.modules.items()
                  if name.split(".")[0] in ("bx24_bridge", "callcard"))
-    # PyScript imported its package before this ran: check the bundle's bytecode against the
-    # source PyScript wrote, the way the importer does (PEP 552, checked hash).
-    refused = []
     pyscript = sorted(name for name, module in sys.modules.items()
                       if name.split(".")[0] == "pyscript"  # not its JS-backed modules:
-                      and str(getattr(module, "__file__", None)).startswith(home))
+                      and isinstance(getattr(module, "__file__", None), str))
+    elsewhere = [name for name in app + pyscript
+                 if not sys.modules[name].__file__.startswith(inside)]
+    # PyScript's bytecode is in the archive without its source, so zipimport cannot check it:
+    # check it here against the source PyScript wrote, the way the importer would (PEP 552).
+    refused = []
     for name in pyscript:
-        source = sys.modules[name].__file__
-        with open(source, "rb") as file:
+        member = sys.modules[name].__file__.removeprefix(inside)  # pyscript/web.pyc
+        with open(home + member.removesuffix("c"), "rb") as file:
             data = file.read()
-        member = importlib.util.cache_from_source(source).removeprefix(home)
         pyc = bundle.read(member) if member in bundle.namelist() else b""
         if (pyc[:4] != importlib.util.MAGIC_NUMBER or pyc[4:8] != (3).to_bytes(4, "little")
                 or pyc[8:16] != importlib.util.source_hash(data)):
             refused.append(name)
-    return {"compiled": sorted(path.removeprefix(home) for path in _compiled),
-            "app": app, "pyscript": pyscript, "pyscript_refused": refused}
+    return {"archive": archive, "compiled": sorted(path.removeprefix(home) for path in _compiled),
+            "app": app, "pyscript": pyscript, "elsewhere": elsewhere,
+            "pyscript_refused": refused}
 """
 
 
 def test_the_card_and_pyscript_start_on_bytecode_from_the_bundle(harness: Harness) -> None:
     """app-bundle.zip carries checked bytecode for the app's modules and PyScript's package
-    (make bytecode; cardserver/bundle.py): none of them is compiled in the browser. Fails when
-    the bytecode is missing, stale, or made from a PyScript text other than the one it runs."""
+    (make bytecode; cardserver/bundle.py), and every one of them is imported from it, mounted
+    (callcard-boot.mjs): none is compiled in the browser. Fails when the bytecode is missing,
+    stale, or made from a PyScript text other than the one it runs."""
     harness.open_harness()
     loaded = harness.run(START_THE_CARD_AND_LIST_COMPILED)
     assert harness.page.get_by_test_id("call-state").count() == 1  # the card really started
+    assert loaded["archive"] == "/home/pyodide/app-bundle.zip"
     assert len(loaded["app"]) >= 15
+    assert loaded["elsewhere"] == []
     assert loaded["compiled"] == []
     assert len(loaded["pyscript"]) >= 5
     assert loaded["pyscript_refused"] == []

@@ -13,47 +13,52 @@ import os
 import re
 import sys
 import zipfile
+import zipimport
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cardserver.bundle import APP_PACKAGES, BYTECODE_DIR, build_bundle
-from tools.app_bytecode import compile_sources, manifest, pyc_path
+from tools.app_bytecode import ARCHIVE, compile_sources, manifest, pyc_path
 
 
 @pytest.fixture
 def compiled_from_source(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Paths the importer compiles from source (it skips this for accepted bytecode)."""
+    """Paths zipimport compiles from source (it skips this for accepted bytecode)."""
     seen: list[str] = []
-    original = importlib.machinery.SourceFileLoader.source_to_code
+    original = zipimport._compile_source  # type: ignore[attr-defined]
 
-    def recording(self, data, path, *args, **kwargs):
+    def recording(path: str, source: bytes) -> object:
         seen.append(str(path))
-        return original(self, data, path, *args, **kwargs)
+        return original(path, source)
 
-    monkeypatch.setattr(importlib.machinery.SourceFileLoader, "source_to_code", recording)
+    monkeypatch.setattr(zipimport, "_compile_source", recording)
     return seen
 
 
 @pytest.fixture
 def importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A folder on sys.path for a package named `bundled_pkg`, forgotten again afterwards."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    yield tmp_path
+    """An archive on sys.path (as callcard-boot.mjs mounts the app's), for a package named
+    `bundled_pkg`, forgotten again afterwards; write it before the first import."""
+    archive = tmp_path / "app-bundle.zip"
+    monkeypatch.syspath_prepend(str(archive))
+    yield archive
     for name in [name for name in sys.modules if name.split(".")[0] == "bundled_pkg"]:
         del sys.modules[name]
+    sys.path_importer_cache.pop(str(archive), None)
     importlib.invalidate_caches()
 
 
-def _write_compiled(folder: Path, sources: dict[str, bytes]) -> None:
-    for name, data in sources.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-    for item in compile_sources(sources, home=str(folder)):
-        (folder / item.pyc).parent.mkdir(parents=True, exist_ok=True)
-        (folder / item.pyc).write_bytes(item.data)
+def _write_compiled(archive: Path, sources: dict[str, bytes],
+                    edited: dict[str, bytes] | None = None) -> None:
+    """The sources (or their `edited` text) and the bytecode of the original text, laid out as
+    cardserver/bundle.py lays them out."""
+    with zipfile.ZipFile(archive, "w") as out:
+        for name, data in {**sources, **(edited or {})}.items():
+            out.writestr(name, data)
+        for item in compile_sources(sources, home=str(archive)):
+            out.writestr(item.pyc, item.data)
 
 
 SOURCES = {
@@ -69,25 +74,41 @@ def test_checked_bytecode_is_used_while_the_source_is_unchanged(
     module = importlib.import_module("bundled_pkg")
     assert module.VALUE == "from the first text"
     assert compiled_from_source == []
+    # Its code names the source's path in the archive, as zipimport names code it compiles, so
+    # tracebacks read the same either way (and find the source through the module's loader).
+    assert module.mod.__file__ == f"{importable}/bundled_pkg/mod.pyc"
+    code = module.mod.__loader__.get_code("bundled_pkg.mod")
+    assert code.co_filename == f"{importable}/bundled_pkg/mod.py"
+    source = module.mod.__loader__.get_source("bundled_pkg.mod")
+    assert source == SOURCES["bundled_pkg/mod.py"].decode()
 
 
 def test_checked_bytecode_never_shadows_an_edited_source(
     importable: Path, compiled_from_source: list[str]
 ) -> None:
-    _write_compiled(importable, SOURCES)
-    (importable / "bundled_pkg" / "mod.py").write_bytes(b"VALUE = 'edited'\n")
+    _write_compiled(importable, SOURCES, {"bundled_pkg/mod.py": b"VALUE = 'edited'\n"})
     module = importlib.import_module("bundled_pkg")
     assert module.VALUE == "edited"
-    assert compiled_from_source == [str(importable / "bundled_pkg" / "mod.py")]
+    # (zipimport reads a module twice: once for its spec's file name, once to run it.)
+    assert set(compiled_from_source) == {f"{importable}/bundled_pkg/mod.py"}
 
 
-def test_bytecode_names_the_path_the_importer_looks_at() -> None:
-    assert pyc_path("callcard/app.py", "cpython-314") == "callcard/__pycache__/app.cpython-314.pyc"
+def test_bytecode_sits_where_zipimport_looks_for_it() -> None:
+    assert pyc_path("callcard/app.py") == "callcard/app.pyc"
+    assert pyc_path("callcard/__init__.py") == "callcard/__init__.pyc"
     item = compile_sources({"callcard/app.py": b"X = 1\n"})[0]
     assert item.pyc == pyc_path("callcard/app.py")
     assert manifest([item], {"callcard/app.py": "callcard/app.py"}) == {
         "callcard/app.py": {"pyc": item.pyc, "from": "callcard/app.py"}
     }
+
+
+def test_the_bytecode_is_named_for_the_archive_the_boot_module_mounts() -> None:
+    """tools/app_bytecode.py compiles for the path callcard-boot.mjs writes the archive to."""
+    boot = (Path(__file__).resolve().parents[2] / "cardserver" / "callcard-boot.mjs").read_text()
+    assert f'const ARCHIVE_PATH = "{ARCHIVE}";' in boot
+    item = compile_sources({"callcard/app.py": b"X = 1\n"})[0]
+    assert f"{ARCHIVE}/callcard/app.py".encode() in item.data
 
 
 # -- the archive -------------------------------------------------------------------------------
@@ -113,7 +134,7 @@ def make_project(root: Path, *, with_bytecode: bool = True) -> Path:
         }
         written = {}
         for source, origin in entries.items():
-            pyc = pyc_path(source, "cpython-314")
+            pyc = pyc_path(source)
             (root / BYTECODE_DIR / pyc).parent.mkdir(parents=True, exist_ok=True)
             (root / BYTECODE_DIR / pyc).write_bytes(f"bytecode of {source}".encode())
             digest = hashlib.sha256((root / origin).read_bytes()).hexdigest()
@@ -133,9 +154,9 @@ def test_the_bundle_has_every_module_of_the_packages_and_their_bytecode(tmp_path
         "bx24_bridge/__init__.py": b"BRIDGE = 1\n",
         "callcard/__init__.py": b"",
         "callcard/app.py": b"APP = 1\n",
-        "bx24_bridge/__pycache__/__init__.cpython-314.pyc": b"bytecode of bx24_bridge/__init__.py",
-        "callcard/__pycache__/app.cpython-314.pyc": b"bytecode of callcard/app.py",
-        "pyscript/__pycache__/web.cpython-314.pyc": b"bytecode of pyscript/web.py",
+        "bx24_bridge/__init__.pyc": b"bytecode of bx24_bridge/__init__.py",
+        "callcard/app.pyc": b"bytecode of callcard/app.py",
+        "pyscript/web.pyc": b"bytecode of pyscript/web.py",
     }
 
 
@@ -146,7 +167,7 @@ def test_bytecode_of_an_edited_file_is_left_out(tmp_path: Path) -> None:
     inside = members(build_bundle(root))
     assert inside["callcard/app.py"] == b"APP = 2\n"
     assert sorted(name for name in inside if name.endswith(".pyc")) == [
-        "bx24_bridge/__pycache__/__init__.cpython-314.pyc"
+        "bx24_bridge/__init__.pyc"
     ]
 
 

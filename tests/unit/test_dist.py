@@ -235,7 +235,11 @@ def test_an_edited_module_gives_a_new_bundle_name(tmp_path: Path) -> None:
     app.write_text(app.read_text() + "\n# edited\n")
     after = build(root, tmp_path / "two", compress=False)
     assert after.path("app-bundle.zip") != before.path("app-bundle.zip")
-    assert after.path("pyscript.toml") != before.path("pyscript.toml")
+    # The pages name it (data-python-archive), so they change with it; the config does not.
+    for page in ("index.html", "install.html"):
+        published = (tmp_path / "two" / "pages" / page).read_text()
+        assert f'data-python-archive="./{after.path("app-bundle.zip")}"' in published, page
+        assert before.path("app-bundle.zip") not in published, page
 
 
 def test_a_page_that_loads_a_file_the_build_does_not_publish_stops_it(tmp_path: Path) -> None:

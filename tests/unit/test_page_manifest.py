@@ -12,43 +12,53 @@ import pytest
 from tools.page_manifest import (
     PAGES,
     local_imports,
-    missing_from_config,
+    missing_from_page,
+    page_archive,
     shipped_files,
-    uses_bundle,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(("entry", "config"), PAGES)
-def test_every_imported_module_is_listed_in_the_page_config(entry: str, config: str) -> None:
-    assert missing_from_config(ROOT, entry, config) == []
+@pytest.mark.parametrize(("page", "entry", "config"), PAGES)
+def test_every_imported_module_is_shipped_by_the_page(page: str, entry: str, config: str) -> None:
+    assert missing_from_page(ROOT, page, entry, config) == []
 
 
-@pytest.mark.parametrize(("entry", "config"), PAGES)
-def test_every_listed_file_exists_and_is_imported(entry: str, config: str) -> None:
-    shipped = shipped_files(ROOT, config)
+@pytest.mark.parametrize(("page", "entry", "config"), PAGES)
+def test_every_page_ships_its_python_as_the_one_archive(page: str, entry: str, config: str) -> None:
+    """One request instead of one per module, and the only way bytecode reaches the page: the
+    archive the page's script names (callcard-boot.mjs mounts it), and no [files] beside it."""
+    assert page_archive(ROOT, page, entry) == "./app-bundle.zip"
+    assert "files" not in tomllib.loads((ROOT / config).read_text())
+    shipped = shipped_files(ROOT, config, "./app-bundle.zip")
     assert all((ROOT / path).is_file() for path in shipped), shipped
-    if uses_bundle(tomllib.loads((ROOT / config).read_text()).get("files", {})):
-        return  # one request for every module of the packages (cardserver/bundle.py)
-    # A listed file nobody imports costs a request at start-up for nothing.
-    assert shipped - local_imports(ROOT, entry) == set()
+    assert local_imports(ROOT, entry) <= shipped
 
 
-def test_the_card_ships_its_python_as_the_one_bundle() -> None:
-    """One request instead of one per module, and the only way bytecode reaches the page."""
-    files = tomllib.loads((ROOT / "pyscript.toml").read_text())["files"]
-    assert files == {"./app-bundle.zip": "./*"}
-    assert local_imports(ROOT, "main.py") <= shipped_files(ROOT, "pyscript.toml")
+def _page(root: Path, archive: str | None) -> None:
+    named = f' data-python-archive="{archive}"' if archive else ""
+    (root / "index.html").write_text(
+        f'<script type="py" src="./main.py" config="./pyscript.toml"{named}></script>')
 
 
-def test_a_module_outside_the_bundled_packages_is_reported(tmp_path: Path) -> None:
+def test_a_module_outside_the_archived_packages_is_reported(tmp_path: Path) -> None:
     (tmp_path / "callcard").mkdir()
     (tmp_path / "callcard" / "__init__.py").write_text("")
     (tmp_path / "extra.py").write_text("")
     (tmp_path / "main.py").write_text("import callcard\nimport extra\n")
-    (tmp_path / "pyscript.toml").write_text('[files]\n"./app-bundle.zip" = "./*"\n')
-    assert missing_from_config(tmp_path) == ["extra.py"]
+    (tmp_path / "pyscript.toml").write_text("")
+    _page(tmp_path, "./app-bundle.zip")
+    assert missing_from_page(tmp_path) == ["extra.py"]
+
+
+def test_a_page_that_names_no_archive_ships_none_of_its_modules(tmp_path: Path) -> None:
+    (tmp_path / "callcard").mkdir()
+    (tmp_path / "callcard" / "__init__.py").write_text("")
+    (tmp_path / "main.py").write_text("import callcard\n")
+    (tmp_path / "pyscript.toml").write_text("")
+    _page(tmp_path, None)
+    assert missing_from_page(tmp_path) == ["callcard/__init__.py"]
 
 
 def test_checker_notices_a_missing_module(tmp_path: Path) -> None:
@@ -60,7 +70,8 @@ def test_checker_notices_a_missing_module(tmp_path: Path) -> None:
     (tmp_path / "pyscript.toml").write_text(
         '[files]\n"./pkg/__init__.py" = "./pkg/"\n"./pkg/a.py" = "./pkg/"\n'
     )
-    assert missing_from_config(tmp_path) == ["pkg/b.py"]
+    _page(tmp_path, None)
+    assert missing_from_page(tmp_path) == ["pkg/b.py"]
 
 
 def test_checker_follows_relative_parent_imports(tmp_path: Path) -> None:
@@ -70,7 +81,8 @@ def test_checker_follows_relative_parent_imports(tmp_path: Path) -> None:
     (tmp_path / "app" / "sub" / "mod.py").write_text("from ..util import x\n")
     (tmp_path / "main.py").write_text("from app.sub import mod\n")
     (tmp_path / "pyscript.toml").write_text("[files]\n")
-    assert missing_from_config(tmp_path) == [
+    _page(tmp_path, None)
+    assert missing_from_page(tmp_path) == [
         "app/__init__.py", "app/sub/__init__.py", "app/sub/mod.py", "app/util.py",
     ]
 
