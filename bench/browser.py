@@ -47,7 +47,7 @@ LOAD_TIMEOUT_MS = 90_000
 # True once the page's ready mark exists, or it has given up (outside / error). An expression,
 # evaluated over CDP (MeasuredPage._wait_until_ready says why).
 _READY_EXPRESSION = """performance.getEntriesByName({mark}).length > 0
-    || ['outside', 'error'].includes(document.documentElement.dataset.appState)"""
+    || ['outside', 'error'].includes(document.documentElement?.dataset.appState)"""
 _READY_POLL_MS = 50
 _TIMINGS_JS = """(mark) => {
   const ready = performance.getEntriesByName(mark)[0];
@@ -58,7 +58,7 @@ _TIMINGS_JS = """(mark) => {
   const caller = (window.__benchElementTimes || {}).caller;
   return { ready: ready ? ready.startTime : null, fcp: fcp ? fcp.startTime : null,
            caller: caller === undefined ? null : caller,
-           state: document.documentElement.dataset.appState || null, wasm, marks };
+           state: document.documentElement?.dataset.appState || null, wasm, marks };
 }"""
 _OPENING_FIELDS_JS = """async (library) => {
   const script = document.createElement("script");

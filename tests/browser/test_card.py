@@ -6,7 +6,7 @@ Each test boots one page and walks a whole scenario on it: a Pyodide boot costs 
 from __future__ import annotations
 
 import pytest
-from conftest import CardPage
+from conftest import APP_STATE_JS, CardPage
 from playwright.sync_api import expect
 
 PORTAL = "https://example.bitrix24.com"
@@ -168,7 +168,7 @@ def test_no_call_data_at_all_shows_an_error_with_a_working_retry(card: CardPage)
     )
     card.page.evaluate("delete window.bx24Host.config.commandErrors.getStatus")
     card.page.get_by_test_id("retry").click()
-    card.page.wait_for_function("document.documentElement.dataset.appState === 'ready'")
+    card.page.wait_for_function(f"{APP_STATE_JS} === 'ready'")
     assert card.text("caller-number") == "+7 900 123-45-67"
 
 

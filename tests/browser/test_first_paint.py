@@ -210,7 +210,7 @@ def test_a_post_that_is_no_call_card_gets_the_loading_page(card: CardPage) -> No
 #: task of Python's): type a note and click Save, and record whether the click was remembered.
 IN_THE_GAP = """
 new MutationObserver((records, observer) => {
-  if (document.documentElement.dataset.appState !== "ready") return;
+  if (document.documentElement?.dataset.appState !== "ready") return;
   observer.disconnect();
   const area = document.querySelector('[data-testid="notes"]');
   const save = document.querySelector('[data-testid="notes-save"]');

@@ -9,15 +9,14 @@ before the page runs, as a browser that blocks third-party storage does).
 from __future__ import annotations
 
 import pytest
-from conftest import CardPage
+from conftest import APP_STATE_JS, CardPage
 from playwright.sync_api import Route, expect
 
 FAILED_EN = "The call card could not start: part of it did not load."
-STATE = "document.documentElement.dataset.appState"
 
 
 def wait_state(card: CardPage, state: str, timeout: int = 20_000) -> None:
-    card.page.wait_for_function(f"{STATE} === '{state}'", timeout=timeout)
+    card.page.wait_for_function(f"{APP_STATE_JS} === '{state}'", timeout=timeout)
 
 
 # --------------------------------------------------------------------------- the runtime
