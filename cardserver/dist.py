@@ -87,10 +87,13 @@ EXAMPLE_FILES: Final = ("main.py", "style.css")
 #: the ~2.5 KB (compressed) it adds are paid once per card, like the card itself. The install page
 #: keeps the link: nobody is waiting on a ringing phone there.
 INLINE_STYLESHEETS: Final = {"index.html": "static/app.css"}
-#: Scripts the handler page carries inline: they must run before the card they listen to can be
-#: clicked, which a file (deferred, or blocking the first paint for its round trip) cannot do.
+#: Scripts the handler page carries inline: they must run before the parser reaches the card (to
+#: listen before it can be clicked; to preload the typeface before style asks for it), which a
+#: file (deferred, or blocking the first paint for its round trip) cannot do.
 #: The server allows each by its hash (cardserver/security.py, ``inline_script_sources``).
-INLINE_SCRIPTS: Final = {"index.html": "static/early-actions.js"}
+INLINE_SCRIPTS: Final = {
+    "index.html": ("static/face-preload.js", "static/early-actions.js"),
+}
 _LEADING_COMMENT = re.compile(r"\A\s*/\*.*?\*/\s*", re.DOTALL)
 _CSS_URL = re.compile(r'url\("([^"]+)"\)')
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)  # (app.css has no "/*" inside a string)
@@ -231,8 +234,7 @@ def _build_into(root: Path, stage: Path, versions: RuntimeVersions, stdlib: Path
         if page in INLINE_STYLESHEETS:
             sheet = INLINE_STYLESHEETS[page]
             html = inline_stylesheet(html, sheet, (root / sheet).read_text(encoding="utf-8"), page)
-        if page in INLINE_SCRIPTS:
-            script = INLINE_SCRIPTS[page]
+        for script in INLINE_SCRIPTS.get(page, ()):
             html = inline_script(html, script, (root / script).read_text(encoding="utf-8"), page)
         html = _rewrite_page(html, publisher.files, page)
         _write(stage / target, html.encode())

@@ -179,9 +179,9 @@
     };
   };
 
-  // The first frame is often painted without the card's text: a face still on its way from
-  // the cache holds its text back for a frame (font-display: optional). <html
-  // data-text-painted> (app.css: what the frame with the caller's number leaves out) waits
+  // The first frame is painted while the faces may still be on their way (the first card's
+  // from the network; a later card's preloaded ones, static/face-preload.js, from the cache).
+  // <html data-text-painted> (app.css: what the frame with the caller's number leaves out) waits
   // for the fonts to settle and one frame more, so that frame carries as little as it can;
   // a face that never settles holds it back for no more than FONTS_AT_MOST_MS. The fonts are
   // looked at after the first frame: its layout is what asks for them (before it, the font

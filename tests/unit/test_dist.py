@@ -123,19 +123,26 @@ def test_inlined_urls_are_rebased_to_the_page() -> None:
     assert 'url("./runtime/f.woff2")' in html and 'url("data:image/png;base64,AA")' in html
 
 
-def test_the_handler_page_listens_for_early_actions_before_the_card_in_its_own_script(
+def test_the_handler_page_carries_its_head_scripts_inline_before_the_card(
     published: tuple[Path, Manifest],
 ) -> None:
-    """static/early-actions.js is in the page, before the card, and is no file to fetch."""
+    """static/face-preload.js (right after the stylesheet: it reads its font faces) and
+    static/early-actions.js are in the page, before the card, and are no files to fetch."""
     dist, manifest = published
     page = (dist / PAGES["index.html"]).read_text(encoding="utf-8")
-    [code] = re.findall(r"<script>\n(.*?)\n  </script>", page, re.DOTALL)
-    source = (ROOT / "static" / "early-actions.js").read_text(encoding="utf-8")
-    assert code.startswith("(function () {") and code in source  # all but its leading comment
-    assert "data-requested" in code
-    assert page.index(code) < page.index('<main id="card"')
-    assert "early-actions.js\"" not in page  # (its comment still names it)
-    assert all("early-actions" not in name for name in manifest.files)
+    codes = re.findall(r"<script>\n(.*?)\n  </script>", page, re.DOTALL)
+    sources = [(ROOT / "static" / name).read_text(encoding="utf-8")
+               for name in ("face-preload.js", "early-actions.js")]
+    assert len(codes) == 2
+    for code, source in zip(codes, sources, strict=True):
+        assert code.startswith("(function () {") and code in source  # all but its leading comment
+    faces, early = codes
+    assert "data-requested" in early and 'rel = "preload"' in faces
+    assert page.index("</style>") < page.index(faces) < page.index(early)
+    assert page.index(early) < page.index('<main id="card"')
+    for name in ("face-preload", "early-actions"):
+        assert f'{name}.js"' not in page  # (the comments still name them)
+        assert all(name not in published_name for published_name in manifest.files)
 
 
 @pytest.mark.parametrize("source, problem", [
