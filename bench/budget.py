@@ -53,24 +53,23 @@ class Line:
         return f"<= {self.limit:.2f} x" if self.unit == "x" else f"<= {self.limit:.0f} ms"
 
 
-#: Both warm caller shares: what a warm load's first frame is made of (a trace, 2026-12-03).
+#: Both warm caller shares: what a warm load's first frame is made of (a trace, 2026-12-04).
 WARM_CALLER_SHARE = (
-    "A warm load comes from the cache except the POST itself; ready is ~850-1000 ms, the caller "
-    "~100-150 ms, so the share sits at 0.12-0.17 and every ms taken off ready (the snapshot's "
-    "bytes read beside the wasm, 2026-12-03) pushes it up unless the first frame gets cheaper "
-    "too. That frame, in a fresh renderer: the parse ~7 ms, then ~45 ms of style (15.6 ms for "
-    "80 elements) and layout (16.6 ms for 108 objects) that paint no text yet, because Open "
-    "Sans (font-display optional) is asked of the disk cache only when style needs it and "
-    "arrives ~35 ms later; the text is drawn in the frame after (~125 ms from the response). "
-    "Since then the call-back's date-and-time field draws only its box until the fonts have "
-    "settled and the text is painted (its widgets were ~10 ms of a style pass, which fell "
-    "into the frame that draws the caller; A/B: caller -18 / -20 ms warm, then -4 / -10 ms "
-    "more when it waited for the fonts rather than for the first frame). An inlined (data:) "
-    "subset face for the number's glyphs did not help: Chromium loads it asynchronously too. "
-    "Tried: preloading the two latin faces (5 rounds: warm over 40 ms -12 ms, but the cold "
-    "caller +36 ms loopback and +52 ms over 40 ms: Chromium holds the first paint for a "
-    "preloaded optional face); no web font or swap (-32 / -20 ms warm in an earlier A/B, at "
-    "the cost of the portal's face or a visible swap while the phone rings)."
+    "A warm load comes from the cache except the POST itself. A warm trace over 40 ms "
+    "(2026-12-04): the POST's answer starts ~56 ms after navigation start (40 of them the "
+    "emulated RTT), then the commit into the fresh renderer ~13 ms, the parse ~13 ms, the "
+    "deferred scripts from the cache ~12 ms, the first frame ~22 ms (style 3, layout 8.5, paint "
+    "and commit 3) and its raster ~10 ms; the caller is in that first frame. Ready came down "
+    "to ~700-1000 ms (the snapshot; the archive mounted for zipimport), so the share sits at "
+    "0.15-0.21: at 0.15 the caller would have to be on screen ~25 ms after a bare page's first "
+    "paint on the same network (same-runtime FCP, warm). Until 2026-12-04 the text was drawn in "
+    "the fallback face and the first layout spent ~14 ms matching fallback fonts; later cards "
+    "now preload the faces the first one loaded (static/face-preload.js; layout 8.5 ms). Also "
+    "done: the call-back's date-and-time field draws only its box until the text is painted "
+    "(its widgets were ~10 ms of the first style pass). Tried and not kept: preloading the faces "
+    "on every card (cold caller +36 ms loopback, +52 ms over 40 ms: Chromium holds the first "
+    "paint for a preloaded optional face); an inlined (data:) subset face (loaded "
+    "asynchronously all the same); a swap face (a visible redraw while the phone rings)."
 )
 
 #: What is known about why a line fails on this kind of machine (shown only when it fails).
