@@ -11,6 +11,8 @@ from conftest import CardPage
 KEY = "callcard:faces"
 PRELOADED = """[...document.querySelectorAll('link[rel="preload"][as="font"]')]
   .map((link) => link.href)"""
+FETCHED_FACES = """performance.getEntriesByType("resource").map((entry) => entry.name)
+  .filter((name) => name.endsWith(".woff2"))"""
 DECLARED = """[...document.styleSheets].flatMap((sheet) => [...sheet.cssRules])
   .filter((rule) => rule instanceof CSSFontFaceRule)
   .map((rule) => new URL(/url\\("?([^")]+)"?\\)/.exec(rule.style.getPropertyValue("src"))[1],
@@ -53,6 +55,9 @@ def test_the_next_card_preloads_the_faces_the_first_one_loaded_and_draws_in_them
     second = another_card(card)
     second.open_by_post({"status": {"CALL_STATE": "connected"}})
     assert second.page.evaluate(PRELOADED) == faces
+    # The stylesheet's requests are the preloads' (same URL, same CORS mode): one fetch a face.
+    fetched = second.page.evaluate(FETCHED_FACES)
+    assert sorted(fetched) == sorted(faces)
     assert second.text("caller-number") == "+7 900 123-45-67"
     assert all(custom for _, custom in platform_fonts(second, "caller-number"))
     assert {family for family, _ in platform_fonts(second, "call-state")} <= {
