@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final, cast
 
 from bx24_bridge.rest import result_ref
+from bx24_bridge.values import Value
 from bx24_bridge.wire import as_object, parse_id
 
 from .comment import CommentTarget, SaveProblem, target_from_key
@@ -220,24 +221,21 @@ class Reminder:
 # --------------------------------------------------------------------------- effects
 
 
-@dataclass(frozen=True, slots=True)
-class CreateTodo:
+class CreateTodo(Value):
     """Call :data:`TODO_METHOD` with :func:`todo_params`; answer ``created`` or ``failed``."""
 
     reminder: Reminder
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class FindTodo:
+class FindTodo(Value):
     """Call :data:`FIND_METHOD` with :func:`find_params`; answer ``found`` (or ``failed``)."""
 
     reminder: Reminder
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class MoveTodo:
+class MoveTodo(Value):
     """Call :data:`MOVE_METHOD` for the created to-do; answer ``created`` or ``failed``."""
 
     reminder: Reminder
@@ -247,8 +245,7 @@ class MoveTodo:
 Request = CreateTodo | FindTodo | MoveTodo
 
 
-@dataclass(frozen=True, slots=True)
-class StoredReminder:
+class StoredReminder(Value):
     """What the store keeps of a reminder: enough to finish it after a reload."""
 
     client: str

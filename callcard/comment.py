@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, cast
 
@@ -20,6 +19,7 @@ from bx24_bridge.crm_refs import CrmRef, EntityType, parse_entity_type
 from bx24_bridge.errors import NO_ACCESS_CODES, NOT_FOUND_CODES
 from bx24_bridge.payloads import CallDirection, CallStatus, parse_call_direction
 from bx24_bridge.phone_numbers import CallerNumber, parse_caller_number
+from bx24_bridge.values import Value
 from bx24_bridge.wire import as_object, parse_id
 
 from .note_form import MAX_NOTE_LEN, Outcome, parse_outcome
@@ -56,8 +56,7 @@ UPDATE_METHOD: Final = "crm.timeline.comment.update"
 """Replaces a comment's text: ``{"id": comment_id, "fields": {"COMMENT": comment}}``."""
 
 
-@dataclass(frozen=True, slots=True)
-class CommentTarget:
+class CommentTarget(Value):
     """The CRM item a note is about and is saved to (``crm.timeline.comment.add``,
     docs/host-contract.md#rest)."""
 
@@ -135,8 +134,7 @@ def choose_target(status: CallStatus) -> CommentTarget | None:
     return CommentTarget.from_ref(items[0]) if items else None
 
 
-@dataclass(frozen=True, slots=True)
-class CommentHeader:
+class CommentHeader(Value):
     """What the first line of a comment says, so the timeline entry makes sense on its own:
     the call's direction, the number the card showed for this client, when this client's part
     of the call began, the client's name (None until the CRM has answered), and the outcome the

@@ -23,9 +23,9 @@ import json
 import math
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Final, Protocol
 
+from bx24_bridge.values import Value
 from bx24_bridge.wire import as_object
 
 __all__ = [
@@ -100,8 +100,7 @@ class MemoryStore:
         return list(self.data)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredNote:
+class StoredNote(Value):
     """One client's note of one call, as the store keeps it.
 
     ``client`` names who it is about (the notes machine's key, e.g. ``contact-17``;

@@ -41,11 +41,11 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
 from bx24_bridge.phone_numbers import CallerNumber
+from bx24_bridge.values import Value, replace
 
 from .comment import (
     CommentHeader,
@@ -114,8 +114,7 @@ _UNSAVED: Final = frozenset({NotesState.DRAFT, NotesState.SAVING, NotesState.FAI
 _TRANSIENT: Final = frozenset({SaveProblem.TIMEOUT, SaveProblem.UNAVAILABLE})
 
 
-@dataclass(frozen=True, slots=True)
-class Unbound:
+class Unbound(Value):
     """The caller of a call bound to no CRM item, known by the digits of the number the card
     showed (``""`` when it was hidden or unknown): two such callers' notes must not mix either.
     Digits only, because the host writes one number as ``+7900…`` in one place and ``7900…``
@@ -152,16 +151,14 @@ def _unbound(number: CallerNumber | None) -> Unbound:
 # --------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True, slots=True)
-class TextChanged:
+class TextChanged(Value):
     """The operator edited the textarea (``input`` event); ``text`` is its whole value."""
 
     text: str
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class OutcomeChosen:
+class OutcomeChosen(Value):
     """The operator pressed an outcome button (ui-contract ``call-outcome``); pressing the one
     already chosen clears it. The outcome is the current client's and goes into its comment's
     header, saved at once: one click records it."""
@@ -170,15 +167,13 @@ class OutcomeChosen:
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class SaveRequested:
+class SaveRequested(Value):
     """The save button or Ctrl+Enter."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class SaveSucceeded:
+class SaveSucceeded(Value):
     """The REST call of the :class:`AddComment` or :class:`UpdateComment` with this ``attempt``
     succeeded; ``comment_id`` is the id the portal answered. Any other attempt is ignored."""
 
@@ -187,8 +182,7 @@ class SaveSucceeded:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class SaveFailed:
+class SaveFailed(Value):
     """That REST call failed or timed out (docs/host-contract.md#rest: the library may never call
     back, so the shell must time out)."""
 
@@ -197,8 +191,7 @@ class SaveFailed:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class CommentFound:
+class CommentFound(Value):
     """The :class:`FindComment` with this ``attempt`` answered: the id of the comment that holds
     the lost add's text (None: there is none, the add never arrived)."""
 
@@ -207,59 +200,51 @@ class CommentFound:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class BeforeClose:
+class BeforeClose(Value):
     """``CallCard::BeforeClose``: the host is closing the card. May arrive twice."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class KeepOpenChanged:
+class KeepOpenChanged(Value):
     """The keep-open checkbox (ui-contract) was ticked or cleared."""
 
     checked: bool
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class CloseNow:
+class CloseNow(Value):
     """The operator pressed "Close now": save what is pending, then let the host close."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class Activity:
+class Activity(Value):
     """The operator did something on the card (a key, a click): they are still there."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class CallEnded:
+class CallEnded(Value):
     """The call reached ``idle`` after it had started: the host will try to close the card soon,
     and from now on the hold counts towards its end."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class CallStarted:
+class CallStarted(Value):
     """A call is on the line again (the dialer's next call): the hold no longer counts down."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class Tick:
+class Tick(Value):
     """Periodic (about every 0.25–1 s): drafts, auto-close renewals, retries and the hold's end."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class ClientChanged:
+class ClientChanged(Value):
     """The card is now about ``target`` (``CallCard::EntityChanged``, a refreshed status).
 
     ``number`` is the caller's number the card shows for that client (None: not known, keep the
@@ -271,16 +256,14 @@ class ClientChanged:
     started: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ClientNamed:
+class ClientNamed(Value):
     """The CRM answered with the client's display name (for headers and the pending list)."""
 
     target: CommentTarget
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class OtherWork:
+class OtherWork(Value):
     """The card's other promises to the client (a call-back reminder not yet in the CRM) are
     pending or not: while they are, they hold the card open like unsaved notes do, and let it
     go by the same rules (the hold's end, "Close now")."""
@@ -289,8 +272,7 @@ class OtherWork:
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class DraftRestored:
+class DraftRestored(Value):
     """A stored note of this call was found when the card opened (see :class:`StoreDraft`)."""
 
     client: NoteKey
@@ -327,16 +309,14 @@ Event = (
 # --------------------------------------------------------------------------- effects
 
 
-@dataclass(frozen=True, slots=True)
-class SetText:
+class SetText(Value):
     """Put ``text`` into the textarea: the machine changed the current note itself (another
     client's note, a restored draft, or the text of a failed save brought back)."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoreDraft:
+class StoreDraft(Value):
     """Write the note of ``client`` to the draft store: its text, the id of its comment when it
     has one, whether that comment holds this very text, and its header facts (so a reload can
     save it to the right client with the right words)."""
@@ -350,20 +330,17 @@ class StoreDraft:
     """The text of an add that may be in the CRM unanswered: a reload looks for it first."""
 
 
-@dataclass(frozen=True, slots=True)
-class RemoveDraft:
+class RemoveDraft(Value):
     """Forget the stored note of ``client``: there is nothing left worth keeping."""
 
     client: NoteKey
 
 
-@dataclass(frozen=True, slots=True)
-class DisableAutoClose:
+class DisableAutoClose(Value):
     """Placement command ``disableAutoClose``: keep the card open (~60–65 s, renewed)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AddComment:
+class AddComment(Value):
     """``crm.timeline.comment.add`` with ``{"fields": target.fields(comment)}``; answer with
     :class:`SaveSucceeded` (the new id) or :class:`SaveFailed`, always, with a timeout."""
 
@@ -372,8 +349,7 @@ class AddComment:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateComment:
+class UpdateComment(Value):
     """``crm.timeline.comment.update`` with ``{"id": comment_id, "fields": {"COMMENT": ...}}``;
     answered like :class:`AddComment` (``COMMENT_GONE`` when the comment no longer exists)."""
 
@@ -383,8 +359,7 @@ class UpdateComment:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class FindComment:
+class FindComment(Value):
     """``crm.timeline.comment.list`` of ``target``: is there a comment whose text is
     ``comment``, the add whose answer never came? Answer with :class:`CommentFound` (or
     :class:`SaveFailed`), always, with a timeout."""
@@ -394,8 +369,7 @@ class FindComment:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class EnableAutoClose:
+class EnableAutoClose(Value):
     """Placement command ``enableAutoClose``: closes the card at once if the call ended."""
 
 
@@ -424,8 +398,7 @@ _EFFECT_ORDER: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class OtherNote:
+class OtherNote(Value):
     """An unsaved note of a client the card has moved away from, for the pending list."""
 
     client: NoteKey

@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bx24_bridge.crm_refs import CrmRef
 from bx24_bridge.errors import BridgeError, RestError, RestTimeout
 from bx24_bridge.payloads import CallStatus
+from bx24_bridge.values import replace
 from bx24_bridge.wire import as_object, parse_id
 
 from .callbacks import (

@@ -4,11 +4,11 @@ client, and it survives a reload through the draft store like the text does."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from bx24_bridge.payloads import CallDirection
 from bx24_bridge.phone_numbers import CallerNumber
+from bx24_bridge.values import replace
 from callcard.comment import (
     CommentHeader,
     CommentTarget,
