@@ -11,8 +11,9 @@ What a subclass gets, as with a frozen, slotted dataclass:
 
 - fields from its annotations, in order (``ClassVar`` excluded), with defaults from the class
   body; ``__slots__`` made from them;
-- ``__init__`` taking the fields by position or by name, then ``__post_init__`` if it has one
-  (for validation: the instance is already complete);
+- ``__init__`` taking the fields by position or by name (by name only for a class defined with
+  ``kw_only=True``, whose fields may then come in any order of defaults), then
+  ``__post_init__`` if it has one (for validation: the instance is already complete);
 - ``__eq__`` and ``__hash__`` by type and fields, ``__repr__``, ``__match_args__``;
 - immutability: assigning or deleting a field raises :class:`dataclasses.FrozenInstanceError`;
 - :func:`replace` (and ``copy.replace`` on Python 3.13+), :func:`field_names`, copy and pickle.
@@ -44,9 +45,11 @@ class _ValueType(type):
     """Builds a Value subclass: its fields, their defaults and its slots, from the class body."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
-                **kwargs: Any) -> _ValueType:
+                *, kw_only: bool | None = None, **kwargs: Any) -> _ValueType:
         inherited: tuple[str, ...] = ()
         defaults: dict[str, Any] = {}
+        if kw_only is None:
+            kw_only = any(getattr(base, "_kw_only", False) for base in bases)
         for base in reversed(bases):
             for field in getattr(base, "_fields", ()):
                 if field not in inherited:
@@ -68,13 +71,18 @@ class _ValueType(type):
         for field in fields:
             if field in defaults:
                 seen_default = True
-            elif seen_default:
+            elif seen_default and not kw_only:
                 raise TypeError(f"{name}: field {field!r} without a default follows one with it")
         namespace["__slots__"] = own
-        namespace["__match_args__"] = fields
+        namespace["__match_args__"] = () if kw_only else fields  # as a kw_only dataclass's
         namespace["_fields"] = fields
         namespace["_defaults"] = defaults
+        namespace["_kw_only"] = kw_only
         return super().__new__(mcs, name, bases, namespace, **kwargs)
+
+    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
+                 *, kw_only: bool | None = None, **kwargs: Any) -> None:
+        super().__init__(name, bases, namespace, **kwargs)
 
 
 class Value(metaclass=_ValueType):
@@ -83,9 +91,12 @@ class Value(metaclass=_ValueType):
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
+    _kw_only: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields = self._fields
+        if args and self._kw_only:
+            raise TypeError(f"{type(self).__name__}() takes its fields by name only")
         if len(args) > len(fields):
             raise TypeError(f"{type(self).__name__}() takes {len(fields)} positional "
                             f"arguments but {len(args)} were given")
@@ -143,10 +154,16 @@ class Value(metaclass=_ValueType):
     def __deepcopy__(self: _V, memo: dict[int, Any]) -> _V:
         from copy import deepcopy
 
-        return type(self)(*(deepcopy(value, memo) for value in self._values()))
+        return _rebuilt(type(self), tuple(deepcopy(value, memo) for value in self._values()))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), self._values())
+        return (_rebuilt, (type(self), self._values()))
+
+
+def _rebuilt(cls: type[_V], values: tuple[Any, ...]) -> _V:
+    """``cls`` from its fields' values in order (by name, so a kw_only class takes them too);
+    what copy and pickle call."""
+    return cls(**dict(zip(field_names(cls), values, strict=True)))
 
 
 def replace(value: _V, /, **changes: Any) -> _V:

@@ -22,7 +22,6 @@ import logging
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final, TypeVar, cast
 
@@ -36,6 +35,7 @@ from bx24_bridge.errors import (
     RestTimeout,
 )
 from bx24_bridge.rest import RestOutcome
+from bx24_bridge.values import Value, replace
 
 from .crm import (
     MAX_ACTIVITIES,
@@ -176,8 +176,7 @@ def _item_person(item: CrmItem) -> str:
 # --------------------------------------------------------------------------- the result
 
 
-@dataclass(frozen=True, slots=True)
-class ClientDeal:
+class ClientDeal(Value):
     """One open deal of the client, as the card shows it: a cleaned title, the stage's name
     (``""`` when the portal did not name it), the amount (None: none given) and its currency."""
 
@@ -188,8 +187,7 @@ class ClientDeal:
     currency: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ClientActivity:
+class ClientActivity(Value):
     """One of the client's latest activities, for "last contact": its id (the call on the card
     is one of them), kind and direction as the portal numbers them, when (the portal's own
     wall-clock time, None when unreadable) and who was responsible (None when unknown)."""
@@ -201,8 +199,7 @@ class ClientActivity:
     by: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ClientComment:
+class ClientComment(Value):
     """The client's latest timeline comment, for "last contact": when (the portal's wall-clock
     time, None when unreadable), by whom (None when unknown), and its first line."""
 
@@ -212,8 +209,7 @@ class ClientComment:
     line: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClientInfo:
+class ClientInfo(Value, kw_only=True):
     """What the card shows about the client it is bound to.
 
     ``name`` is the client itself: a contact's or lead's person name, a company's, deal's (or

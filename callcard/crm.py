@@ -10,9 +10,9 @@ Pure Python (tests/unit/test_payloads.py, test_payloads_properties.py).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from bx24_bridge.errors import ParseError
+from bx24_bridge.values import Value
 from bx24_bridge.wire import as_array, as_object, json_type, parse_id, wire_text
 
 __all__ = [
@@ -35,8 +35,7 @@ MAX_DEALS = 5
 """Open deals read per client: the card has room for a few lines, the portal lists the rest."""
 
 
-@dataclass(frozen=True, slots=True)
-class CrmItem:
+class CrmItem(Value):
     """The fields of a ``crm.item.get`` item the card uses (docs/host-contract.md#rest). All
     optional."""
 
@@ -79,8 +78,7 @@ def parse_crm_item(raw: object) -> CrmItem:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PortalUser:
+class PortalUser(Value):
     """A portal user from ``user.get`` (docs/host-contract.md#rest), e.g. the responsible person."""
 
     id: int | None = None
@@ -115,8 +113,7 @@ def parse_user(raw: object) -> PortalUser:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class OpenDeal:
+class OpenDeal(Value):
     """One deal in progress of the client, as ``crm.item.list`` lists it (docs/host-contract.md
     #rest): its title and stage as the portal spells them, its amount and currency."""
 
@@ -171,8 +168,7 @@ def _rows_with_ids(rows: object, key: str, limit: int) -> list[tuple[int, dict[s
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineComment:
+class TimelineComment(Value):
     """The client's latest timeline comment (``crm.timeline.comment.list``): when (CREATED, as
     the portal wrote it), by whom (AUTHOR_ID) and its first line of text (the comment's text is
     the portal's: plain text here, whatever markup it holds, and cut short)."""
@@ -223,8 +219,7 @@ MAX_ACTIVITIES = 2
 """Latest activities read per client: the newest may be the call on the card itself."""
 
 
-@dataclass(frozen=True, slots=True)
-class Activity:
+class Activity(Value):
     """One of the client's latest CRM activities (``crm.activity.list``): a call, a meeting, an
     email... ``kind`` is TYPE_ID (1 meeting, 2 call, 3 task, 4 email), ``direction`` DIRECTION (1
     incoming, 2 outgoing), ``created`` the CREATED text as the portal wrote it (ISO 8601, in the

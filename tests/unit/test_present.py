@@ -581,16 +581,16 @@ def test_an_activity_is_named_by_kind_and_direction(
 def test_a_newer_comment_is_the_last_contact() -> None:
     comment = ClientComment(41, datetime(2026, 11, 30, 11, 20), "Дмитрий Волков",
                             "Просила перезвонить после 15:00")
-    info = dataclasses.replace(_recent(CURRENT, EARLIER), comment=comment)
+    info = replace(_recent(CURRENT, EARLIER), comment=comment)
     assert last_contact(info, RU, current=311) == (
         "Последний контакт: 30.11.2026, 11:20 · Комментарий «Просила перезвонить после 15:00»"
         " · Дмитрий Волков")
-    older = dataclasses.replace(comment, when=datetime(2026, 11, 1, 9, 0), by=None, line="")
-    assert last_contact(dataclasses.replace(info, comment=older), EN, current=311) == (
+    older = replace(comment, when=datetime(2026, 11, 1, 9, 0), by=None, line="")
+    assert last_contact(replace(info, comment=older), EN, current=311) == (
         "Last contact: 28 Nov 2026, 14:05 · Outgoing call · Anna Smirnova")
-    alone = dataclasses.replace(_recent(), comment=older)
+    alone = replace(_recent(), comment=older)
     assert last_contact(alone, EN, current=None) == "Last contact: 1 Nov 2026, 09:00 · Comment"
-    undated = dataclasses.replace(_recent(), comment=dataclasses.replace(comment, when=None))
+    undated = replace(_recent(), comment=replace(comment, when=None))
     assert last_contact(undated, EN, current=None) is None
 
 
@@ -598,11 +598,11 @@ def test_a_comment_written_during_this_call_is_not_its_last_contact() -> None:
     """The card's own note of this call (re-read when the host refreshes the client) is newer
     than the call's activity: the last contact before the call is still the one before."""
     during = ClientComment(45, datetime(2026, 12, 2, 10, 3), "Anna Smirnova", "Incoming call")
-    info = dataclasses.replace(_recent(CURRENT, EARLIER), comment=during)
+    info = replace(_recent(CURRENT, EARLIER), comment=during)
     assert last_contact(info, EN, current=311) == (
         "Last contact: 28 Nov 2026, 14:05 · Outgoing call · Anna Smirnova")
     # Without this call's activity in the list there is no telling: the comment counts.
-    assert "Comment" in (last_contact(dataclasses.replace(info, recent=(EARLIER,)), EN,
+    assert "Comment" in (last_contact(replace(info, recent=(EARLIER,)), EN,
                                       current=311) or "")
 
 

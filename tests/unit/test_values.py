@@ -148,19 +148,49 @@ def test_the_bridge_s_records_are_values() -> None:
     assert replace(EMPTY_STATUS, call_id="c1") == CallStatus(call_id="c1")
 
 
-NOTES_PATH = ("callcard.notes", "callcard.comment", "callcard.drafts", "callcard.callbacks",
-              "callcard.notes_shell")
+#: What the card imports once it is ready: the notes, and the client block's loader.
+AFTER_READY = ("callcard.notes", "callcard.comment", "callcard.drafts", "callcard.callbacks",
+               "callcard.notes_shell", "callcard.client", "callcard.crm")
 #: Mutable state, not a record: a Value cannot be it.
 STILL_DATACLASSES = {"callcard.callbacks.Reminder"}
 
 
-def test_the_modules_the_notes_attach_with_define_values_not_dataclasses() -> None:
+def test_the_modules_imported_after_ready_define_values_not_dataclasses() -> None:
     """Each dataclass costs ~3 ms to define under Pyodide (bx24_bridge/values.py says why): the
-    notes' modules, imported when the notes attach after ready, defined 34 of them (~50 ms)."""
+    notes' and the client block's modules, imported once the card is ready, defined 43 of them
+    (the notes attached ~50 ms later for it)."""
     found = set()
-    for name in NOTES_PATH:
+    for name in AFTER_READY:
         module = importlib.import_module(name)
         for cls_name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == name and dataclasses.is_dataclass(cls):
                 found.add(f"{name}.{cls_name}")
     assert found == STILL_DATACLASSES
+
+
+class Account(Value, kw_only=True):
+    """Fields by name only, so a required one may follow one with a default."""
+
+    id: int
+    label: str = ""
+    owner: str
+
+
+def test_a_kw_only_value_takes_its_fields_by_name_only_and_copies_and_pickles() -> None:
+    account = Account(owner="Ivan", id=7)
+    assert (account.id, account.label, account.owner) == (7, "", "Ivan")
+    with pytest.raises(TypeError, match="by name only"):
+        Account(7, "", "Ivan")  # pyright: ignore[reportCallIssue] - the point of the test
+    with pytest.raises(TypeError, match="missing argument 'owner'"):
+        Account(id=7)  # pyright: ignore[reportCallIssue] - the point of the test
+    assert Account.__match_args__ == ()  # as a kw_only dataclass: no positional patterns
+    assert replace(account, label="main") == Account(id=7, label="main", owner="Ivan")
+    assert copy.deepcopy(account) == account
+    assert pickle.loads(pickle.dumps(account)) == account
+
+    class Child(Account):  # kw_only is inherited
+        extra: int = 0
+
+    with pytest.raises(TypeError, match="by name only"):
+        Child(7, "", "Ivan")  # pyright: ignore[reportCallIssue] - the point of the test
+    assert Child(id=1, owner="x").extra == 0
