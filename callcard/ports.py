@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from bx24_bridge.callcard_events import EntityChange
 from bx24_bridge.payloads import CallState, CallStatus
 from bx24_bridge.rest import RestOutcome
+from bx24_bridge.values import Value
 
 from .i18n import Translator
 from .pending_notes import NotesEvents
@@ -137,8 +137,7 @@ class AutoClose(Protocol):
     async def allow_close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class NotesHandlers:
+class NotesHandlers(Value):
     """What the notes controls call: plain callables, so the view stays free of logic."""
 
     on_input: Callable[[str], Any]
@@ -153,8 +152,7 @@ class NotesHandlers:
     max_length: int = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class OtherNoteText:
+class OtherNoteText(Value):
     """One line about another client's unsaved note, and its text when it has nowhere to go
     (so the operator can copy it)."""
 
