@@ -187,6 +187,10 @@ class CardPage:
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}"))
 
+    def another_tab(self) -> CardPage:
+        """A second tab in the same profile: what the next call's card would find."""
+        return CardPage(self.context, self.app_url, self.guard)
+
     def open(self, fake: dict[str, Any] | None = None, *, library: str = "fake",
              path: str = "", wait: bool = True, snapshot: bool = False) -> CardPage:
         """Load the app. ``fake`` becomes window.BX24_FAKE_CONFIG; library "outside" makes the

@@ -70,18 +70,13 @@ def slow_or_failing_read(*, fails: bool) -> str:
     return f"{script}({'true' if fails else 'false'});"
 
 
-def another_card(card: CardPage) -> CardPage:
-    """A second tab in the same profile: what the next call's card would find."""
-    return CardPage(card.context, card.app_url, card.guard)
-
-
 def test_the_next_card_starts_from_the_snapshot_the_first_one_left(card: CardPage) -> None:
     card.open({"status": {"CALL_STATE": "connected"}}, snapshot=True)
     assert card.app_state == "ready"
     assert card.page.evaluate(RESTORED) == 0  # nothing stored yet: a normal start
     [size] = wait_for_stored_snapshot(card)
 
-    second = another_card(card)
+    second = card.another_tab()
     second.page.add_init_script(slow_or_failing_read(fails=False))
     second.open({"status": {"CALL_STATE": "connecting"}}, snapshot=True)
     assert second.app_state == "ready"
@@ -114,7 +109,7 @@ def test_a_snapshot_that_does_not_restore_or_cannot_be_read_is_dropped_and_the_c
       }}
     }}""")
 
-    second = another_card(card)
+    second = card.another_tab()
     second.open(snapshot=True)
     assert second.app_state == "ready"
     assert second.page.evaluate(RESTORED) == 0
@@ -126,7 +121,7 @@ def test_a_snapshot_that_does_not_restore_or_cannot_be_read_is_dropped_and_the_c
 
     # A read that fails (while Pyodide is still fetching its files, so before it awaits the bytes)
     # is no start-up failure either: the start-up guard must not see it as an unhandled rejection.
-    third = another_card(card)
+    third = card.another_tab()
     third.page.add_init_script(slow_or_failing_read(fails=True))
     third.open(snapshot=True)
     assert third.app_state == "ready"

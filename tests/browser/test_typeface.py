@@ -19,11 +19,6 @@ DECLARED = """[...document.styleSheets].flatMap((sheet) => [...sheet.cssRules])
                          document.baseURI).href)"""
 
 
-def another_card(card: CardPage) -> CardPage:
-    """A second tab in the same profile: what the next call's card would find."""
-    return CardPage(card.context, card.app_url, card.guard)
-
-
 def recorded_faces(card: CardPage) -> list[str]:
     card.page.wait_for_function(f"window.localStorage.getItem({KEY!r}) !== null")
     return json.loads(card.page.evaluate(f"window.localStorage.getItem({KEY!r})"))
@@ -52,7 +47,7 @@ def test_the_next_card_preloads_the_faces_the_first_one_loaded_and_draws_in_them
     # The card's text is Latin (an English portal, a phone number): the two Latin faces.
     assert sorted(faces) == sorted(url for url in declared if "-latin-" in url)
 
-    second = another_card(card)
+    second = card.another_tab()
     second.open_by_post({"status": {"CALL_STATE": "connected"}})
     assert second.page.evaluate(PRELOADED) == faces
     # The stylesheet's requests are the preloads' (same URL, same CORS mode): one fetch a face.
@@ -76,7 +71,7 @@ def test_what_the_storage_holds_is_preloaded_only_where_the_stylesheet_names_it(
     hostile = ["https://fonts.example/x.woff2", 7, card.app_url + "main.py", declared[-1],
                declared[0], {"href": declared[0]}]
     for stored, expected in ((json.dumps(hostile), [declared[-1]]), ('{"a": "not json"', [])):
-        other = another_card(card)
+        other = card.another_tab()
         other.page.add_init_script(
             f"window.localStorage.setItem({KEY!r}, {json.dumps(stored)});")
         other.open()
