@@ -81,7 +81,7 @@
   } catch (error) {
     return; // storage denied, or what it holds is not ours: no preload, the fallback face
   }
-  if (!Array.isArray(recorded)) return;
+  if (!Array.isArray(recorded) || recorded.length === 0) return; // a first card: nothing to do
   const declared = declaredFaces();
   for (const url of recorded.slice(0, MAX_FACES)) {
     if (typeof url !== "string" || !url || !declared.includes(url)) continue;
